@@ -1,0 +1,50 @@
+"""The friendly entry point: ``steerherd.solve(params)`` → :class:`Solution`."""
+
+from __future__ import annotations
+
+import time
+
+from steerherd.agents import AgentModel
+from steerherd.dp.solve import SolverOptions, build_problem, solve_problem
+from steerherd.model import Params
+from steerherd.solution import Solution
+
+
+def solve(
+    params: Params,
+    *,
+    beliefs: int = 1001,
+    precisions: int = 201,
+    method: str = "pi",
+    agent: AgentModel | None = None,
+    refine: bool = False,
+    options: SolverOptions | None = None,
+) -> Solution:
+    """Solve the planner's problem on a belief grid.
+
+    Args:
+        params: the problem (planner, p, C, δ, cost, horizon).
+        beliefs: number of belief nodes (plus three at each breakpoint).
+        precisions: size of the precision grid on [q_min, 1] (the exact candidates p, 1,
+            max(b, 1 − b) and its one-sided limits are always tried as well).
+        method: ``pi`` (default), ``vi`` or ``mpi``; a finite horizon uses backward induction.
+        agent: the agent response model (default :class:`~steerherd.agents.Bayesian`).
+        refine: refine the best grid precision continuously at every belief.
+        options: stopping rule and limits.
+
+    Returns:
+        The Solution, with its certificate.
+
+    Raises:
+        ParameterError: for a bad argument (the message names it and what is allowed).
+        ConvergenceError: if the solver hits its iteration limit.
+
+    >>> sol = solve(Params(planner="altruistic", p=0.7, delta=0.0), beliefs=101)
+    >>> float(sol.policy(0.5)), str(sol.mode(0.5))
+    (1.0, 'full')
+    """
+    start = time.perf_counter()
+    problem = build_problem(params, beliefs=beliefs, precisions=precisions, agent=agent,
+                            refine=refine)
+    raw = solve_problem(problem, method=method, options=options)
+    return Solution.from_raw(raw, seconds=time.perf_counter() - start)

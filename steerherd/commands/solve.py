@@ -1,0 +1,113 @@
+"""``steerherd solve``: solve one planner's problem, print a summary, write JSON and a plot."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+class Planner(str, Enum):
+    altruistic = "altruistic"
+    biased = "biased"
+
+
+class CostFamily(str, Enum):
+    linear = "linear"
+    power = "power"
+
+
+class Method(str, Enum):
+    vi = "vi"
+    pi = "pi"
+    mpi = "mpi"
+
+
+def solve(
+    planner: Annotated[Planner, typer.Option(help="Planner's objective.")] = Planner.altruistic,
+    p: Annotated[float, typer.Option("--p", help="Baseline precision, in [0.5, 1).")] = 0.7,
+    k: Annotated[float, typer.Option("--k", help="Cost scale k >= 0: beta(x) = k*x or k*x^alpha.")] = 0.5,
+    C: Annotated[float, typer.Option("--C", "-C", help="Loss of a wrong action, > 0.")] = 1.0,
+    delta: Annotated[float, typer.Option("--delta", help="Discount factor in [0, 1); 1 needs --horizon.")] = 0.9,
+    cost: Annotated[CostFamily, typer.Option(help="Cost family.")] = CostFamily.linear,
+    alpha: Annotated[float | None, typer.Option(help="Exponent of the power cost, in (0, 1].")] = None,
+    horizon: Annotated[int | None, typer.Option(help="Finite number of agents N (backward induction).")] = None,
+    prior: Annotated[float, typer.Option(help="Prior P(good) used for V(prior).")] = 0.5,
+    beliefs: Annotated[int, typer.Option(help="Belief grid size.")] = 1001,
+    precisions: Annotated[int, typer.Option(help="Precision grid size.")] = 201,
+    method: Annotated[Method, typer.Option(help="Solver.")] = Method.pi,
+    refine: Annotated[bool, typer.Option(help="Refine the best grid precision continuously.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Directory for solution.json and solution.png [default: results/solve].")] = None,
+    json_path: Annotated[str | None, typer.Option("--json", help="Also write the JSON to PATH, or '-' for stdout only.")] = None,
+) -> None:
+    """Solve the planner's problem and report regimes, thresholds and the certificate."""
+    import json
+
+    from steerherd import Params, make_cost
+    from steerherd import solve as run_solve
+
+    params = Params(planner=planner.value, p=p, C=C, delta=delta, horizon=horizon, prior=prior,
+                    cost=make_cost(cost.value, k=k, alpha=alpha))
+    sol = run_solve(params, beliefs=beliefs, precisions=precisions, method=method.value,
+                    refine=refine)
+    data = sol.to_dict()
+    if json_path == "-":
+        typer.echo(json.dumps(data))
+        if out is None:
+            return
+    elif json_path is not None:
+        Path(json_path).write_text(json.dumps(data))
+    out = Path("results/solve") if out is None else out
+    out.mkdir(parents=True, exist_ok=True)
+    sol.save(out / "solution.json")
+    _plot(data, out / "solution.png")
+    if json_path != "-":
+        _summary(sol, out)
+
+
+def _summary(sol: Any, out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    par = sol.params
+    console.print(f"[bold]{par.planner}[/] planner  p={par.p}  C={par.C}  delta={par.delta}  "
+                  f"cost={par.cost.to_dict()}  horizon={par.horizon}")
+    table = Table(title="regimes", title_justify="left")
+    for col in ("mode", "beliefs", "q*", "q range"):
+        table.add_column(col)
+    for r in sol.regimes:
+        table.add_row(r.mode, f"[{r.lo:.4f}, {r.hi:.4f}]", r.formula, f"{r.q_lo:.4f}–{r.q_hi:.4f}")
+    console.print(table)
+    thr = ", ".join(
+        f"{k} = {'—' if t is None else (f'{t.value:.6g}' if t.exact else f'{t.value:.4f} ∈ [{t.lo:.4f}, {t.hi:.4f}]')}"
+        for k, t in sol.thresholds.items()
+    )
+    console.print(f"thresholds: {thr}")
+    c = sol.certificate
+    console.print(f"certificate: converged={c.converged} method={c.method} iterations={c.iterations} "
+                  f"residual={c.bellman_residual:.2e} bound gap={c.gap:.2e}")
+    console.print(f"V(prior={par.prior}) = {float(sol.value(par.prior)):.6g}   "
+                  f"grid {sol.grid.size} beliefs × {sol.n_precisions}+5 precisions   "
+                  f"time {sol.seconds:.3f} s")
+    console.print(f"wrote {out / 'solution.json'} and {out / 'solution.png'}")
+
+
+def _plot(data: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from steerherd.plotting import plot_policy, plot_value
+
+    fig, (ax_v, ax_q) = plt.subplots(1, 2, figsize=(8.0, 3.2), layout="constrained")
+    plot_value(ax_v, data)
+    plot_policy(ax_q, data)
+    par = data["params"]
+    fig.suptitle(f"{par['planner']} planner, p={par['p']}, delta={par['delta']}, "
+                 f"cost={par['cost']['family']} k={par['cost']['k']}", fontsize=9)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)

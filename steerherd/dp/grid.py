@@ -1,0 +1,139 @@
+"""The belief grid: segments between breakpoints, with one-sided nodes at each breakpoint.
+
+The value function can jump at a breakpoint x (for the biased planner at x = 1/2, where the
+tie rule makes the agent follow its signal). The grid therefore carries three nodes at each
+interior breakpoint: the left limit V(x−), the value V(x) itself, and the right limit V(x+).
+A successor belief strictly inside a segment is interpolated linearly between nodes of that
+segment only, so no interpolation ever crosses a jump; a successor that lands exactly on a
+breakpoint uses the node of its side (exact, or a one-sided limit when the precision is).
+
+A one-sided node's Bellman update is evaluated at x ± ``ETA``: a proxy for the limit whose
+error is at most ETA times the local slope of V (about 1e-9 here, far below the grid error).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from steerherd.errors import ParameterError
+from steerherd.types import ArrayLike, FloatArray, IntArray
+
+#: Offset at which a one-sided node x± is evaluated.
+ETA = 1e-9
+#: A successor closer than this to a breakpoint lands on it: exact ties (q = max(b, 1 − b)
+#: sends one successor to exactly 1/2) must not be sent to the wrong side by rounding.
+SNAP_TOL = 1e-12
+
+
+@dataclass(frozen=True, eq=False)
+class BeliefGrid:
+    """Nodes of the belief grid, sorted by (position, side).
+
+    Attributes:
+        position: where each node sits for interpolation (x for all three nodes at x).
+        side: −1 left limit, 0 the point itself, +1 right limit.
+        belief: where each node's Bellman update is evaluated (x ± ETA for one-sided nodes).
+        breakpoints: interior breakpoints, sorted.
+    """
+
+    position: FloatArray
+    side: IntArray
+    belief: FloatArray
+    breakpoints: tuple[float, ...]
+
+    @property
+    def size(self) -> int:
+        """Number of nodes (MDP states)."""
+        return int(self.position.size)
+
+    def locate(self, y: ArrayLike, side: ArrayLike | None = None) -> tuple[IntArray, FloatArray]:
+        """Interpolation (lower node, weight of the upper node) for successor beliefs y.
+
+        Args:
+            y: successor beliefs in [0, 1].
+            side: where y sits on a breakpoint, −1 left limit, 0 the point, +1 right limit;
+                ignored unless y is (within SNAP_TOL of) a breakpoint. Default 0.
+
+        Returns:
+            ``lo, lam`` with V(y) ≈ (1 − lam)·V[lo] + lam·V[lo + 1]; lam = 0 on a node. The
+            caller pads V with one entry so that ``lo + 1`` is valid at the last node.
+        """
+        y = np.clip(np.asarray(y, dtype=np.float64), 0.0, 1.0)
+        lo = np.searchsorted(self.position, y, side="right") - 1
+        lo = np.clip(lo, 0, self.size - 1)
+        hi = np.minimum(lo + 1, self.size - 1)
+        gap = self.position[hi] - self.position[lo]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lam = np.where(gap > 0, (y - self.position[lo]) / np.where(gap > 0, gap, 1.0), 0.0)
+        s = np.zeros(y.shape, dtype=np.int64) if side is None else np.broadcast_to(side, y.shape)
+        for x in (0.0, *self.breakpoints, 1.0):
+            on = np.abs(y - x) <= SNAP_TOL
+            if not on.any():
+                continue
+            idx = self.node_index(x, s[on] if x not in (0.0, 1.0) else 0)
+            lo = np.where(on, 0, lo)
+            lo[on] = idx
+            lam = np.where(on, 0.0, lam)
+        return lo.astype(np.int64), np.clip(lam, 0.0, 1.0)
+
+    def node_index(self, x: float, side: ArrayLike = 0) -> IntArray:
+        """Index of the node at breakpoint (or endpoint) x on the given side."""
+        first = int(np.searchsorted(self.position, x - SNAP_TOL, side="left"))
+        if first >= self.size or abs(self.position[first] - x) > SNAP_TOL:
+            raise ParameterError(f"{x} is not a node of the belief grid")
+        if x in (0.0, 1.0):
+            return np.full(np.shape(side), first, dtype=np.int64)
+        return first + 1 + np.asarray(side, dtype=np.int64)
+
+
+def make_belief_grid(n: int, breakpoints: ArrayLike = ()) -> BeliefGrid:
+    """A grid of about ``n`` nodes on [0, 1], uniform on each segment between breakpoints.
+
+    Args:
+        n: number of nodes (≥ 11); each segment gets nodes in proportion to its length.
+        breakpoints: beliefs in (0, 1) where V may jump; each gets three nodes.
+
+    Raises:
+        ParameterError: if n < 11.
+
+    >>> g = make_belief_grid(11, [0.5])
+    >>> [float(x) for x in g.position[4:9]], [int(s) for s in g.side[4:9]]
+    ([0.4, 0.5, 0.5, 0.5, 0.6], [0, -1, 0, 1, 0])
+    """
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 11:
+        raise ParameterError(f"the number of beliefs must be a whole number >= 11, got {n!r}")
+    bps = sorted({float(x) for x in np.atleast_1d(breakpoints) if 0.0 < float(x) < 1.0})
+    edges = [0.0, *bps, 1.0]
+    free = max(n - 3 * len(bps) - 2, len(edges) - 1)
+    positions: list[FloatArray] = []
+    sides: list[IntArray] = []
+    for j, (a, c) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+        if j == 0:
+            positions.append(np.array([0.0]))
+            sides.append(np.array([0]))
+        inner = max(int(round(free * (c - a))), 1)
+        positions.append(np.linspace(a, c, inner + 2)[1:-1])
+        sides.append(np.zeros(inner, dtype=np.int64))
+        if c < 1.0:
+            positions.append(np.array([c, c, c]))
+            sides.append(np.array([-1, 0, 1]))
+        else:
+            positions.append(np.array([1.0]))
+            sides.append(np.array([0]))
+    position = np.concatenate(positions).astype(np.float64)
+    side = np.concatenate(sides).astype(np.int64)
+    belief = np.clip(position + ETA * side, 0.0, 1.0)
+    return BeliefGrid(position=position, side=side, belief=belief, breakpoints=tuple(bps))
+
+
+def make_precision_grid(q_min: float, n: int) -> FloatArray:
+    """``n`` precisions evenly spaced on [q_min, 1].
+
+    Raises:
+        ParameterError: if n < 2.
+    """
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
+        raise ParameterError(f"the number of precisions must be a whole number >= 2, got {n!r}")
+    return np.linspace(q_min, 1.0, n)

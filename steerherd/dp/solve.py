@@ -1,0 +1,254 @@
+r"""Solvers for the planner's problem on the belief grid.
+
+Infinite horizon (δ < 1), stationary: V = T V with T from :mod:`steerherd.dp.bellman`.
+
+* ``vi``  value iteration, V ← T V;
+* ``pi``  Howard policy iteration: greedy step, then exact policy evaluation by a sparse
+  linear solve of (I − δ P_σ) V = r_σ, until the policy repeats;
+* ``mpi`` modified policy iteration: greedy step, then ``mpi_steps`` applications of T_σ.
+
+All three stop on the MacQueen–Porteus bounds (Puterman 2005, §6.6.3): for any V,
+
+    T V + δ/(1−δ)·min(T V − V)  ≤  V*  ≤  T V + δ/(1−δ)·max(T V − V),
+
+so the gap δ/(1−δ)·span(T V − V) < ε certifies every node's value to within ε on the grid;
+the value returned is the midpoint, within ε/2 of V*. Reaching ``max_iter`` first raises
+:class:`~steerherd.errors.ConvergenceError`.
+
+Finite horizon N (any δ ∈ [0, 1]): backward induction from V_{N+1} = 0, exact on the grid.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from steerherd.agents import AgentModel, Bayesian
+from steerherd.dp.bellman import build_transitions
+from steerherd.dp.grid import make_belief_grid, make_precision_grid
+from steerherd.dp.policy import PolicyRows, Problem, improve
+from steerherd.errors import ConvergenceError, ParameterError
+from steerherd.model import Params
+from steerherd.types import FloatArray
+
+METHODS = ("vi", "pi", "mpi")
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """Stopping rule and limits.
+
+    Args:
+        epsilon: target MacQueen–Porteus gap on the grid (values within ε/2 of V*).
+        max_iter: iteration limit; reaching it raises ConvergenceError.
+        mpi_steps: partial policy-evaluation steps per iteration of ``mpi``.
+    """
+
+    epsilon: float = 1e-10
+    max_iter: int = 100_000
+    mpi_steps: int = 20
+
+    def __post_init__(self) -> None:
+        if not self.epsilon > 0:
+            raise ParameterError(f"epsilon must be > 0, got {self.epsilon}")
+        if self.max_iter < 1:
+            raise ParameterError(f"max_iter must be >= 1, got {self.max_iter}")
+        if self.mpi_steps < 1:
+            raise ParameterError(f"mpi_steps must be >= 1, got {self.mpi_steps}")
+
+
+@dataclass(frozen=True, eq=False)
+class Certificate:
+    """Evidence for a solution on its grid.
+
+    Attributes:
+        converged: the stopping rule was met (always true for a returned solution).
+        method: ``vi``, ``pi``, ``mpi`` or ``finite``.
+        iterations: iterations (stages, for a finite horizon).
+        bellman_residual: ‖T V − V‖∞ for the returned V.
+        lower, upper: MacQueen–Porteus bounds on V* at every node.
+        gap: max(upper − lower).
+        epsilon: the target gap.
+    """
+
+    converged: bool
+    method: str
+    iterations: int
+    bellman_residual: float
+    lower: FloatArray
+    upper: FloatArray
+    gap: float
+    epsilon: float
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict."""
+        return {
+            "converged": self.converged,
+            "method": self.method,
+            "iterations": self.iterations,
+            "bellman_residual": self.bellman_residual,
+            "gap": self.gap,
+            "epsilon": self.epsilon,
+            "lower": self.lower.tolist(),
+            "upper": self.upper.tolist(),
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class RawSolution:
+    """What a solver returns before it is wrapped in a Solution."""
+
+    problem: Problem
+    value: FloatArray
+    rows: PolicyRows
+    certificate: Certificate
+    stage_rows: tuple[PolicyRows, ...] = ()
+
+
+def build_problem(
+    params: Params,
+    beliefs: int = 1001,
+    precisions: int = 201,
+    agent: AgentModel | None = None,
+    refine: bool = False,
+) -> Problem:
+    """Discretise: belief grid (with the agent model's breakpoints) and transitions."""
+    agent = Bayesian() if agent is None else agent
+    grid = make_belief_grid(beliefs, agent.breakpoints(params))
+    q_grid = make_precision_grid(params.q_min, precisions)
+    tr = build_transitions(params, grid, q_grid, agent)
+    return Problem(params=params, grid=grid, q_grid=q_grid, agent=agent, transitions=tr,
+                   refine=refine)
+
+
+def solve_problem(problem: Problem, method: str = "pi", options: SolverOptions | None = None
+                  ) -> RawSolution:
+    """Solve a discretised problem (see :func:`steerherd.solve` for the friendly entry point)."""
+    options = SolverOptions() if options is None else options
+    if problem.params.horizon is not None:
+        return _backward_induction(problem, options)
+    drivers = {"vi": _value_iteration, "pi": _policy_iteration, "mpi": _modified_pi}
+    if method not in drivers:
+        raise ParameterError(f"method must be one of {list(METHODS)}, got {method!r}")
+    v, iterations = drivers[method](problem, options)
+    return _finish(problem, v, method, iterations, options)
+
+
+def evaluate_policy(rows: PolicyRows, delta: float) -> FloatArray:
+    """V_σ: solve (I − δ P_σ) V = r_σ (sparse LU)."""
+    if delta == 0.0:
+        return rows.reward.copy()
+    n = rows.q.size
+    a = (sp.identity(n, format="csr") - delta * rows.matrix()).tocsc()
+    return np.asarray(spla.spsolve(a, rows.reward), dtype=np.float64)
+
+
+def _mp_gap(delta: float, d: FloatArray) -> tuple[float, float, float]:
+    """(gap, lower offset, upper offset) of the MacQueen–Porteus bounds for d = T V − V."""
+    if delta == 0.0:
+        return 0.0, 0.0, 0.0
+    c = delta / (1.0 - delta)
+    lo, hi = c * float(d.min()), c * float(d.max())
+    return hi - lo, lo, hi
+
+
+def _value_iteration(problem: Problem, options: SolverOptions) -> tuple[FloatArray, int]:
+    delta = problem.params.delta
+    v = np.zeros(problem.grid.size)
+    for it in range(1, options.max_iter + 1):
+        _, tv = improve(problem, v)
+        gap, lo, hi = _mp_gap(delta, tv - v)
+        if gap < options.epsilon:
+            return tv + 0.5 * (lo + hi), it
+        v = tv
+    raise ConvergenceError(
+        f"value iteration stopped at max_iter={options.max_iter} with bound gap {gap:.2e}"
+        f" > epsilon={options.epsilon:.0e}; raise max_iter or use --method pi"
+    )
+
+
+def _policy_iteration(problem: Problem, options: SolverOptions) -> tuple[FloatArray, int]:
+    delta = problem.params.delta
+    rows, _ = improve(problem, np.zeros(problem.grid.size))
+    for it in range(1, options.max_iter + 1):
+        v = evaluate_policy(rows, delta)
+        new, tv = improve(problem, v, keep=rows)
+        gap, _, _ = _mp_gap(delta, tv - v)
+        same = np.array_equal(new.kind, rows.kind) and np.array_equal(new.q, rows.q)
+        if same or gap < options.epsilon:
+            return (v if same else evaluate_policy(new, delta)), it
+        rows = new
+    raise ConvergenceError(
+        f"policy iteration stopped at max_iter={options.max_iter} with bound gap {gap:.2e}"
+    )
+
+
+def _modified_pi(problem: Problem, options: SolverOptions) -> tuple[FloatArray, int]:
+    delta = problem.params.delta
+    v = np.zeros(problem.grid.size)
+    for it in range(1, options.max_iter + 1):
+        rows, tv = improve(problem, v)
+        gap, lo, hi = _mp_gap(delta, tv - v)
+        if gap < options.epsilon:
+            return tv + 0.5 * (lo + hi), it
+        v = tv
+        for _ in range(options.mpi_steps):
+            v = rows.reward + delta * rows.expected_next(v)
+    raise ConvergenceError(
+        f"modified policy iteration stopped at max_iter={options.max_iter} with bound gap"
+        f" {gap:.2e} > epsilon={options.epsilon:.0e}"
+    )
+
+
+def _finish(
+    problem: Problem, v: FloatArray, method: str, iterations: int, options: SolverOptions
+) -> RawSolution:
+    """The certificate of V, and the greedy policy with ties broken by candidate order."""
+    rows, tv = improve(problem, v)
+    d = tv - v
+    gap, lo, hi = _mp_gap(problem.params.delta, d)
+    cert = Certificate(
+        converged=gap < options.epsilon or problem.params.delta == 0.0,
+        method=method,
+        iterations=iterations,
+        bellman_residual=float(np.abs(d).max()),
+        lower=tv + lo,
+        upper=tv + hi,
+        gap=gap,
+        epsilon=options.epsilon,
+    )
+    if not cert.converged:
+        raise ConvergenceError(
+            f"{method}: the returned values fail their own check, bound gap {gap:.2e}"
+            f" > epsilon={options.epsilon:.0e}"
+        )
+    return RawSolution(problem=problem, value=v, rows=rows, certificate=cert)
+
+
+def _backward_induction(problem: Problem, options: SolverOptions) -> RawSolution:
+    horizon = int(problem.params.horizon or 0)
+    v = np.zeros(problem.grid.size)
+    stages: list[PolicyRows] = []
+    for _ in range(horizon):
+        rows, v = improve(problem, v)
+        stages.append(rows)
+    stages.reverse()  # stages[0] is the first agent's
+    zero = np.zeros_like(v)
+    cert = Certificate(
+        converged=True, method="finite", iterations=horizon, bellman_residual=0.0,
+        lower=v.copy(), upper=v.copy(), gap=0.0, epsilon=options.epsilon,
+    )
+    del zero
+    return RawSolution(problem=problem, value=v, rows=stages[0], certificate=cert,
+                       stage_rows=tuple(stages))
+
+
+def timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """(result, seconds) of a call."""
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - start

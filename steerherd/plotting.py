@@ -1,0 +1,79 @@
+"""Plots. Each function takes data and Axes and returns the Axes; nothing is computed here.
+
+matplotlib is imported by the caller (CLI, figure scripts); this module only needs the Axes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+MODE_COLOURS = {
+    "baseline": "#8c8c8c",
+    "full": "#1f77b4",
+    "informative": "#2ca02c",
+    "obfuscate": "#d62728",
+    "other": "#ff7f0e",
+}
+
+
+def plot_value(ax: Any, data: Mapping[str, Any], label: str | None = None) -> Any:
+    """V* against b from a solution dict (``Solution.to_dict()`` or its JSON)."""
+    b, v, side = (np.asarray(data[k]) for k in ("belief", "value", "side"))
+    # Draw each segment between breakpoints separately so that a jump shows as a jump.
+    for seg in _segments(b, side):
+        ax.plot(b[seg], v[seg], color="k", lw=1.2, label=label)
+        label = None
+    points = side == 0
+    on_break = np.isin(b, data["grid"]["breakpoints"]) & points
+    ax.plot(b[on_break], v[on_break], "o", ms=3.5, mfc="white", mec="k", zorder=3)
+    ax.set_xlabel("public belief $b$")
+    ax.set_ylabel("$V^*(b)$")
+    return ax
+
+
+def plot_policy(ax: Any, data: Mapping[str, Any]) -> Any:
+    """q*(b) coloured by mode, with the thresholds marked."""
+    b, q, side = (np.asarray(data[k]) for k in ("belief", "precision", "side"))
+    mode = np.asarray(data["mode"])
+    for name, colour in MODE_COLOURS.items():
+        sel = mode == name
+        if sel.any():
+            ax.scatter(b[sel], q[sel], s=4, color=colour, label=name, zorder=2)
+    for name, thr in _thresholds(data["thresholds"]):
+        ax.axvline(thr, color="0.4", ls=":", lw=0.9)
+        ax.annotate(_label(name), (thr, 1.0), xytext=(2, 2), textcoords="offset points",
+                    fontsize=8, color="0.3")
+    ax.axhline(data["params"]["p"], color="0.7", lw=0.8, ls="--")
+    ax.set_xlabel("public belief $b$")
+    ax.set_ylabel("precision $q^*(b)$")
+    ax.set_ylim(0.48, 1.04)
+    ax.legend(loc="lower center", fontsize=7, ncols=3, frameon=False)
+    return ax
+
+
+def _segments(b: np.ndarray, side: np.ndarray) -> list[slice]:
+    """Index ranges between breakpoint triplets: a left limit ends one, a right limit starts one."""
+    cuts = [0]
+    for i, s in enumerate(side):
+        if s == -1:
+            cuts.append(i + 1)
+        elif s == 1:
+            cuts.append(i)
+    cuts.append(b.size)
+    return [slice(a, c) for a, c in zip(cuts[::2], cuts[1::2], strict=True) if c > a]
+
+
+def _thresholds(thresholds: Mapping[str, Any]) -> Sequence[tuple[str, float]]:
+    out = []
+    for name, thr in thresholds.items():
+        if thr is not None and 0.0 < thr["value"] < 1.0:
+            out.append((name, float(thr["value"])))
+    return out
+
+
+def _label(name: str) -> str:
+    head, _, sub = name.partition("_")
+    return f"${head}_{{{sub}}}$" if sub else name

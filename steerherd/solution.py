@@ -1,0 +1,234 @@
+"""The Solution: values, policy, modes, regimes, thresholds and their certificate.
+
+A Solution is what every solver returns and every later stage (simulation, analysis,
+figures) reads. It carries its own evidence (:class:`~steerherd.dp.solve.Certificate`), the
+parameters and the grid, and saves to / loads from JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from steerherd import __version__
+from steerherd.dp.bellman import KIND_ABOVE, KIND_BELOW, KIND_GRID, KIND_NAMES, KIND_REFINED
+from steerherd.dp.grid import BeliefGrid
+from steerherd.dp.solve import Certificate, RawSolution
+from steerherd.errors import ParameterError
+from steerherd.model import Params, critical_precision
+from steerherd.structure import (
+    Regime,
+    Threshold,
+    extract_regimes,
+    extract_thresholds,
+    modes_of,
+)
+from steerherd.types import ArrayLike, FloatArray, IntArray
+
+SOLUTION_KEYS = (
+    "params", "belief", "value", "precision", "mode", "regimes", "thresholds", "certificate",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Solution:
+    """A solved planner's problem on a belief grid.
+
+    Attributes:
+        params: the problem.
+        grid: the belief grid (nodes sorted; three nodes at each breakpoint: x−, x, x+).
+        V: V* at every node.
+        q: q* at every node (for a limit, the limit value).
+        kind: which candidate was chosen (codes of :data:`~steerherd.dp.bellman.KIND_NAMES`).
+        certificate: convergence evidence.
+        agent: the agent model's description.
+        n_precisions: size of the precision grid.
+        refine: whether continuous refinement was on.
+        seconds: wall time of discretisation and solve.
+        stage_precision, stage_kind: for a finite horizon, q* and kind per stage (row 0 is the
+            first agent); empty otherwise.
+    """
+
+    params: Params
+    grid: BeliefGrid
+    V: FloatArray
+    q: FloatArray
+    kind: IntArray
+    certificate: Certificate
+    agent: dict[str, Any] = field(default_factory=lambda: {"model": "bayesian"})
+    n_precisions: int = 0
+    refine: bool = False
+    seconds: float = 0.0
+    stage_precision: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    stage_kind: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+
+    @classmethod
+    def from_raw(cls, raw: RawSolution, seconds: float = 0.0) -> Solution:
+        """Wrap a solver's output."""
+        prob = raw.problem
+        stages = raw.stage_rows
+        return cls(
+            params=prob.params,
+            grid=prob.grid,
+            V=raw.value,
+            q=raw.rows.q,
+            kind=raw.rows.kind,
+            certificate=raw.certificate,
+            agent=prob.agent.to_dict(),
+            n_precisions=int(prob.q_grid.size),
+            refine=prob.refine,
+            seconds=seconds,
+            stage_precision=np.array([r.q for r in stages]) if stages else np.zeros((0, 0)),
+            stage_kind=(np.array([r.kind for r in stages]) if stages
+                        else np.zeros((0, 0), dtype=np.int64)),
+        )
+
+    # --- per-node views -------------------------------------------------------------
+    @property
+    def belief(self) -> FloatArray:
+        """Node positions (beliefs); breakpoints appear three times (x−, x, x+)."""
+        return self.grid.position
+
+    @cached_property
+    def modes(self) -> np.ndarray:
+        """Mode name at every node."""
+        return modes_of(self.params, self.grid.position, self.q, self.kind)
+
+    @property
+    def attained(self) -> np.ndarray:
+        """False where q* is a supremum that no precision attains (a one-sided limit)."""
+        return ~np.isin(self.kind, (KIND_BELOW, KIND_ABOVE))
+
+    @cached_property
+    def regimes(self) -> list[Regime]:
+        """Maximal belief intervals of one mode, with the precision formula."""
+        return extract_regimes(self.params, self.belief, self.q, self.kind, self.modes)
+
+    @cached_property
+    def thresholds(self) -> dict[str, Threshold | None]:
+        """The paper's thresholds (d_A, t_A, t_M or t_1, t_2), bracketed by grid nodes."""
+        return extract_thresholds(self.params, self.belief, self.modes)
+
+    # --- functions of b -------------------------------------------------------------
+    def value(self, b: ArrayLike) -> FloatArray:
+        """V*(b) by linear interpolation within a segment; exact at breakpoints."""
+        lo, lam = self.grid.locate(np.asarray(b, dtype=np.float64))
+        vp = np.append(self.V, 0.0)
+        return (1.0 - lam) * vp[lo] + lam * vp[lo + 1]
+
+    def policy(self, b: ArrayLike) -> FloatArray:
+        """q*(b): the nearest node's regime formula at b (interpolated for interior optima).
+
+        For a mode that is a limit (obfuscate, limit from above) this is the limit value.
+        """
+        b = np.asarray(b, dtype=np.float64)
+        node = self._nearest(b)
+        kind = self.kind[node]
+        formula = np.where(
+            np.isin(kind, (KIND_GRID, KIND_REFINED)),
+            np.interp(b, self.belief, self.q),
+            self.q[node],
+        )
+        follows_b = np.isin(self.modes[node], ("informative", "obfuscate")) | (kind == KIND_ABOVE)
+        return np.where(follows_b, np.maximum(critical_precision(b), self.params.q_min), formula)
+
+    def mode(self, b: ArrayLike) -> np.ndarray:
+        """Mode name at b (that of the nearest node; at a breakpoint, the point's own)."""
+        return self.modes[self._nearest(np.asarray(b, dtype=np.float64))]
+
+    def _nearest(self, b: FloatArray) -> IntArray:
+        lo, lam = self.grid.locate(b)
+        return np.where(lam > 0.5, np.minimum(lo + 1, self.grid.size - 1), lo)
+
+    # --- I/O ------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict with the keys of :data:`SOLUTION_KEYS` and the grid details."""
+        return {
+            "params": self.params.to_dict(),
+            "belief": self.belief.tolist(),
+            "value": self.V.tolist(),
+            "precision": self.q.tolist(),
+            "mode": self.modes.tolist(),
+            "regimes": [r.to_dict() for r in self.regimes],
+            "thresholds": {k: (None if t is None else t.to_dict())
+                           for k, t in self.thresholds.items()},
+            "certificate": self.certificate.to_dict(),
+            "side": self.grid.side.tolist(),
+            "attained": self.attained.tolist(),
+            "candidate": [KIND_NAMES[k] for k in self.kind],
+            "grid": {"breakpoints": list(self.grid.breakpoints), "eval_belief": self.grid.belief.tolist(),
+                     "n_precisions": self.n_precisions, "refine": self.refine},
+            "agent": self.agent,
+            "seconds": self.seconds,
+            "stages": {"precision": self.stage_precision.tolist(),
+                       "candidate": [[KIND_NAMES[k] for k in row] for row in self.stage_kind]},
+            "steerherd_version": __version__,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write JSON to ``path`` and return it."""
+        path = Path(path)
+        path.write_text(json.dumps(self.to_dict()))
+        return path
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Solution:
+        """Rebuild from :meth:`to_dict` output.
+
+        Raises:
+            ParameterError: if a key is missing.
+        """
+        missing = [k for k in (*SOLUTION_KEYS, "side", "candidate", "grid") if k not in data]
+        if missing:
+            raise ParameterError(f"solution JSON lacks keys {missing}")
+        grid = BeliefGrid(
+            position=np.asarray(data["belief"], dtype=np.float64),
+            side=np.asarray(data["side"], dtype=np.int64),
+            belief=np.asarray(data["grid"]["eval_belief"], dtype=np.float64),
+            breakpoints=tuple(data["grid"]["breakpoints"]),
+        )
+        cert = dict(data["certificate"])
+        cert["lower"] = np.asarray(cert["lower"], dtype=np.float64)
+        cert["upper"] = np.asarray(cert["upper"], dtype=np.float64)
+        code = {name: i for i, name in enumerate(KIND_NAMES)}
+        stages = data.get("stages", {"precision": [], "candidate": []})
+        return cls(
+            params=Params.from_dict(data["params"]),
+            grid=grid,
+            V=np.asarray(data["value"], dtype=np.float64),
+            q=np.asarray(data["precision"], dtype=np.float64),
+            kind=np.array([code[k] for k in data["candidate"]], dtype=np.int64),
+            certificate=Certificate(**cert),
+            agent=data.get("agent", {"model": "bayesian"}),
+            n_precisions=int(data["grid"].get("n_precisions", 0)),
+            refine=bool(data["grid"].get("refine", False)),
+            seconds=float(data.get("seconds", 0.0)),
+            stage_precision=(np.asarray(stages["precision"], dtype=np.float64)
+                             if stages["precision"] else np.zeros((0, 0))),
+            stage_kind=(np.array([[code[k] for k in row] for row in stages["candidate"]],
+                                 dtype=np.int64)
+                        if stages["candidate"] else np.zeros((0, 0), dtype=np.int64)),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> Solution:
+        """Read a Solution written by :meth:`save`.
+
+        Raises:
+            ParameterError: if the file is missing or not a solution.
+        """
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise ParameterError(f"no solution file at {str(path)!r}") from None
+        except json.JSONDecodeError as exc:
+            raise ParameterError(f"{str(path)!r} is not JSON ({exc.msg}, line {exc.lineno})") from None
+        if not isinstance(data, dict):
+            raise ParameterError(f"{str(path)!r} does not hold a solution object")
+        return cls.from_dict(data)

@@ -1,0 +1,30 @@
+"""Shared test options: --runslow and --runapi (the inspect_ai pattern)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--runslow", action="store_true", default=False, help="run slow tests")
+    parser.addoption("--runapi", action="store_true", default=False,
+                     help="run tests that call a live API (needs OPENAI_API_KEY)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip_slow = pytest.mark.skip(reason="slow: run with --runslow")
+    skip_api = pytest.mark.skip(reason="live API: run with --runapi and OPENAI_API_KEY set")
+    for item in items:
+        if "slow" in item.keywords and not config.getoption("--runslow"):
+            item.add_marker(skip_slow)
+        if "api" in item.keywords and not (
+            config.getoption("--runapi") and os.environ.get("OPENAI_API_KEY")
+        ):
+            item.add_marker(skip_api)
+
+
+@pytest.fixture(autouse=True)
+def _agg_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MPLBACKEND", "Agg")
