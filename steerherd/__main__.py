@@ -1,0 +1,5 @@
+"""``python -m steerherd`` runs the CLI."""
+
+from steerherd.cli import run
+
+run()
