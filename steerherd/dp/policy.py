@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from steerherd.agents import AgentModel
-from steerherd.dp.bellman import KIND_GRID, KIND_REFINED, TIE_Q, Transitions, greedy
+from steerherd.dp.bellman import KIND_GRID, KIND_REFINED, Transitions, greedy
 from steerherd.dp.bellman import transitions_for
 from steerherd.dp.grid import BeliefGrid
 from steerherd.model import Params
@@ -82,24 +82,34 @@ class Problem:
 
 
 def improve(
-    problem: Problem, v: FloatArray, keep: PolicyRows | None = None
+    problem: Problem,
+    v: FloatArray | None,
+    keep: PolicyRows | None = None,
+    tie: float = 0.0,
 ) -> tuple[PolicyRows, FloatArray]:
-    """The greedy step: (best rows, (T V) at every node).
+    """The greedy step: (best rows, (T V) at every node); ``v=None`` means V = 0.
 
-    With ``keep`` (policy iteration), a node keeps its current candidate when it is tied
-    with the best, so that the iteration stops instead of cycling between ties.
+    Args:
+        problem: the discretised problem.
+        v: values at the nodes, or None for zero.
+        keep: a current policy (policy iteration): a node keeps its candidate when that is
+            exactly as good as the best, so that the iteration does not cycle between ties.
+        tie: relative tie tolerance for the candidate order (see :func:`greedy`).
     """
     tr = problem.transitions
-    qv = tr.q_values(v)
-    policy, best = greedy(qv)
+    if v is None:
+        v = np.zeros(problem.grid.size)
+        qv = tr.reward
+    else:
+        qv = tr.q_values(v)
+    policy, best = greedy(qv, tie)
     rows = select(tr, policy)
     if problem.refine:
         rows, best = _refine(problem, qv, v, rows, best)
     if keep is not None:
         keep_value = keep.reward + tr.delta * keep.expected_next(v)
-        tied = keep_value >= best - TIE_Q * np.maximum(1.0, np.abs(best))
+        tied = keep_value >= best
         rows = merge(tied, keep, rows)
-        best = np.where(tied, np.maximum(keep_value, best), best)
     return rows, best
 
 
@@ -151,7 +161,7 @@ def _refine(
         f1, f2 = np.where(left, f_new, f2), np.where(left, f1, f_new)
     q_star = np.where(f1 >= f2, x1, x2)
     value, (reward, lo_g, lo_b, w) = q_of(q_star)
-    better = active & (value > best + TIE_Q * np.maximum(1.0, np.abs(best)))
+    better = active & (value > best)
     refined = PolicyRows(
         q=q_star, side=np.zeros(v.size, dtype=np.int64), kind=np.full(v.size, KIND_REFINED),
         reward=reward[:, 0], lo_g=lo_g[:, 0], lo_b=lo_b[:, 0], weights=w[:, :, 0],
