@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 
-class Planner(str, Enum):
+class Planner(StrEnum):
     altruistic = "altruistic"
     biased = "biased"
 
 
-class CostFamily(str, Enum):
+class CostFamily(StrEnum):
     linear = "linear"
     power = "power"
 
 
-class Method(str, Enum):
+class Method(StrEnum):
     vi = "vi"
     pi = "pi"
     mpi = "mpi"

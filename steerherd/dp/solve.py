@@ -28,15 +28,22 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from steerherd.agents import AgentModel, Bayesian
-from steerherd.dp.bellman import build_transitions
+from steerherd.dp.bellman import TIE_Q, build_transitions
 from steerherd.dp.grid import make_belief_grid, make_precision_grid
-from steerherd.dp.bellman import TIE_Q
-from steerherd.dp.policy import PolicyRows, Problem, improve
+from steerherd.dp.policy import (
+    PolicyRows,
+    Problem,
+    improve,
+    refined_precisions,
+    with_candidates,
+)
 from steerherd.errors import ConvergenceError, ParameterError
 from steerherd.model import Params
 from steerherd.types import FloatArray
 
 METHODS = ("vi", "pi", "mpi")
+#: Rounds of continuous refinement (each adds one candidate per node and re-solves).
+REFINE_ROUNDS = 2
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,11 @@ def solve_problem(problem: Problem, method: str = "pi", options: SolverOptions |
     if method not in drivers:
         raise ParameterError(f"method must be one of {list(METHODS)}, got {method!r}")
     v, iterations = drivers[method](problem, options)
+    for _ in range(REFINE_ROUNDS if problem.refine else 0):
+        # Refine against the converged V, add the refined precisions as candidates, re-solve.
+        problem = with_candidates(problem, refined_precisions(problem, v))
+        v, more = drivers[method](problem, options)
+        iterations += more
     return _finish(problem, v, method, iterations, options)
 
 
