@@ -75,6 +75,9 @@ class BeliefGrid:
             caller pads V with one entry so that ``lo + 1`` is valid at the last node.
         """
         y = np.clip(np.asarray(y, dtype=np.float64), 0.0, 1.0)
+        shape = y.shape
+        y = y.reshape(-1)
+        sides = None if side is None else np.broadcast_to(side, shape).reshape(-1)
         left, first, last, spacing = self._segments
         seg = np.zeros(y.shape, dtype=np.int64)
         for x in self.breakpoints:
@@ -89,9 +92,9 @@ class BeliefGrid:
                 if x in (0.0, 1.0):
                     lo[on] = self.node_index(x)
                 else:
-                    lo[on] = self.node_index(x, 0 if side is None else np.broadcast_to(side, y.shape)[on])
+                    lo[on] = self.node_index(x, 0 if sides is None else sides[on])
                 lam[on] = 0.0
-        return lo, lam
+        return lo.reshape(shape), lam.reshape(shape)
 
     def node_index(self, x: float, side: ArrayLike = 0) -> IntArray:
         """Index of the node at breakpoint (or endpoint) x on the given side."""
