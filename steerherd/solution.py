@@ -143,14 +143,21 @@ class Solution:
         b = np.asarray(b, dtype=np.float64)
         node = self._nearest(b)
         kind = self.kind[node]
-        formula = np.where(
-            np.isin(kind, (KIND_GRID, KIND_REFINED)),
-            np.interp(b, self.belief, self.q),
-            self.q[node],
-        )
+        formula = np.where(np.isin(kind, (KIND_GRID, KIND_REFINED)), self.interpolate_q(b),
+                           self.q[node])
         follows_b = np.isin(self.modes[node], ("informative", "obfuscate")) | (kind == KIND_ABOVE)
         crit = np.maximum(self._critical(b), self.params.q_min)
         return np.where(follows_b, crit, formula)
+
+    def interpolate_q(self, b: ArrayLike) -> FloatArray:
+        """q at b interpolated within b's segment; at a breakpoint, the point's own node.
+
+        (``np.interp`` over the node positions would return the right limit's q at a
+        breakpoint, where three nodes share one position.)
+        """
+        lo, lam = self.grid.locate(np.asarray(b, dtype=np.float64))
+        qp = np.append(self.q, self.q[-1])
+        return (1.0 - lam) * qp[lo] + lam * qp[lo + 1]
 
     def mode(self, b: ArrayLike) -> np.ndarray:
         """Mode name at b (that of the nearest node; at a breakpoint, the point's own)."""
