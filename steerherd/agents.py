@@ -218,8 +218,21 @@ class Behavioral:
             cascade_good = np.where(b > 0.5, 1.0, 0.0)
             return (np.where(informative, q, cascade_good),
                     np.where(informative, 1.0 - q, cascade_good))
-        g_if_sg = expit(self.log_odds(b, q, True) / self.lam)
-        g_if_sb = expit(self.log_odds(b, q, False) / self.lam)
+        return self._noisy_probs(b, q)
+
+    def _noisy_probs(self, b: FloatArray, q: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """The λ > 0 case, written out for speed (it is the simulator's inner loop)."""
+        inv = 1.0 / float(self.lam)  # type: ignore[arg-type]
+        with np.errstate(divide="ignore"):
+            lb = np.clip(np.log(b / (1.0 - b)), -LOGIT_CAP, LOGIT_CAP) * (self.w_prior * inv)
+            llr = np.clip(np.log(q / (1.0 - q)), -LOGIT_CAP, LOGIT_CAP) * inv
+        mean = 0.5 * (self.w_agree + self.w_disagree)
+        up, down = b > 0.5, b < 0.5
+        w_sg = np.where(up, self.w_agree, np.where(down, self.w_disagree, mean))
+        w_sb = np.where(up, self.w_disagree, np.where(down, self.w_agree, mean))
+        with np.errstate(over="ignore"):  # exp overflow → inf → probability 0, as it should
+            g_if_sg = 1.0 / (1.0 + np.exp(-(lb + w_sg * llr)))
+            g_if_sb = 1.0 / (1.0 + np.exp(-(lb - w_sb * llr)))
         return q * g_if_sg + (1.0 - q) * g_if_sb, (1.0 - q) * g_if_sg + q * g_if_sb
 
     def breakpoints(self, params: Params) -> tuple[float, ...]:
