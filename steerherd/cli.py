@@ -41,6 +41,9 @@ def _register() -> None:
     from steerherd.commands import solve as solve_cmd
 
     app.command("solve")(solve_cmd.solve)
+    from steerherd.commands import simulate as simulate_cmd
+
+    app.command("simulate")(simulate_cmd.simulate)
 
 
 def main(argv: list[str] | None = None) -> int:
