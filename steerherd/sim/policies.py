@@ -264,9 +264,10 @@ def step_realized(b: FloatArray, good_g: FloatArray, good_b: FloatArray, act: np
     Equal to ``np.where(act, *step_beliefs(b, good_g, good_b, side))`` for every action
     that has positive probability, computing one successor instead of two.
     """
-    p_good = b * good_g + (1.0 - b) * good_b
-    num = np.where(act, b * good_g, b - b * good_g)
-    den = np.where(act, p_good, 1.0 - p_good)
+    g = np.where(act, good_g, 1.0 - good_g)  # P(the action taken | ω = G)
+    h = np.where(act, good_b, 1.0 - good_b)  # P(the action taken | ω = B)
+    num = b * g
+    den = num + (1.0 - b) * h
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(den > 0, num / den, b)
     if side is not None and np.any(side):
