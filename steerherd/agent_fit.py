@@ -133,7 +133,7 @@ def fit_behavioral_beliefs(
     w = xtx_inv @ (x.T @ y)
     rss = float(np.sum((y - x @ w) ** 2))
     sigma = np.sqrt(max(rss / n, 1e-300))
-    cov = sigma**2 * xtx_inv
+    cov = np.asarray(sigma**2 * xtx_inv, dtype=np.float64)
     loglik = -0.5 * n * (np.log(2.0 * np.pi * sigma**2) + 1.0)
     estimates = {k: float(v) for k, v in zip(NAMES, w, strict=True)} | {"sigma": float(sigma)}
     stderr = {k: float(np.sqrt(cov[i, i])) for i, k in enumerate(NAMES)}
@@ -180,7 +180,7 @@ def fit_behavioral_actions(
         raise ParameterError(f"the logit fit did not converge in {NEWTON_MAX} Newton steps")
     eta = x @ w
     p = expit(eta)
-    cov = np.linalg.inv(x.T @ (x * (p * (1 - p))[:, None]))
+    cov = np.asarray(np.linalg.inv(x.T @ (x * (p * (1 - p))[:, None])), dtype=np.float64)
     loglik = float(np.sum(y * eta - np.logaddexp(0.0, eta)))
     estimates = {k: float(v) for k, v in zip(NAMES, w, strict=True)}
     stderr = {k: float(np.sqrt(cov[i, i])) for i, k in enumerate(NAMES)}

@@ -200,6 +200,10 @@ class Behavioral:
         """q*(b) = expit(w_prior·|logit b| / w_disagree); None with choice noise."""
         if self.lam is not None:
             return None
+        return self._switch(b)
+
+    def _switch(self, b: ArrayLike) -> FloatArray:
+        """The deterministic agent's switching precision (whatever ``lam`` is)."""
         b = np.asarray(b, dtype=np.float64)
         if self.w_prior == 0.0:  # ignores the public belief: always follows its signal
             return np.full(b.shape, 0.5)
@@ -211,8 +215,7 @@ class Behavioral:
         b = np.asarray(b, dtype=np.float64)
         q = np.asarray(q, dtype=np.float64)
         if self.lam is None:
-            crit = self.critical_precision(b)
-            informative = q >= crit - TIE_TOL
+            informative = q >= self._switch(b) - TIE_TOL
             if side is not None:
                 informative = np.where(side < 0, False, np.where(side > 0, True, informative))
             cascade_good = np.where(b > 0.5, 1.0, 0.0)

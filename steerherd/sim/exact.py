@@ -181,5 +181,6 @@ def _successors(b: FloatArray, g_g: FloatArray, g_b: FloatArray, mass: FloatArra
     nb, nm = nb[keep], nm[:, keep]
     key = np.rint(nb / MERGE_TOL).astype(np.int64)
     uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    merged = np.stack([np.bincount(inverse, weights=row, minlength=uniq.size) for row in nm])
+    merged = np.stack([np.bincount(inverse, weights=row, minlength=uniq.size)
+                       for row in nm]).astype(np.float64)
     return nb[first], merged

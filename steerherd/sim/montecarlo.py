@@ -39,7 +39,7 @@ from steerherd.agents import AgentModel, Bayesian, check_probabilities
 from steerherd.errors import ParameterError
 from steerherd.model import Params
 from steerherd.sim.policies import PolicyRule, effective_side, make_policy, step_realized
-from steerherd.types import BoolArray, FloatArray
+from steerherd.types import ArrayLike, BoolArray, FloatArray
 
 STATES = ("B", "G", "prior")
 #: Runs per block: arrays of a block stay in cache; fixed, so that results do not depend on it.
@@ -114,7 +114,7 @@ def check_state(state: str) -> str:
     return state
 
 
-def discount_tail(delta: float, start: FloatArray, stop: int) -> FloatArray:
+def discount_tail(delta: float, start: ArrayLike, stop: int) -> FloatArray:
     """Σ_{j=start}^{stop−1} δ^j for 0-based agent indices (with 0⁰ = 1)."""
     start = np.asarray(start, dtype=np.float64)
     if delta == 1.0:

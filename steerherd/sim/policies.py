@@ -137,7 +137,7 @@ def make_policy(policy: Any, params: Params, name: str | None = None) -> PolicyR
                           {"policy": "table", "b": list(table.b), "q": list(table.q)})
     if callable(policy):
         fn = policy
-        return PolicyRule(name or getattr(fn, "__name__", "callable"),
+        return PolicyRule(name or str(getattr(fn, "__name__", "callable")),
                           lambda b: (np.asarray(fn(b), dtype=np.float64), None),
                           {"policy": "callable", "name": getattr(fn, "__name__", "callable")},
                           check=True)
@@ -215,8 +215,8 @@ class NearestNode:
         self.cuts = np.asarray(cuts)
         self.nodes = np.asarray(nodes, dtype=np.int64)
         edges = np.arange(self.CELLS + 1) / self.CELLS
-        j = np.searchsorted(self.cuts, edges, side="left")
-        self.table = np.where(j[:-1] == j[1:], self.nodes[j[:-1]], -1)
+        at = np.searchsorted(self.cuts, edges, side="left")
+        self.table = np.where(at[:-1] == at[1:], self.nodes[at[:-1]], -1)
 
     def __call__(self, b: FloatArray) -> IntArray:
         cell = np.minimum((b * self.CELLS).astype(np.int64), self.CELLS - 1)

@@ -43,7 +43,7 @@ import numpy as np
 
 from steerherd._solve import solve
 from steerherd.agents import AgentModel, Bayesian, Behavioral
-from steerherd.costs import LinearCost
+from steerherd.costs import make_cost
 from steerherd.errors import ConvergenceError, ParameterError
 from steerherd.model import Params
 from steerherd.sim.exact import exact_statistics
@@ -93,8 +93,8 @@ class WelfareConfig:
 
     def params(self, planner: str, delta: float) -> Params:
         """The Params of one planner and horizon."""
-        return Params(planner=planner, p=self.p, C=self.C, delta=delta, prior=self.prior,  # type: ignore[arg-type]
-                      cost=LinearCost(self.k))
+        return Params(planner=planner, p=self.p, C=self.C, delta=delta,  # type: ignore[arg-type]
+                      prior=self.prior, cost=make_cost("linear", k=self.k))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
