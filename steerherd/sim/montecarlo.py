@@ -216,28 +216,17 @@ def _simulate_block(
         act = u < np.where(om, g_g, g_b)
         wrong = act != om
         cost = params.cost(np.abs(q - params.p))
-        d = delta**i  # 0.0**0 == 1: the myopic planner weighs the first agent only
-        acc[0] -= loss * wrong
-        acc[1] -= (d * loss) * wrong
-        acc[2] += cost
-        acc[3] += d * cost
-        acc[4] += ~wrong
-        acc[5] += d * ~act
+        # 0.0**0 == 1: the myopic planner weighs the first agent only.
+        _accumulate(acc, 1.0, delta**i, loss, wrong, act, cost)
         frozen = (g_g == g_b) & ((g_g == 0.0) | (g_g == 1.0))
-        if frozen.any():
-            tail_w = float(discount_tail(delta, np.float64(i + 1), n_agents))
-            rest = n_agents - i - 1
-            f = frozen
-            acc[0, f] -= loss * rest * wrong[f]
-            acc[1, f] -= loss * tail_w * wrong[f]
-            acc[2, f] += rest * cost[f]
-            acc[3, f] += tail_w * cost[f]
-            acc[4, f] += rest * ~wrong[f]
-            acc[5, f] += tail_w * ~act[f]
-            done = idx[f]
+        if frozen.any():  # agents i+1..N−1 of these runs act alike: add them in closed form
+            f, done = frozen, idx[frozen]
+            tail = acc[:, f]
+            _accumulate(tail, n_agents - i - 1, float(discount_tail(delta, i + 1, n_agents)),
+                        loss, wrong[f], act[f], cost[f])
+            _store(out, done, tail)
             ctime[done] = i + 1
             cside[done] = np.where(g_g[f] == 1.0, 1, -1)
-            _store(out, done, acc[:, f])
             keep = ~f
             idx, b, om, acc = idx[keep], b[keep], om[keep], acc[:, keep]
             g_g, g_b, act = g_g[keep], g_b[keep], act[keep]
@@ -247,6 +236,17 @@ def _simulate_block(
         b = step_realized(b, g_g, g_b, act, side)
     _store(out, idx, acc)
     return out | {"omega": omega, "cascade_time": ctime, "cascade_side": cside}
+
+
+def _accumulate(acc: FloatArray, count: float, weight: float, loss: float, wrong: np.ndarray,
+                act: np.ndarray, cost: FloatArray) -> None:
+    """Add ``count`` agents (discount weight ``weight``) of each run to its accumulators."""
+    acc[0] -= (loss * count) * wrong
+    acc[1] -= (loss * weight) * wrong
+    acc[2] += count * cost
+    acc[3] += weight * cost
+    acc[4] += count * ~wrong
+    acc[5] += weight * ~act
 
 
 def _objective(params: Params, out: dict[str, np.ndarray]) -> FloatArray:
