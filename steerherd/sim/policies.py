@@ -168,13 +168,14 @@ def _solution_rule(sol: Solution, name: str) -> PolicyRule:
     node_side = np.where(kind == KIND_BELOW, -1, np.where(kind == KIND_ABOVE, 1, 0))
     qs, q_min = sol.q, sol.params.q_min
     lookup = NearestNode(sol)
+    interp_q = SegmentInterpolation(sol)
 
     def rule(b: FloatArray) -> tuple[FloatArray, IntArray]:
         node = lookup(b)
         q = qs[node]
         grid_nodes = interp[node]
         if grid_nodes.any():
-            q[grid_nodes] = sol.interpolate_q(b[grid_nodes])
+            q[grid_nodes] = interp_q(b[grid_nodes])
         fol = follows[node]
         if fol.any():
             q[fol] = np.maximum(sol._critical(b[fol]), q_min)
@@ -225,6 +226,41 @@ class NearestNode:
         if amb.any():
             node[amb] = self.nodes[np.searchsorted(self.cuts, b[amb], side="left")]
         return node
+
+
+class SegmentInterpolation:
+    """``Solution.interpolate_q`` with the lower node read from a table of 2^16 cells.
+
+    In a cell that holds no node position and no breakpoint ± SNAP_TOL the lower node of
+    every belief is the same; beliefs in the other cells go through ``grid.locate``.
+    """
+
+    CELLS = 1 << 16
+
+    def __init__(self, sol: Solution) -> None:
+        self.sol = sol
+        pos = sol.grid.position
+        bps = np.asarray(sol.grid.breakpoints, dtype=np.float64)
+        cuts = np.unique(np.concatenate([pos, bps - SNAP_TOL, bps + SNAP_TOL]))
+        edges = np.arange(self.CELLS + 1) / self.CELLS
+        at = np.searchsorted(cuts, edges, side="right")
+        lo = np.searchsorted(pos, edges[:-1], side="right") - 1
+        self.table = np.where(at[:-1] == np.searchsorted(cuts, edges[1:], side="left"), lo, -1)
+        self.pos = np.append(pos, pos[-1])
+        self.q = np.append(sol.q, sol.q[-1])
+
+    def __call__(self, b: FloatArray) -> FloatArray:
+        cell = np.minimum((b * self.CELLS).astype(np.int64), self.CELLS - 1)
+        lo = self.table[cell]
+        amb = lo < 0
+        safe = np.where(amb, 0, lo)
+        gap = self.pos[safe + 1] - self.pos[safe]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lam = np.clip(np.where(gap > 0, (b - self.pos[safe]) / gap, 0.0), 0.0, 1.0)
+        out = (1.0 - lam) * self.q[safe] + lam * self.q[safe + 1]
+        if amb.any():
+            out[amb] = self.sol.interpolate_q(b[amb])
+        return out
 
 
 def effective_side(agent: AgentModel, b: FloatArray, q: FloatArray,
