@@ -128,19 +128,7 @@ def welfare_table(config: WelfareConfig,
         values where available.
     """
     tick = progress or (lambda label: None)
-    agents = {"bayesian": Bayesian(), "behavioral": config.behavioral}
-    sims: dict[tuple[Any, ...], SimResult] = {}
-    exact: dict[tuple[Any, ...], Any] = {}
-
-    def run(key: tuple[Any, ...], policy: Any, params: Params, agent: AgentModel,
-            state: str) -> SimResult:
-        if key not in sims:
-            sims[key] = simulate(policy, params, agent=agent, runs=config.runs,
-                                 agents=config.agents, state=state, seed=config.seed,
-                                 workers=config.workers)
-            exact[key] = _try_exact(policy, params, agent, config, state)
-        return sims[key]
-
+    cells = _Cells(config)
     rows: list[dict[str, Any]] = []
     solutions: dict[str, Any] = {}
     for planner in PLANNERS:
@@ -149,33 +137,55 @@ def welfare_table(config: WelfareConfig,
             tick(f"solve {planner} {horizon}")
             sol = {"bayesian": _solve(params, config, Bayesian()),
                    "behavioral": _solve(params, config, config.behavioral)}
-            solutions[f"{planner}/{horizon}"] = {
-                name: {"regimes": [r.to_dict() for r in s.regimes],
-                       "value_at_prior": float(s.value(config.prior)),
-                       "method": s.certificate.method, "gap": s.certificate.gap}
-                for name, s in sol.items()}
+            solutions[f"{planner}/{horizon}"] = {name: _describe(s, config.prior)
+                                                 for name, s in sol.items()}
             for state in STATES:
                 tick(f"simulate {planner} {horizon} omega={state}")
                 for setting in SETTINGS:
-                    policy_for = "bayesian" if setting != "behavioral" else "behavioral"
-                    agent_name = "bayesian" if setting == "analytical" else "behavioral"
-                    agent = agents[agent_name]
-                    key = (planner, horizon, state, setting)
-                    res = run(key, sol[policy_for], params, agent, state)
-                    base_key = ("baseline", agent_name, state)
-                    base = run(base_key, "baseline", params, agent, state)
-                    rows.append(_row(key, res, base, exact[key], exact[base_key]))
-    for agent_name, agent in agents.items():
+                    policy = sol["behavioral" if setting == "behavioral" else "bayesian"]
+                    agent = "bayesian" if setting == "analytical" else "behavioral"
+                    rows.append(cells.row((planner, horizon, state, setting), policy, params,
+                                          agent))
+    params = config.params("altruistic", config.delta)
+    for agent in ("bayesian", "behavioral"):
         for state in STATES:
-            params = config.params("altruistic", config.delta)
-            tick(f"reference always-1 {agent_name} omega={state}")
-            key = ("always 1", "-", state, f"{agent_name} agents")
-            res = run(key, "full", params, agent, state)
-            base_key = ("baseline", agent_name, state)
-            base = run(base_key, "baseline", params, agent, state)
-            rows.append(_row(key, res, base, exact[key], exact[base_key]))
+            tick(f"reference always-1 {agent} omega={state}")
+            rows.append(cells.row(("always 1", "-", state, f"{agent} agents"), "full", params,
+                                  agent))
     return {"config": config.to_dict(), "definitions": DEFINITIONS, "rows": rows,
             "solutions": solutions}
+
+
+class _Cells:
+    """Simulations (and exact values) of the table, each computed once."""
+
+    def __init__(self, config: WelfareConfig) -> None:
+        self.config = config
+        self.agents = {"bayesian": Bayesian(), "behavioral": config.behavioral}
+        self.sims: dict[tuple[Any, ...], tuple[SimResult, Any]] = {}
+
+    def run(self, key: tuple[Any, ...], policy: Any, params: Params, agent: str,
+            state: str) -> tuple[SimResult, Any]:
+        if key not in self.sims:
+            cfg, model = self.config, self.agents[agent]
+            res = simulate(policy, params, agent=model, runs=cfg.runs, agents=cfg.agents,
+                           state=state, seed=cfg.seed, workers=cfg.workers)
+            self.sims[key] = (res, _try_exact(policy, params, model, cfg, state))
+        return self.sims[key]
+
+    def row(self, key: tuple[str, str, str, str], policy: Any, params: Params, agent: str
+            ) -> dict[str, Any]:
+        """One table row: the cell against the no-control baseline of the same agents."""
+        state = key[2]
+        res, ex = self.run(key, policy, params, agent, state)
+        base, ex_base = self.run(("baseline", agent, state), "baseline", params, agent, state)
+        return _row(key, res, base, ex, ex_base)
+
+
+def _describe(sol: Solution, prior: float) -> dict[str, Any]:
+    return {"regimes": [r.to_dict() for r in sol.regimes],
+            "value_at_prior": float(sol.value(prior)),
+            "method": sol.certificate.method, "gap": sol.certificate.gap}
 
 
 DEFINITIONS = {
