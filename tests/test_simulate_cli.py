@@ -62,3 +62,22 @@ def test_bad_input_exits_2_with_one_line(args: list[str], word: str, tmp_path: P
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and word in err and "\n" not in err
     assert not (tmp_path / "x").exists()
+
+
+def test_policy_table_rows_and_bad_tables(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"b": [0, 0.5, 1], "q": [0.7, 0.9, 0.7]}))
+    assert main(["simulate", *SMALL, "--policy-table", str(good), "--out", str(tmp_path)]) == 0
+    rows = json.loads((tmp_path / "welfare.json").read_text())["rows"]
+    assert sum(r["planner"] == "table" for r in rows) == 4
+    bad = tmp_path / "bad.json"
+    for content, word in (({"b": [0.1, 1], "q": [0.7, 0.7]}, "cover"),
+                          ({"b": [0, 1], "q": [0.7, 1.3]}, "precisions"),
+                          ({"b": [0, 1]}, "must hold"), ("{", "not JSON")):
+        bad.write_text(content if isinstance(content, str) else json.dumps(content))
+        capsys.readouterr()
+        assert main(["simulate", *SMALL, "--policy-table", str(bad),
+                     "--out", str(tmp_path / "y")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert word in err and "\n" not in err
+    assert not (tmp_path / "y").exists()

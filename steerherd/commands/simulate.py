@@ -25,6 +25,9 @@ def simulate(
     precisions: Annotated[int, typer.Option(help="Solver precision grid size.")] = 201,
     exact: Annotated[bool, typer.Option(help="Also compute exact values.")] = True,
     workers: Annotated[int, typer.Option(help="Monte Carlo threads.")] = 1,
+    policy_table: Annotated[Path | None, typer.Option(
+        help='Also evaluate this policy: JSON {"b": [...], "q": [...]} covering b in [0, 1].',
+    )] = None,
     out: Annotated[Path, typer.Option(help="Directory for welfare.json, welfare.png.")] = Path(
         "results/simulate"),
 ) -> None:
@@ -36,12 +39,35 @@ def simulate(
 
     config = WelfareConfig(p=p, k=k, C=C, delta=delta, prior=prior, runs=runs, agents=agents,
                            seed=seed, behavioral=Behavioral(w_prior, w_agree, w_disagree, lam),
-                           beliefs=beliefs, precisions=precisions, exact=exact, workers=workers)
+                           beliefs=beliefs, precisions=precisions, exact=exact, workers=workers,
+                           policy_table=None if policy_table is None else _table(policy_table))
     table = _with_progress(config, welfare_table)
     out.mkdir(parents=True, exist_ok=True)
     (out / "welfare.json").write_text(json.dumps(table, indent=1, default=_json_default))
     _plot(table, out / "welfare.png")
     _print(table, out)
+
+
+def _table(path: Path) -> Any:
+    import json
+
+    from steerherd.errors import ParameterError
+    from steerherd.sim.policies import PolicyTable
+
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ParameterError(f"no policy table at {str(path)!r}") from None
+    except json.JSONDecodeError as exc:
+        raise ParameterError(f"{str(path)!r} is not JSON ({exc.msg}, line {exc.lineno})") from None
+    if not isinstance(data, dict) or "b" not in data or "q" not in data:
+        raise ParameterError(f'{str(path)!r} must hold {{"b": [...], "q": [...]}}')
+    try:
+        b, q = tuple(map(float, data["b"])), tuple(map(float, data["q"]))
+    except (TypeError, ValueError):
+        raise ParameterError(f"policy table {str(path)!r}: b and q must be lists of numbers"
+                             ) from None
+    return PolicyTable(b, q)
 
 
 def _with_progress(config: Any, fn: Any) -> dict[str, Any]:

@@ -12,7 +12,8 @@ setting         policy                           agents
 ==============  ===============================  ==================
 
 plus reference rows for the heuristic "always 1" (planner ``always 1``, setting
-``bayesian agents`` / ``behavioral agents``) per agent model and state.
+``bayesian agents`` / ``behavioral agents``) per agent model and state, and optionally the
+same rows for a given policy table (planner ``table``; e.g. an LLM planner's policy).
 
 **How "% of baseline" is computed.** The baseline is no control: every agent gets the free
 precision p, with the same agents and the same true state. W is the agents' expected total
@@ -48,6 +49,7 @@ from steerherd.errors import ConvergenceError, ParameterError
 from steerherd.model import Params
 from steerherd.sim.exact import exact_statistics
 from steerherd.sim.montecarlo import SimResult, check_size, simulate
+from steerherd.sim.policies import PolicyTable
 from steerherd.solution import Solution
 
 PLANNERS = ("altruistic", "biased")
@@ -70,6 +72,8 @@ class WelfareConfig:
         beliefs, precisions: the solver's grids.
         exact: also compute exact values where the agents are deterministic.
         workers: threads for the Monte Carlo.
+        policy_table: an extra policy (e.g. an LLM planner's table) evaluated against both
+            agent models: rows with planner ``table``.
     """
 
     p: float = 0.7
@@ -85,6 +89,7 @@ class WelfareConfig:
     precisions: int = 201
     exact: bool = True
     workers: int = 1
+    policy_table: PolicyTable | None = None
 
     def __post_init__(self) -> None:
         check_size("runs", self.runs)
@@ -98,8 +103,10 @@ class WelfareConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        out = {k: v for k, v in self.__dict__.items() if k != "behavioral"}
-        return out | {"behavioral": self.behavioral.to_dict()}
+        out = {k: v for k, v in self.__dict__.items() if k not in ("behavioral", "policy_table")}
+        table = self.policy_table
+        return out | {"behavioral": self.behavioral.to_dict(),
+                      "policy_table": None if table is None else {"b": table.b, "q": table.q}}
 
 
 def ratio_se(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -152,6 +159,9 @@ def welfare_table(config: WelfareConfig,
             tick(f"reference always-1 {agent} omega={state}")
             rows.append(cells.row(("always 1", "-", state, f"{agent} agents"), "full", params,
                                   agent))
+            if config.policy_table is not None:
+                rows.append(cells.row(("table", "-", state, f"{agent} agents"),
+                                      config.policy_table, params, agent))
     return {"config": config.to_dict(), "definitions": DEFINITIONS, "rows": rows,
             "solutions": solutions}
 
