@@ -172,3 +172,12 @@ def test_solution_policy_follows_the_solved_agents_switching_precision() -> None
     np.testing.assert_allclose(sol.policy(informative), np.maximum(crit, params.q_min))
     obfuscate = sol.belief[(sol.modes == "obfuscate") & (sol.grid.side == 0)]
     np.testing.assert_allclose(sol.policy(obfuscate), agent.critical_precision(obfuscate))
+
+
+def test_behavioral_solution_survives_save_and_load(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    params = Params(planner="biased", p=0.7, delta=0.9, cost=sh.LinearCost(0.5))
+    sol = sh.solve(params, beliefs=201, precisions=41, agent=Behavioral(1.0, 0.6, 2.0))
+    again = sh.Solution.load(sol.save(tmp_path / "s.json"))
+    b = np.linspace(0, 1, 997)
+    np.testing.assert_array_equal(again.policy(b), sol.policy(b))
+    assert again.agent_model.to_dict() == sol.agent_model.to_dict()

@@ -127,8 +127,7 @@ def _enumerate(rule: Any, params: Params, agent: AgentModel, n_agents: int, weig
         q, side = rule(b)
         g_g, g_b = agent.action_probs(b, q, effective_side(agent, b, q, side))
         g_g, g_b = np.broadcast_to(g_g, b.shape), np.broadcast_to(g_b, b.shape)
-        if i == 0:
-            check_probabilities(getattr(agent, "name", "agent"), g_g, g_b)
+        check_probabilities(getattr(agent, "name", "agent"), g_g, g_b)
         p_right = np.stack([g_g, 1.0 - g_b])  # P(correct action | ω) per belief
         cost = params.cost(np.abs(q - params.p))
         frozen = (g_g == g_b) & ((g_g == 0.0) | (g_g == 1.0))

@@ -211,8 +211,7 @@ def _simulate_block(
         q, side = rule(b)
         g_g, g_b = agent.action_probs(b, q, effective_side(agent, b, q, side))
         g_g, g_b = np.broadcast_to(g_g, b.shape), np.broadcast_to(g_b, b.shape)
-        if i == 0:
-            check_probabilities(getattr(agent, "name", "agent"), g_g, g_b)
+        check_probabilities(getattr(agent, "name", "agent"), g_g, g_b)
         act = u < np.where(om, g_g, g_b)
         wrong = act != om
         cost = params.cost(np.abs(q - params.p))
