@@ -47,8 +47,10 @@ from steerherd.structure import myopic_altruistic_policy
 from steerherd.types import FloatArray, IntArray
 
 #: A simulated agent takes a policy's one-sided limit only where q is within this of its own
-#: switching precision (exactly equal for the agent the policy was solved for).
-SIDE_TOL = 1e-9
+#: switching precision: bit-equal for the agent the policy was solved for, a few ulps for an
+#: equivalent one (Behavioral(1, 1, 1) vs Bayesian). It must stay far below ETA: at a nudged
+#: belief 1/2 ± ETA different agents' switching precisions differ by ~ETA.
+SIDE_TOL = TIE_TOL
 
 RuleFn = Callable[[FloatArray], tuple[FloatArray, IntArray | None]]
 
