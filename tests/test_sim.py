@@ -149,3 +149,14 @@ def test_bad_input_is_refused(kwargs: dict, match: str) -> None:
     args = {"policy": "baseline", "runs": 10, "agents": 5} | kwargs
     with pytest.raises(ParameterError, match=match):
         simulate(args.pop("policy"), P, **args)
+
+
+def test_limit_side_near_one_half_is_per_agent(biased_sol: sh.Solution) -> None:
+    # Just above 1/2 the Bayesian optimum obfuscates (q ↑ b). A Bayesian agent takes the
+    # limit and cascades; a Behavioral agent's own switching precision is lower, so q is an
+    # ordinary precision to it, though both differ from b by only ~1e-9.
+    b = np.array([0.5 + 1e-9])
+    q, side = make_policy(biased_sol, P)(b)
+    assert side[0] == -1
+    assert effective_side(Bayesian(), b, q, side)[0] == -1  # type: ignore[index]
+    assert effective_side(Behavioral(1.0, 0.7, 2.5), b, q, side)[0] == 0  # type: ignore[index]
