@@ -59,7 +59,9 @@ def test_monte_carlo_intervals_cover_exact_values_at_nominal_rate(biased_sol: sh
     z = stats.norm.ppf(0.5 + level / 2)
     # Fewer than this many covering intervals out of 60 has probability < 1e-3 at 95%.
     need = stats.binom.ppf(1e-3, seeds, level)
-    for policy, agent in ((biased_sol, Bayesian()), (0.8, Behavioral(1.0, 0.6, 2.0))):
+    cases = ((biased_sol, Bayesian()), (0.8, Behavioral(1.0, 0.6, 2.0)),
+             (biased_sol, Behavioral(1.0, 0.7, 2.5)))  # the last is a hybrid cell
+    for policy, agent in cases:
         ex = exact_statistics(policy, P, agent=agent, agents=30, state="prior")
         hits = {k: 0 for k in ("welfare", "welfare_disc", "p_cascade_correct", "correct_share")}
         for seed in range(seeds):
