@@ -132,7 +132,7 @@ def simulate(
     agents: int = 100,
     state: str = "B",
     rng: np.random.Generator | None = None,
-    seed: int | None = 0,
+    seed: int | None = None,
     workers: int = 1,
 ) -> SimResult:
     """Simulate R runs of N agents under a stationary policy.
@@ -146,7 +146,9 @@ def simulate(
         agents: N ≥ 1.
         state: ``"B"``, ``"G"`` or ``"prior"`` (ω ~ Bernoulli(params.prior) per run).
         rng: the random generator; if None, ``numpy.random.default_rng(seed)``.
-        seed: recorded in the result (and used when ``rng`` is None).
+        seed: the seed when ``rng`` is None (default 0); recorded in ``meta["seed"]``. With a
+            caller's ``rng`` the seed recorded is the one passed here (None if none was),
+            and ``meta["rng"]`` says that the caller's generator was used.
         workers: threads over blocks of runs (numpy releases the GIL in its loops).
 
     Returns:
@@ -161,7 +163,10 @@ def simulate(
     workers = check_size("workers", workers)
     agent = Bayesian() if agent is None else agent
     rule = make_policy(policy, params)
-    rng = np.random.default_rng(seed) if rng is None else rng
+    origin = "caller" if rng is not None else "seed"
+    if rng is None:
+        seed = 0 if seed is None else seed
+        rng = np.random.default_rng(seed)
     sizes = [min(BLOCK, runs - s) for s in range(0, runs, BLOCK)]
     gens = rng.spawn(len(sizes))
     jobs = [(n, g) for n, g in zip(sizes, gens, strict=True)]
@@ -182,7 +187,7 @@ def simulate(
         correct_share=out["correct"] / n_agents,
         objective_disc=_objective(params, out),
         cascade_time=out["cascade_time"], cascade_side=out["cascade_side"],
-        meta={"seed": seed, "runs": runs, "agents": n_agents, "state": state,
+        meta={"seed": seed, "rng": origin, "runs": runs, "agents": n_agents, "state": state,
               "policy": rule.description | {"name": rule.name}, "agent": agent.to_dict(),
               "params": params.to_dict(), "block": BLOCK},
     )
