@@ -43,6 +43,9 @@ def _register() -> None:
 
     app.command("solve")(solve_cmd.solve)
     app.command("figures")(figures_cmd.figures)
+    from steerherd.commands import simulate as simulate_cmd
+
+    app.command("simulate")(simulate_cmd.simulate)
 
 
 def main(argv: list[str] | None = None) -> int:
