@@ -45,7 +45,7 @@ import numpy as np
 from steerherd._solve import solve
 from steerherd.agents import AgentModel, Bayesian, Behavioral
 from steerherd.costs import make_cost
-from steerherd.errors import ConvergenceError, ParameterError
+from steerherd.errors import ParameterError
 from steerherd.model import Params
 from steerherd.sim.exact import exact_statistics
 from steerherd.sim.montecarlo import SimResult, check_size, simulate
@@ -209,18 +209,8 @@ DEFINITIONS = {
 
 
 def _solve(params: Params, config: WelfareConfig, agent: AgentModel) -> Solution:
-    """Policy iteration, falling back to value iteration when PI cannot certify its gap.
-
-    PI stops on a repeated policy; where candidates tie to within the greedy step's TIE_Q the
-    policy it keeps can leave a MacQueen–Porteus gap of about δ/(1−δ)·TIE_Q·|Q| (1.8e-8 for
-    the biased planner against Behavioral(1, 0.7, 2.5) agents), above the 1e-10 target; value
-    iteration meets it there.
-    """
-    try:
-        return solve(params, beliefs=config.beliefs, precisions=config.precisions, agent=agent)
-    except ConvergenceError:
-        return solve(params, beliefs=config.beliefs, precisions=config.precisions, agent=agent,
-                     method="vi")
+    """Policy iteration on the configured grid (certified; raises ConvergenceError if not)."""
+    return solve(params, beliefs=config.beliefs, precisions=config.precisions, agent=agent)
 
 
 def _try_exact(policy: Any, params: Params, agent: AgentModel, config: WelfareConfig,
