@@ -30,7 +30,7 @@ import scipy.sparse.linalg as spla
 from steerherd.agents import AgentModel, Bayesian
 from steerherd.dp.bellman import build_transitions
 from steerherd.dp.grid import make_belief_grid, make_precision_grid
-from steerherd.dp.policy import PolicyRows, Problem, improve
+from steerherd.dp.policy import PolicyRows, Problem, improve, merge, select
 from steerherd.errors import ConvergenceError, ParameterError
 from steerherd.model import Params
 from steerherd.types import FloatArray
@@ -179,12 +179,25 @@ def _policy_iteration(problem: Problem, options: SolverOptions) -> tuple[FloatAr
         new, tv = improve(problem, v, keep=rows)
         gap, _, _ = _mp_gap(delta, tv - v)
         same = np.array_equal(new.kind, rows.kind) and np.array_equal(new.q, rows.q)
+        if same and gap >= options.epsilon:
+            # Ties are broken within TIE_Q (1e-9), which can leave the bound gap above
+            # epsilon: switch to the exact argmax wherever it is strictly better.
+            new = _strict_improvement(problem, v, rows)
+            same = np.array_equal(new.kind, rows.kind) and np.array_equal(new.q, rows.q)
         if same or gap < options.epsilon:
             return (v if same else evaluate_policy(new, delta)), it
         rows = new
     raise ConvergenceError(
         f"policy iteration stopped at max_iter={options.max_iter} with bound gap {gap:.2e}"
     )
+
+
+def _strict_improvement(problem: Problem, v: FloatArray, rows: PolicyRows) -> PolicyRows:
+    """``rows`` with the exact argmax (no tie tolerance) wherever it is strictly better."""
+    tr = problem.transitions
+    qv = tr.q_values(v)
+    current = rows.reward + tr.delta * rows.expected_next(v)
+    return merge(qv.max(axis=1) > current, select(tr, np.argmax(qv, axis=1)), rows)
 
 
 def _modified_pi(problem: Problem, options: SolverOptions) -> tuple[FloatArray, int]:
