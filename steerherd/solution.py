@@ -52,6 +52,8 @@ class Solution:
         seconds: wall time of discretisation and solve.
         stage_precision, stage_kind: for a finite horizon, q* and kind per stage (row 0 is the
             first agent); empty otherwise.
+        lp: for method ``lp``, the :class:`~steerherd.dp.lp.LPResult` (LP values, dual
+            occupancy measure); not saved to JSON.
     """
 
     params: Params
@@ -66,6 +68,7 @@ class Solution:
     seconds: float = 0.0
     stage_precision: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
     stage_kind: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    lp: Any = None
 
     @classmethod
     def from_raw(cls, raw: RawSolution, seconds: float = 0.0) -> Solution:
@@ -86,6 +89,7 @@ class Solution:
             stage_precision=np.array([r.q for r in stages]) if stages else np.zeros((0, 0)),
             stage_kind=(np.array([r.kind for r in stages]) if stages
                         else np.zeros((0, 0), dtype=np.int64)),
+            lp=raw.lp,
         )
 
     # --- per-node views -------------------------------------------------------------

@@ -23,6 +23,7 @@ class Method(str, Enum):
     vi = "vi"
     pi = "pi"
     mpi = "mpi"
+    lp = "lp"
 
 
 def solve(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -35,7 +36,7 @@ from steerherd.errors import ConvergenceError, ParameterError
 from steerherd.model import Params
 from steerherd.types import FloatArray
 
-METHODS = ("vi", "pi", "mpi")
+METHODS = ("vi", "pi", "mpi", "lp")
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class RawSolution:
     rows: PolicyRows
     certificate: Certificate
     stage_rows: tuple[PolicyRows, ...] = ()
+    lp: Any = None  # steerherd.dp.lp.LPResult for method "lp": LP values and dual occupancy
 
 
 def build_problem(
@@ -129,6 +131,10 @@ def solve_problem(problem: Problem, method: str = "pi", options: SolverOptions |
                   ) -> RawSolution:
     """Solve a discretised problem (see :func:`steerherd.solve` for the friendly entry point)."""
     options = SolverOptions() if options is None else options
+    if method == "lp":
+        from steerherd.dp.lp import solve_lp
+
+        return solve_lp(problem, options)  # type: ignore[return-value]
     if problem.params.horizon is not None:
         return _backward_induction(problem, options)
     drivers = {"vi": _value_iteration, "pi": _policy_iteration, "mpi": _modified_pi}
