@@ -100,8 +100,8 @@ class Solution:
 
     @cached_property
     def modes(self) -> np.ndarray:
-        """Mode name at every node."""
-        return modes_of(self.params, self.grid.position, self.q, self.kind)
+        """Mode name at every node (one-sided nodes x± judged at x ± ETA, where q* was chosen)."""
+        return modes_of(self.params, self.grid.belief, self.q, self.kind)
 
     @property
     def attained(self) -> np.ndarray:
