@@ -41,6 +41,9 @@ def _register() -> None:
     from steerherd.commands import solve as solve_cmd
 
     app.command("solve")(solve_cmd.solve)
+    from steerherd.commands import verify as verify_cmd
+
+    app.command("verify")(verify_cmd.verify)
 
 
 def main(argv: list[str] | None = None) -> int:
