@@ -294,7 +294,7 @@ def _thresholds_by_roots(params: Params) -> dict[str, float]:
             return float(myopic_biased_tests(params, np.array([x]))[i][0])
 
         xs = np.linspace(lo, hi, 4001)
-        ys = np.array([fn(x) for x in xs])
+        ys = myopic_biased_tests(params, xs)[i]
         pos = ys > 0
         out = []
         for j in np.flatnonzero(pos[1:] != pos[:-1]):

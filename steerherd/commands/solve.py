@@ -42,6 +42,7 @@ def solve(
     refine: Annotated[bool, typer.Option(help="Refine the best grid precision continuously.")] = False,
     out: Annotated[Path | None, typer.Option(help="Directory for solution.json and solution.png [default: results/solve].")] = None,
     json_path: Annotated[str | None, typer.Option("--json", help="Also write the JSON to PATH, or '-' for stdout only.")] = None,
+    sensitivity: Annotated[bool, typer.Option(help="Also report d(thresholds, V(prior))/d(k, p, delta) by central differences, flagging kinks.")] = False,
 ) -> None:
     """Solve the planner's problem and report regimes, thresholds and the certificate."""
     import json
@@ -54,6 +55,13 @@ def solve(
     sol = run_solve(params, beliefs=beliefs, precisions=precisions, method=method.value,
                     refine=refine)
     data = sol.to_dict()
+    derivs = None
+    if sensitivity:
+        from steerherd.sensitivity import sensitivity as run_sensitivity
+
+        derivs = run_sensitivity(params, beliefs=beliefs, precisions=precisions,
+                                 method=method.value)
+        data["sensitivity"] = [d.to_dict() for d in derivs]
     if json_path == "-":
         typer.echo(json.dumps(data))
         if out is None:
@@ -66,6 +74,26 @@ def solve(
     _plot(data, out / "solution.png")
     if json_path != "-":
         _summary(sol, out)
+        if derivs is not None:
+            _print_sensitivity(derivs)
+
+
+def _print_sensitivity(derivs: list[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from steerherd.sensitivity import STEPS
+
+    table = Table(title="sensitivity (central differences; steps "
+                  + ", ".join(f"{k}: {v:g}" for k, v in STEPS.items()) + ", k's times max(k, 1))",
+                  title_justify="left")
+    for col in ("quantity", "d/d", "derivative", "± (grid)", "left", "right", "kink"):
+        table.add_column(col)
+    fmt = lambda v: "—" if v is None else f"{v:.4g}"  # noqa: E731
+    for d in derivs:
+        table.add_row(d.quantity, d.parameter, fmt(d.value), fmt(d.uncertainty), fmt(d.left),
+                      fmt(d.right), ("KINK: " if d.kink else "") + d.note)
+    Console().print(table)
 
 
 def _summary(sol: Any, out: Path) -> None:
