@@ -178,6 +178,13 @@ def sensitivity(params: Params, beliefs: int = 1001, precisions: int = 201, meth
         raise ParameterError("sensitivity is for the infinite-horizon problem; got horizon="
                              f"{params.horizon}")
 
+    for name in parameters:
+        if name not in STEPS:
+            raise ParameterError(f"parameter must be one of {list(STEPS)}, got {name!r}")
+    if "k" in parameters and not isinstance(params.cost, LinearCost | PowerCost):
+        raise ParameterError(f"sensitivity to k needs a linear or power cost, got"
+                             f" {params.cost.name!r}; pass parameters=('p', 'delta')")
+
     def at(name: str, value: float) -> tuple[dict[str, Quantity], tuple[str, ...]] | None:
         try:
             shifted = _shifted(params, name, value)
@@ -188,8 +195,6 @@ def sensitivity(params: Params, beliefs: int = 1001, precisions: int = 201, meth
     base = _quantities(solve(params, beliefs=beliefs, precisions=precisions, method=method))[0]
     out: list[Derivative] = []
     for name in parameters:
-        if name not in STEPS:
-            raise ParameterError(f"parameter must be one of {list(STEPS)}, got {name!r}")
         x0 = _base_value(params, name)
         h = STEPS[name] * (max(x0, 1.0) if name == "k" else 1.0)
         derivs = _differences(name, h, base, {s: at(name, x0 + s * h) for s in (-1, 1)})

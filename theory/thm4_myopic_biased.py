@@ -109,9 +109,8 @@ def full_never_wins(rng: np.random.Generator, n: int = 20000) -> int:
         pv, cv = rng.uniform(0.51, 0.99), rng.uniform(0.2, 3.0)
         bv = rng.uniform(0.5, pv)
         kv, av = rng.uniform(0, 4), rng.uniform(0.05, 1.0)
-        cost = lambda u: kv * u**av  # noqa: E731
-        full = -cost(1 - pv) - cv * (1 - bv)
-        best = max(-cv * (bv * (1 - pv) + (1 - bv) * pv), -cost(pv - bv))
+        full = -kv * (1 - pv) ** av - cv * (1 - bv)
+        best = max(-cv * (bv * (1 - pv) + (1 - bv) * pv), -kv * (pv - bv) ** av)
         fails += full > best + 1e-12
     return fails
 

@@ -42,7 +42,8 @@ def solve(
     refine: Annotated[bool, typer.Option(help="Refine the best grid precision continuously.")] = False,
     out: Annotated[Path | None, typer.Option(help="Directory for solution.json and solution.png [default: results/solve].")] = None,
     json_path: Annotated[str | None, typer.Option("--json", help="Also write the JSON to PATH, or '-' for stdout only.")] = None,
-    sensitivity: Annotated[bool, typer.Option(help="Also report d(thresholds, V(prior))/d(k, p, delta) by central differences, flagging kinks.")] = False,
+    sensitivity: Annotated[bool, typer.Option(
+        help="Also report d(thresholds, V(prior))/d(k, p, delta), flagging kinks.")] = False,
 ) -> None:
     """Solve the planner's problem and report regimes, thresholds and the certificate."""
     import json
