@@ -146,6 +146,10 @@ def summarise(reports: list[InstanceReport]) -> dict[str, Any]:
                              "margin": res.margin, "refined_margin": fine.margin,
                              "details": res.details, "refined_details": fine.details})
         table[thm] = row
+    # Thm 5's strict 1/2 < t2 fails at the boundary when obfuscation reaches 1/2: counted, shown.
+    table["thm5"]["t2_at_half"] = sum(
+        bool(r.details.get("t2_at_half")) for rep in reports for r in rep.results
+        if r.theorem == "thm5")
     errors = [{"params": describe(r.params), "error": r.error} for r in reports if r.error]
     return {"theorems": table, "findings": findings, "errors": errors,
             "instances": len(reports),

@@ -85,6 +85,10 @@ def _print(report: dict[str, Any]) -> None:
         table.add_row(row["title"], str(row["checked"]), str(row["violations"]),
                       str(row["shrinking"]), str(row["artefacts"]), worst, _fmt(row["worst_at"]))
     console.print(table)
+    thm5 = report["theorems"]["thm5"]
+    if thm5["checked"]:
+        console.print(f"Thm 5 boundary: t2 = 1/2 (obfuscation on all of (1/2, p]; the paper states"
+                      f" 1/2 < t2) on {thm5['t2_at_half']} of {thm5['checked']} biased instances")
     for f in report["findings"]:
         failed = f["details"].get("failed") or sorted(
             k for k, m in f["details"].get("margins", {}).items() if m < 0)
