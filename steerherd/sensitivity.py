@@ -95,7 +95,7 @@ def q_value(sol: Solution, b: float, q: float, side: int = 0) -> float:
 
 
 def _mode_q(sol: Solution, mode: str, b: float) -> tuple[float, int]:
-    m = float(max(critical_precision(b), sol.params.q_min))
+    m = float(np.maximum(critical_precision(b), sol.params.q_min))
     return {"baseline": (sol.params.p, 0), "full": (1.0, 0), "informative": (m, 0),
             "obfuscate": (m, -1)}.get(mode, (float("nan"), 0))
 

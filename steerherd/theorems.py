@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from steerherd.dp.bellman import KIND_ABOVE, KIND_BELOW, TIE_Q
+from steerherd.dp.bellman import KIND_BELOW, TIE_Q
 from steerherd.dp.grid import ETA
 from steerherd.errors import ParameterError
 from steerherd.model import TIE_TOL
@@ -320,22 +320,7 @@ def check_biased_regimes(sol: Solution) -> TheoremResult:
     if esc.any():
         slack = q[esc] - (1.0 - b[esc]) + Q_TOL - np.where(below[esc], 2 * Q_TOL, 0.0)
         margins["q* >= 1-b on (1-p, 1/2)"] = float(slack.min())
-    # The obfuscation run (t2, p] and, before it, q* >= b where attained on [1/2, t2).
-    run = _obfuscation_run(sol)
-    details: dict[str, Any] = {}
-    if run is None:
-        margins["obfuscation at b = p"] = -float(np.diff(np.unique(pos)).max())
-        t2_first = int(sol.grid.node_index(p, 0)) + 1
-    else:
-        t2_first = run[0]
-    t2 = float(pos[t2_first - 1]) if run is not None else None
-    half = ((pos > 0.5) | ((pos == 0.5) & (side >= 0))) & (idx < t2_first)
-    attained = half & ~np.isin(kind, (KIND_BELOW,))
-    if attained.any():
-        margins["q* >= b on [1/2, t2) where attained"] = float((q[attained] - b[attained]).min()
-                                                              ) + Q_TOL
-    details["unattained_before_t2"] = int(np.count_nonzero(half & below))
-    details["t2_at_half"] = bool(run is not None and pos[run[0]] == 0.5)
+    t2, details = _upper_half(sol, margins)
     worst = min(margins.values())
     thr = sol.thresholds
     details.update({
@@ -343,6 +328,29 @@ def check_biased_regimes(sol: Solution) -> TheoremResult:
         "failed": sorted(k for k, m in margins.items() if m < 0),
     })
     return TheoremResult("thm5", worst >= 0.0, worst, details)
+
+
+def _upper_half(sol: Solution, margins: dict[str, float]) -> tuple[float | None, dict[str, Any]]:
+    """Thm 5 on [1/2, p]: the obfuscation run (t₂, p], and q* ≥ b where attained before it.
+
+    Adds its margins to ``margins``; returns t₂ (the node before the run) and details.
+    """
+    pos, side, b, q, kind = sol.grid.position, sol.grid.side, sol.grid.belief, sol.q, sol.kind
+    run = _obfuscation_run(sol)
+    if run is None:
+        margins["obfuscation at b = p"] = -float(np.diff(np.unique(pos)).max())
+        t2_first = int(sol.grid.node_index(sol.params.p, 0)) + 1
+    else:
+        t2_first = run[0]
+    half = ((pos > 0.5) | ((pos == 0.5) & (side >= 0))) & (np.arange(pos.size) < t2_first)
+    attained = half & (kind != KIND_BELOW)
+    if attained.any():
+        slack = float((q[attained] - b[attained]).min()) + Q_TOL
+        margins["q* >= b on [1/2, t2) where attained"] = slack
+    return (float(pos[t2_first - 1]) if run is not None else None), {
+        "unattained_before_t2": int(np.count_nonzero(half & (kind == KIND_BELOW))),
+        "t2_at_half": bool(run is not None and pos[run[0]] == 0.5),
+    }
 
 
 # --- Theorems 1 and 4: the myopic closed forms ---------------------------------------------
@@ -378,8 +386,6 @@ def check_myopic_altruistic(sol: Solution) -> TheoremResult:
     base = -par.C * np.minimum(np.minimum(b, 1.0 - b), 1.0 - par.p)
     q_cf = myopic_altruistic_policy(par, b)
     v_cf = np.where(q_cf == 1.0, -full_cost, base)
-    q_sol = np.where(sol.kind == KIND_ABOVE, sol.q, sol.q)
-    del q_sol
     return _closed_form_result(sol, "thm1", q_cf, np.zeros(b.shape, bool), v_cf,
                                base + full_cost, {"t_M": myopic_threshold(par)})
 

@@ -125,7 +125,7 @@ def summarise(reports: list[InstanceReport]) -> dict[str, Any]:
     table: dict[str, dict[str, Any]] = {}
     findings: list[dict[str, Any]] = []
     for thm in THEOREMS:
-        row = {"title": TITLES[thm], "checked": 0, "violations": 0, "shrinking": 0,
+        row: dict[str, Any] = {"title": TITLES[thm], "checked": 0, "violations": 0, "shrinking": 0,
                "artefacts": 0, "worst_margin": None, "worst_at": None}
         for rep in reports:
             status = rep.status(thm)

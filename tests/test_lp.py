@@ -59,6 +59,14 @@ def test_finite_horizon_is_refused() -> None:
         solve(Params(horizon=5), beliefs=51, precisions=11, method="lp")
 
 
+def test_missing_cvxpy_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "cvxpy", None)  # import cvxpy now raises ImportError
+    with pytest.raises(ImportError, match=r"install steerherd\[lp\]"):
+        solve(CASES[0], beliefs=51, precisions=11, method="lp")
+
+
 def test_cli_method_lp(tmp_path) -> None:  # type: ignore[no-untyped-def]
     code = main(["solve", "--method", "lp", "--beliefs", "51", "--precisions", "11",
                  "--out", str(tmp_path)])

@@ -62,6 +62,7 @@ def test_known_finding_is_reported_with_parameters() -> None:
 @pytest.mark.parametrize("args, message", [
     (["--instances", "0"], "number of instances"),
     (["--beliefs", "5"], "--beliefs must be >= 11"),
+    (["--seed", "-1"], "--seed must be >= 0"),
 ])
 def test_bad_input_exits_2(args: list[str], message: str, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["verify", *args]) == 2

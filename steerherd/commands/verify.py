@@ -26,6 +26,8 @@ def verify(
     from steerherd.errors import ParameterError
     from steerherd.verify import sample_params, summarise
 
+    if seed < 0:
+        raise ParameterError(f"--seed must be >= 0, got {seed}")
     if beliefs < 11 or precisions < 2:
         raise ParameterError(f"--beliefs must be >= 11 and --precisions >= 2, got {beliefs} and"
                              f" {precisions}")
