@@ -81,3 +81,12 @@ def test_lp_at_1000_beliefs_by_200_precisions() -> None:
     pi = solve(params, beliefs=1001, precisions=201)
     lp = solve(params, beliefs=1001, precisions=201, method="lp")
     np.testing.assert_allclose(lp.lp.value, pi.V, rtol=0, atol=AGREE)
+
+
+def test_lp_json_to_stdout_is_clean(capfd: pytest.CaptureFixture[str]) -> None:
+    """HiGHS prints a banner from C++; it must not corrupt `--json -`."""
+    import json
+
+    assert main(["solve", "--method", "lp", "--beliefs", "51", "--precisions", "11",
+                 "--json", "-"]) == 0
+    assert json.loads(capfd.readouterr().out)["certificate"]["method"] == "lp"

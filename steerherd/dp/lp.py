@@ -23,7 +23,11 @@ any other solver's output; the LP's own values and its dual are kept on :class:`
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,6 +97,22 @@ def lp_matrix(problem: Problem) -> tuple[sp.csr_matrix, FloatArray, np.ndarray]:
     return a, tr.reward[feasible], feasible
 
 
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence file descriptor 1 (HiGHS prints its banner from C++ before any option is read,
+    which would corrupt ``steerherd solve --json -``)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def solve_lp_values(problem: Problem) -> LPResult:
     """Solve the primal LP with HiGHS and read off the dual occupancy measure.
 
@@ -118,8 +138,9 @@ def solve_lp_values(problem: Problem) -> LPResult:
     cons = a @ v >= r
     prob = cp.Problem(cp.Minimize(mu @ v), [cons])
     try:
-        prob.solve(solver="HIGHS", primal_feasibility_tolerance=LP_TOL,
-                   dual_feasibility_tolerance=LP_TOL, output_flag=False)
+        with _quiet_stdout():
+            prob.solve(solver="HIGHS", primal_feasibility_tolerance=LP_TOL,
+                       dual_feasibility_tolerance=LP_TOL, output_flag=False)
     except cp.error.SolverError as exc:
         raise ConvergenceError(f"lp: HiGHS failed ({exc})") from None
     if prob.status != cp.OPTIMAL or v.value is None:
