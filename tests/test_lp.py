@@ -54,9 +54,11 @@ def test_constraint_matrix_is_sparse() -> None:
     assert np.diff(a.indptr).max() <= 5  # the node itself and four interpolation weights
 
 
-def test_finite_horizon_is_refused() -> None:
+def test_finite_horizon_and_refinement_are_refused() -> None:
     with pytest.raises(ParameterError, match="infinite-horizon discounted problem only"):
         solve(Params(horizon=5), beliefs=51, precisions=11, method="lp")
+    with pytest.raises(ParameterError, match="refine=True"):
+        solve(Params(), beliefs=51, precisions=11, method="lp", refine=True)
 
 
 def test_missing_cvxpy_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -117,10 +117,15 @@ def solve_lp_values(problem: Problem) -> LPResult:
     """Solve the primal LP with HiGHS and read off the dual occupancy measure.
 
     Raises:
-        ParameterError: for a finite horizon (the LP is for the discounted problem).
+        ParameterError: for a finite horizon (the LP is for the discounted problem) or
+            continuous refinement (the LP has one column per grid candidate).
         ImportError: if cvxpy or highspy is missing.
         ConvergenceError: if HiGHS does not report an optimum.
     """
+    if problem.refine:
+        raise ParameterError("method 'lp' solves over the candidate precisions on the grid;"
+                             " refine=True (--refine) is not supported with it: drop --refine"
+                             " or use method 'pi'")
     if problem.params.horizon is not None:
         raise ParameterError(
             f"method 'lp' solves the infinite-horizon discounted problem only, got"
