@@ -113,3 +113,33 @@ def test_misuse_is_refused_with_a_message() -> None:
     assert applicable(fin) == ()
     with pytest.raises(ParameterError, match="infinite-horizon problem"):
         check(fin, "thm2")
+
+
+def test_independent_value_iteration_confirms_the_kink() -> None:
+    """A brute-force oracle sharing no code with the solver (uniform grid, np.interp, q on a
+    grid plus max(p, 1 − b) exactly) finds the same concave kink of V_A* near 1 − p."""
+    p, k, delta = 0.8712, 1.8525, 0.3314
+    beliefs = np.linspace(0.0, 1.0, 1001)
+    qs = np.linspace(p, 1.0, 101)
+
+    def q_values(v: np.ndarray, b: np.ndarray, q: np.ndarray) -> np.ndarray:
+        follows = q >= np.maximum(b, 1 - b) - 1e-12
+        reward = -k * (q - p) - np.minimum(np.minimum(b, 1 - b), 1 - q)
+        pg = b * q + (1 - b) * (1 - q)
+        up = np.where(follows, q * b / np.maximum(pg, 1e-300), b)
+        down = np.where(follows, (1 - q) * b / np.maximum(1 - pg, 1e-300), b)
+        ev = pg * np.interp(up, beliefs, v) + (1 - pg) * np.interp(down, beliefs, v)
+        return reward + delta * np.where(follows, ev, np.interp(b, beliefs, v))
+
+    v = np.zeros(beliefs.size)
+    bb, qq = np.meshgrid(beliefs, qs, indexing="ij")
+    crit = np.maximum(p, np.maximum(beliefs, 1 - beliefs))
+    for _ in range(100):
+        v = np.maximum(q_values(v, bb, qq).max(axis=1), q_values(v, beliefs, crit))
+    i = int(np.argmin(np.abs(beliefs - (1 - p))))
+    h = 5 * (beliefs[1] - beliefs[0])
+    jump = (v[i + 5] - v[i]) / h - (v[i] - v[i - 5]) / h
+    solver = check_convexity(solve(Params(planner="altruistic", p=p, delta=delta,
+                                          cost=LinearCost(k)), beliefs=1001, precisions=101))
+    assert jump < -0.5 and solver.margin < -0.5
+    assert jump == pytest.approx(solver.margin, abs=0.1)
