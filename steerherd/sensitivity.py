@@ -19,11 +19,17 @@ A *kink* is flagged when the one-sided slopes disagree by more than :data:`KINK_
 their size plus their combined uncertainty (for a smooth y, right − left ≈ y''·h, so a 10%
 disagreement at these steps needs |y''/y'| ≳ 10/h = 100–1000: a kink, not curvature), or when
 the sequence of regimes differs between θ − h and θ + h.
+
+Exact where differentiable: for V(prior) with respect to k and δ the envelope theorem gives
+the derivative with the optimal policy σ held fixed, dV/dθ = (I − δP_σ)⁻¹ ∂r_σ/∂θ
+(∂r/∂k = −β(|q − p|)/k, the cost being linear in k) and dV/dδ = (I − δP_σ)⁻¹ P_σ V; one
+sparse solve each, reported as ``exact`` beside the finite difference. It is the derivative
+wherever the optimal policy is locally unique (away from kinks).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -53,6 +59,7 @@ class Derivative:
         value: the central difference (one-sided at a range edge).
         left, right: the one-sided differences (None where that side is out of range).
         uncertainty: bound on the error of ``value`` from the discretisation (see above).
+        exact: the envelope-theorem derivative (V(prior) by k or δ), else None.
         step: h.
         kink: one-sided slopes disagree, or the regimes change between the sides.
         note: why it is a kink, or that the difference is one-sided.
@@ -67,6 +74,7 @@ class Derivative:
     step: float
     kink: bool
     note: str = ""
+    exact: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -192,7 +200,9 @@ def sensitivity(params: Params, beliefs: int = 1001, precisions: int = 201, meth
             return None  # outside the parameter's range: one-sided difference
         return _quantities(solve(shifted, beliefs=beliefs, precisions=precisions, method=method))
 
-    base = _quantities(solve(params, beliefs=beliefs, precisions=precisions, method=method))[0]
+    sol = solve(params, beliefs=beliefs, precisions=precisions, method=method)
+    base = _quantities(sol)[0]
+    exact = envelope_derivatives(sol, beliefs, precisions)
     out: list[Derivative] = []
     for name in parameters:
         x0 = _base_value(params, name)
@@ -201,7 +211,36 @@ def sensitivity(params: Params, beliefs: int = 1001, precisions: int = 201, meth
         if any("disagree" in d.note for d in derivs):
             half = _differences(name, h / 2, base, {s: at(name, x0 + s * h / 2) for s in (-1, 1)})
             derivs = [_confirm(d, d2) for d, d2 in zip(derivs, half, strict=True)]
-        out.extend(derivs)
+        out.extend(replace(d, exact=exact.get(name)) if d.quantity == "V(prior)" else d
+                   for d in derivs)
+    return out
+
+
+def envelope_derivatives(sol: Solution, beliefs: int, precisions: int) -> dict[str, float]:
+    """dV(prior)/dk and dV(prior)/dδ with the optimal policy held fixed (envelope theorem)."""
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
+    from steerherd.dp.policy import improve
+    from steerherd.dp.solve import build_problem
+
+    par = sol.params
+    rows, _ = improve(build_problem(par, beliefs=beliefs, precisions=precisions), sol.V)
+    n = sol.V.size
+    pmat = rows.matrix()
+    a = (sp.identity(n, format="csr") - par.delta * pmat).tocsc()
+    lo, lam = sol.grid.locate(np.array([par.prior]))
+
+    def at_prior(x: np.ndarray) -> float:
+        xp = np.append(x, 0.0)
+        return float(((1 - lam) * xp[lo] + lam * xp[lo + 1])[0])
+
+    out = {"delta": at_prior(np.asarray(spla.spsolve(a, pmat @ sol.V)))}
+    cost = par.cost
+    if isinstance(cost, LinearCost | PowerCost):
+        dist = np.abs(rows.q - par.p)
+        d_reward = -(dist if isinstance(cost, LinearCost) else dist**cost.alpha)
+        out["k"] = at_prior(np.asarray(spla.spsolve(a, d_reward)) if par.delta else d_reward)
     return out
 
 

@@ -88,11 +88,12 @@ def _print_sensitivity(derivs: list[Any]) -> None:
     table = Table(title="sensitivity (central differences; steps "
                   + ", ".join(f"{k}: {v:g}" for k, v in STEPS.items()) + ", k's times max(k, 1))",
                   title_justify="left")
-    for col in ("quantity", "d/d", "derivative", "± (grid)", "left", "right", "kink"):
+    for col in ("quantity", "d/d", "derivative", "± (grid)", "exact", "left", "right", "kink"):
         table.add_column(col)
     fmt = lambda v: "—" if v is None else f"{v:.4g}"  # noqa: E731
     for d in derivs:
-        table.add_row(d.quantity, d.parameter, fmt(d.value), fmt(d.uncertainty), fmt(d.left),
+        table.add_row(d.quantity, d.parameter, fmt(d.value), fmt(d.uncertainty), fmt(d.exact),
+                      fmt(d.left),
                       fmt(d.right), ("KINK: " if d.kink else "") + d.note)
     Console().print(table)
 
