@@ -27,7 +27,8 @@ def solve(
         beliefs: number of belief nodes (plus three at each breakpoint).
         precisions: size of the precision grid on [q_min, 1] (the exact candidates p, 1,
             max(b, 1 − b) and its one-sided limits are always tried as well).
-        method: ``pi`` (default), ``vi`` or ``mpi``; a finite horizon uses backward induction.
+        method: ``pi`` (default), ``vi``, ``mpi`` or ``lp`` (HiGHS via cvxpy, the cross-check;
+            its dual is on ``Solution.lp``); a finite horizon uses backward induction.
         agent: the agent response model (default :class:`~steerherd.agents.Bayesian`).
         refine: refine the best grid precision continuously at every belief.
         options: stopping rule and limits.

@@ -46,6 +46,9 @@ def _register() -> None:
     from steerherd.commands import simulate as simulate_cmd
 
     app.command("simulate")(simulate_cmd.simulate)
+    from steerherd.commands import verify as verify_cmd
+
+    app.command("verify")(verify_cmd.verify)
 
 
 def main(argv: list[str] | None = None) -> int:

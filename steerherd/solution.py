@@ -53,6 +53,8 @@ class Solution:
         seconds: wall time of discretisation and solve.
         stage_precision, stage_kind: for a finite horizon, q* and kind per stage (row 0 is the
             first agent); empty otherwise.
+        lp: for method ``lp``, the :class:`~steerherd.dp.lp.LPResult` (LP values, dual
+            occupancy measure); not saved to JSON.
     """
 
     params: Params
@@ -67,6 +69,7 @@ class Solution:
     seconds: float = 0.0
     stage_precision: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
     stage_kind: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    lp: Any = None
 
     @classmethod
     def from_raw(cls, raw: RawSolution, seconds: float = 0.0) -> Solution:
@@ -87,6 +90,7 @@ class Solution:
             stage_precision=np.array([r.q for r in stages]) if stages else np.zeros((0, 0)),
             stage_kind=(np.array([r.kind for r in stages]) if stages
                         else np.zeros((0, 0), dtype=np.int64)),
+            lp=raw.lp,
         )
 
     # --- per-node views -------------------------------------------------------------
@@ -97,9 +101,9 @@ class Solution:
 
     @cached_property
     def modes(self) -> np.ndarray:
-        """Mode name at every node."""
-        return modes_of(self.params, self.grid.position, self.q, self.kind,
-                        self._critical(self.grid.position))
+        """Mode name at every node (one-sided nodes x± judged at x ± ETA, where q* was chosen)."""
+        return modes_of(self.params, self.grid.belief, self.q, self.kind,
+                        self._critical(self.grid.belief))
 
     @cached_property
     def agent_model(self) -> AgentModel:

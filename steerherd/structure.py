@@ -193,3 +193,130 @@ def myopic_altruistic_policy(params: Params, b: ArrayLike) -> FloatArray:
     b = np.asarray(b, dtype=np.float64)
     t_m = myopic_threshold(params)
     return np.where((b > t_m) & (b < 1.0 - t_m), 1.0, params.p)
+
+
+# --- Theorem 4: the myopic biased planner (δ = 0); derivation in theory/thm4_myopic_biased.py ---
+#
+# With δ = 0 the planner maximises r_B(b, q) = −β(|q − p|) − C·P(a = B | b, q). Comparing the
+# only candidates that can be optimal (p, the critical precision 1 − b, the supremum q ↑ b)
+# gives three sign tests, each exact for any concave β:
+#
+#   b ∈ [0, 1 − p):   invest q = 1 − b  iff  f(b) = 2C·b(1 − b) − β(1 − p − b) > 0
+#   b ∈ [1 − p, 1/2): lower to q = 1 − b iff  h(b) = C·x(2p − 1 − 2x) − β(x) > 0,  x = b − (1 − p)
+#   b ∈ (1/2, p]:     obfuscate q ↑ b    iff  g(b) = C(p + b − 2bp) − β(p − b) > 0
+#   b = 1/2 and b > p: q = p.
+#
+# Ties (f, h or g = 0) go to the baseline, as in the solver's candidate order. q = 1 is never
+# optimal. f increases strictly (one root t₁); g is convex (its non-positive set is one
+# interval [t₄, t₅]); h's positive set is the interval (t₂, t₃) for the linear and power
+# families (h(x)/x is concave there).
+
+#: Regime names of the myopic biased policy, in the order of Theorem 4's thresholds.
+MYOPIC_BIASED_REGIMES = (
+    ("[0, t1)", "baseline"), ("[t1, 1-p)", "informative (q = 1-b > p)"),
+    ("[1-p, t2]", "baseline"), ("(t2, t3)", "informative (q = 1-b < p)"),
+    ("[t3, 1/2]", "baseline"), ("(1/2, t4)", "obfuscate (q -> b from below)"),
+    ("[t4, t5]", "baseline"), ("(t5, p]", "obfuscate (q -> b from below)"),
+    ("(p, 1]", "baseline"),
+)
+
+
+def myopic_biased_tests(params: Params, b: ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Theorem 4's sign tests (f, h, g) at beliefs b (each meaningful on its own interval)."""
+    b = np.asarray(b, dtype=np.float64)
+    p, c, beta = params.p, params.C, params.cost
+    f = 2.0 * c * b * (1.0 - b) - beta(np.clip(1.0 - p - b, 0.0, None))
+    x = np.clip(b - (1.0 - p), 0.0, None)
+    h = c * x * (2.0 * p - 1.0 - 2.0 * x) - beta(x)
+    g = c * (p + b - 2.0 * b * p) - beta(np.clip(p - b, 0.0, None))
+    return f, h, g
+
+
+def myopic_biased_policy(params: Params, b: ArrayLike) -> tuple[FloatArray, np.ndarray]:
+    """Theorem 4's optimal myopic biased policy, exact for any concave β.
+
+    Args:
+        params: a biased problem (δ is ignored: this is the δ = 0 policy).
+        b: beliefs.
+
+    Returns:
+        ``(q, mode)``: the precision (for ``obfuscate``, the supremum b that is approached
+        from below and not attained) and the mode name (baseline, informative, obfuscate).
+    """
+    b = np.asarray(b, dtype=np.float64)
+    p = params.p
+    f, h, g = myopic_biased_tests(params, b)
+    invest = (b < 1.0 - p) & (f > 0.0)
+    lower = (b >= 1.0 - p) & (b < 0.5) & (h > 0.0)
+    obfuscate = (b > 0.5) & (b <= p) & (g > 0.0)
+    mode = np.full(b.shape, "baseline", dtype=object)
+    mode[invest | lower] = "informative"
+    mode[obfuscate] = "obfuscate"
+    q = np.where(invest | lower, 1.0 - b, np.where(obfuscate, b, p))
+    return q, mode.astype(str)
+
+
+def myopic_biased_value(params: Params, b: ArrayLike) -> FloatArray:
+    """V(b) of :func:`myopic_biased_policy` (the optimal myopic biased value)."""
+    b = np.asarray(b, dtype=np.float64)
+    p, c, beta = params.p, params.C, params.cost
+    _, mode = myopic_biased_policy(params, b)
+    base_loss = np.where(b > p, 0.0, np.where(b < 1.0 - p, 1.0, b * (1 - p) + (1 - b) * p))
+    inform = -beta(np.abs(1.0 - b - p)) - c * (1.0 - 2.0 * b + 2.0 * b * b)
+    obf = -beta(np.clip(p - b, 0.0, None))
+    return np.where(mode == "informative", inform, np.where(mode == "obfuscate", obf,
+                                                            -c * base_loss))
+
+
+def myopic_biased_thresholds(params: Params) -> dict[str, float]:
+    """Theorem 4's thresholds t₁ ≤ 1 − p ≤ t₂ ≤ t₃ ≤ 1/2 ≤ t₄ ≤ t₅ ≤ p.
+
+    Linear cost β = k·x (closed form, derived in theory/thm4_myopic_biased.py):
+    t₁ = [(2C + k) − √((2C + k)² − 8Ck(1 − p))]/(4C); t₂ = 1 − p;
+    t₃ = max(1 − p, 1/2 − k/(2C)); t₄ = 1/2; t₅ = clip(p(k − C)/(k + C(1 − 2p)), 1/2, p) when
+    k > C(2p − 1), else t₅ = 1/2. Other costs: the roots of f, h and g, bracketed on a fine
+    grid and refined by Brent's method. Empty regimes collapse (t₂ = t₃, t₄ = t₅ = 1/2).
+    """
+    from steerherd.costs import LinearCost
+
+    p, c = params.p, params.C
+    if isinstance(params.cost, LinearCost):
+        k = params.cost.k
+        t1 = ((2 * c + k) - np.sqrt((2 * c + k) ** 2 - 8 * c * k * (1 - p))) / (4 * c)
+        t3 = max(1 - p, 0.5 - k / (2 * c))
+        t5 = 0.5
+        if k > c * (2 * p - 1):
+            t5 = float(np.clip(p * (k - c) / (k + c * (1 - 2 * p)), 0.5, p))
+        return {"t1": float(t1), "t2": 1 - p, "t3": float(t3), "t4": 0.5, "t5": t5}
+    return _thresholds_by_roots(params)
+
+
+def _thresholds_by_roots(params: Params) -> dict[str, float]:
+    from scipy.optimize import brentq
+
+    p = params.p
+
+    def roots(i: int, lo: float, hi: float) -> list[float]:
+        def fn(x: float) -> float:
+            return float(myopic_biased_tests(params, np.array([x]))[i][0])
+
+        xs = np.linspace(lo, hi, 4001)
+        ys = myopic_biased_tests(params, xs)[i]
+        pos = ys > 0
+        out = []
+        for j in np.flatnonzero(pos[1:] != pos[:-1]):
+            out.append(brentq(fn, xs[j], xs[j + 1], xtol=1e-14) if ys[j] * ys[j + 1] < 0
+                       else float(xs[j + 1] if ys[j + 1] == 0 else xs[j]))
+        return out
+
+    r1 = roots(0, 0.0, 1 - p)
+    r_h = roots(1, 1 - p, 0.5)
+    r_g = roots(2, 0.5, p)
+    t2, t3 = (r_h[0], r_h[-1]) if len(r_h) >= 2 else ((1 - p, r_h[0]) if r_h else (1 - p, 1 - p))
+    if len(r_g) >= 2:
+        t4, t5 = r_g[0], r_g[-1]
+    elif len(r_g) == 1:
+        t4, t5 = 0.5, r_g[0]
+    else:
+        t4 = t5 = 0.5
+    return {"t1": r1[0] if r1 else 0.0, "t2": t2, "t3": t3, "t4": t4, "t5": t5}

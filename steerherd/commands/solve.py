@@ -25,6 +25,7 @@ class Method(StrEnum):
     vi = "vi"
     pi = "pi"
     mpi = "mpi"
+    lp = "lp"
 
 
 _F = {"parser": number, "metavar": "FLOAT"}
@@ -62,6 +63,9 @@ def solve(
     json_path: Annotated[
         str | None, typer.Option("--json", help="Also write the JSON to PATH; '-' for stdout only.")
     ] = None,
+    sensitivity: Annotated[
+        bool, typer.Option(help="Also report d(thresholds, V(prior))/d(k, p, delta), with kinks.")
+    ] = False,
 ) -> None:
     """Solve the planner's problem and report regimes, thresholds and the certificate."""
     import json
@@ -74,6 +78,13 @@ def solve(
     sol = run_solve(params, beliefs=beliefs, precisions=precisions, method=method.value,
                     refine=refine)
     data = sol.to_dict()
+    derivs = None
+    if sensitivity:
+        from steerherd.sensitivity import sensitivity as run_sensitivity
+
+        derivs = run_sensitivity(params, beliefs=beliefs, precisions=precisions,
+                                 method=method.value)
+        data["sensitivity"] = [d.to_dict() for d in derivs]
     if json_path == "-":
         typer.echo(json.dumps(data))
         if out is None:
@@ -86,6 +97,27 @@ def solve(
     _plot(data, out / "solution.png")
     if json_path != "-":
         _summary(sol, out)
+        if derivs is not None:
+            _print_sensitivity(derivs)
+
+
+def _print_sensitivity(derivs: list[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from steerherd.sensitivity import STEPS
+
+    table = Table(title="sensitivity (central differences; steps "
+                  + ", ".join(f"{k}: {v:g}" for k, v in STEPS.items()) + ", k's times max(k, 1))",
+                  title_justify="left")
+    for col in ("quantity", "d/d", "derivative", "± (grid)", "exact", "left", "right", "kink"):
+        table.add_column(col)
+    fmt = lambda v: "—" if v is None else f"{v:.4g}"  # noqa: E731
+    for d in derivs:
+        table.add_row(d.quantity, d.parameter, fmt(d.value), fmt(d.uncertainty), fmt(d.exact),
+                      fmt(d.left),
+                      fmt(d.right), ("KINK: " if d.kink else "") + d.note)
+    Console().print(table)
 
 
 def _summary(sol: Any, out: Path) -> None:

@@ -41,7 +41,7 @@ from steerherd.errors import ConvergenceError, ParameterError
 from steerherd.model import Params
 from steerherd.types import FloatArray
 
-METHODS = ("vi", "pi", "mpi")
+METHODS = ("vi", "pi", "mpi", "lp")
 #: Rounds of continuous refinement (each adds one candidate per node and re-solves).
 REFINE_ROUNDS = 2
 
@@ -115,6 +115,7 @@ class RawSolution:
     rows: PolicyRows
     certificate: Certificate
     stage_rows: tuple[PolicyRows, ...] = ()
+    lp: Any = None  # steerherd.dp.lp.LPResult for method "lp": LP values and dual occupancy
 
 
 def build_problem(
@@ -137,6 +138,10 @@ def solve_problem(problem: Problem, method: str = "pi", options: SolverOptions |
                   ) -> RawSolution:
     """Solve a discretised problem (see :func:`steerherd.solve` for the friendly entry point)."""
     options = SolverOptions() if options is None else options
+    if method == "lp":
+        from steerherd.dp.lp import solve_lp
+
+        return solve_lp(problem, options)  # type: ignore[return-value]
     if problem.params.horizon is not None:
         return _backward_induction(problem, options)
     drivers: dict[str, Any] = {"vi": _value_iteration, "pi": _policy_iteration,
