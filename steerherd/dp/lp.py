@@ -168,14 +168,14 @@ def polish(problem: Problem, value: FloatArray, max_steps: int = 10) -> tuple[Fl
         ``(values, steps)``: the policy's exact values and the number of evaluations (1 when
         the LP's own greedy policy is already optimal, the usual case).
     """
-    from steerherd.dp.policy import select
-    from steerherd.dp.solve import _strict_improvement, evaluate_policy
+    from steerherd.dp.policy import improve, select
+    from steerherd.dp.solve import evaluate_policy
 
     tr = problem.transitions
     rows = select(tr, np.argmax(tr.q_values(value), axis=1))
     for step in range(1, max_steps + 1):
         v = evaluate_policy(rows, problem.params.delta)
-        new = _strict_improvement(problem, v, rows)
+        new, _ = improve(problem, v, keep=rows)  # the exact argmax where strictly better
         if np.array_equal(new.q, rows.q) and np.array_equal(new.kind, rows.kind):
             return v, step
         rows = new
