@@ -41,6 +41,7 @@ def _register() -> None:
     from steerherd.commands import solve as solve_cmd
 
     app.command("solve")(solve_cmd.solve)
+    from steerherd.commands import llm as llm_cmd; app.add_typer(llm_cmd.app, name="llm")  # noqa: E702, I001
 
 
 def main(argv: list[str] | None = None) -> int:

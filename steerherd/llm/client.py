@@ -109,6 +109,9 @@ class OpenAIChat:
             except self._openai.APIError as exc:  # connection errors and timeouts
                 raise LLMError(self._redact(
                     f"{self.endpoint}: {type(exc).__name__} after retries: {exc}")) from None
+            except ValueError as exc:  # the SDK raises JSONDecodeError on an unreadable body
+                raise LLMError(self._redact(
+                    f"{self.endpoint}: unreadable response body: {exc}")) from None
 
     def _send(self, request: ChatRequest, mode: str) -> ChatReply:
         messages = [dict(m) for m in request.messages]
