@@ -62,8 +62,8 @@ def make_app(state: MockState) -> FastAPI:
         if fault == "no_json_schema":
             if body.get("response_format", {}).get("type") == "json_schema":
                 state.faults.insert(0, "no_json_schema")
-                return JSONResponse({"error": {"message":
-                                               "response_format json_schema is not supported"}}, 400)
+                msg = "response_format json_schema is not supported"
+                return JSONResponse({"error": {"message": msg}}, 400)
         if fault == "bad_body":
             return PlainTextResponse("{not an http json body", 200,
                                      headers={"content-type": "application/json"})

@@ -124,3 +124,25 @@ def test_other_config_in_same_dir_refused(tmp_path):
     open_store(small_config(), tmp_path).close()
     with pytest.raises(ParameterError, match="another configuration"):
         open_store(small_config(seed=4), tmp_path)
+
+
+def test_identical_requests_in_flight_are_sent_once(tmp_path):
+    import threading
+    import time
+
+    def slow(req):
+        time.sleep(0.05)
+        return GOOD
+
+    store = RunStore(tmp_path / "r.sqlite")
+    fake = FakeChat(responder=slow)
+    caller = Caller(store, fake, "v1", concurrency=4)
+    out = []
+    threads = [threading.Thread(target=lambda: out.append(caller.ask("agent", REQ, 0, 1)))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(fake.requests) == 1 and store.count_calls() == 1
+    assert sum(a.sent for a in out) == 1 and all(a.value == out[0].value for a in out)

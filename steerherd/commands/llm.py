@@ -30,9 +30,12 @@ def estimate_cmd(config: Annotated[Path, typer.Argument(help="Experiment TOML.")
 
 @app.command("run")
 def run_cmd(config: Annotated[Path, typer.Argument(help="Experiment TOML.")], out: _Out = None,
-            backend: Annotated[str | None, typer.Option(help="local or openai (overrides the file).")] = None,
-            gguf: Annotated[Path | None, typer.Option(help="GGUF file for --backend local.")] = None,
-            report: Annotated[bool, typer.Option(help="Write the report at the end.")] = True) -> None:
+            backend: Annotated[str | None, typer.Option(
+                help="local or openai (overrides the file).")] = None,
+            gguf: Annotated[Path | None, typer.Option(
+                help="GGUF file for --backend local.")] = None,
+            report: Annotated[bool, typer.Option(
+                help="Write the report at the end.")] = True) -> None:
     """Run (or resume) an experiment; every call is stored before it is used."""
     from steerherd.llm.config import load_config
     from steerherd.llm.runner import estimate, execute, open_client, open_store
@@ -65,8 +68,10 @@ def report_cmd(run: Annotated[Path, typer.Argument(help="Run directory.")]) -> N
 
 @app.command("replay")
 def replay_cmd(run: Annotated[Path, typer.Argument(help="Run directory.")],
-               set_: Annotated[list[str] | None, typer.Option("--set", help="Scoring override, e.g. k=0.3 (fields of [model]).")] = None,
-               out: Annotated[Path | None, typer.Option(help="Where to write [default: RUN/replay].")] = None) -> None:
+               set_: Annotated[list[str] | None, typer.Option(
+                   "--set", help="Scoring override, e.g. k=0.3 (fields of [model]).")] = None,
+               out: Annotated[Path | None, typer.Option(
+                   help="Where to write [default: RUN/replay].")] = None) -> None:
     """Re-score a stored run under new model parameters; sends no calls."""
     from steerherd.errors import ParameterError
     from steerherd.llm.config import ModelConfig

@@ -153,7 +153,8 @@ def _about_format(exc: Exception) -> bool:
     return any(w in text for w in ("response_format", "json_schema", "json schema", "json_object"))
 
 
-def _schema_in_prompt(messages: list[dict[str, str]], schema: dict[str, Any]) -> list[dict[str, str]]:
+def _schema_in_prompt(messages: list[dict[str, str]],
+                      schema: dict[str, Any]) -> list[dict[str, str]]:
     note = ("Answer with one JSON object and nothing else. It must follow this JSON schema:\n"
             + json.dumps(schema))
     if messages and messages[0]["role"] == "system":
@@ -201,5 +202,6 @@ class FakeChat:
             else:
                 raise LLMError(f"FakeChat: script spent after {len(self.requests) - 1} replies")
         text = reply(request) if callable(reply) else reply
-        return ChatReply(text=text, prompt_tokens=sum(len(m["content"]) // 4 for m in request.messages),
-                         completion_tokens=len(text) // 4, latency_s=0.0, model=self.model)
+        prompt_tokens = sum(len(m["content"]) // 4 for m in request.messages)
+        return ChatReply(text=text, prompt_tokens=prompt_tokens, completion_tokens=len(text) // 4,
+                         latency_s=0.0, model=self.model)

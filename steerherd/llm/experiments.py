@@ -18,13 +18,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from steerherd.llm import roles
 from steerherd.llm.config import ExperimentConfig
 from steerherd.llm.roles import Step
 from steerherd.llm.store import Caller
-from steerherd.model import Params, action_good, is_informative, posterior
+from steerherd.model import Params, is_informative, posterior
 
 
 def _llr(x: float) -> float:

@@ -96,7 +96,8 @@ def _request(version: str, role: str, values: dict[str, Any], temperature: float
 
 
 def agent_request(persona: str, history: Sequence[Step], message: str, precision_percent: int,
-                  temperature: float, max_tokens: int, version: str = PROMPT_VERSION) -> ChatRequest:
+                  temperature: float, max_tokens: int,
+                  version: str = PROMPT_VERSION) -> ChatRequest:
     """The agent's request: persona, history, its tip and the tip's precision."""
     values = {"persona": persona, "history": render_history(history), "message": message,
               "precision_percent": precision_percent}

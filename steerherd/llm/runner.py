@@ -52,12 +52,16 @@ class Estimate:
     completion_tokens: tuple[int, int]
     stored_calls: int
 
+    @property
+    def _oracle_note(self) -> str:
+        return " (oracle tips repeat)" if self.distinct_oracle else ""
+
     def lines(self) -> list[str]:
         """Human-readable summary."""
         return [
             f"units: {self.units}   requests: {self.requests} (exact, if every answer parses)",
             f"calls sent: at most {self.max_calls} (with every parse retry); identical "
-            f"requests are served from the cache{' (oracle tips repeat)' if self.distinct_oracle else ''}",
+            f"requests are served from the cache{self._oracle_note}",
             f"prompt tokens: {self.prompt_tokens[0]:,}–{self.prompt_tokens[1]:,}   "
             f"completion tokens: {self.completion_tokens[0]:,}–{self.completion_tokens[1]:,}",
             "(3–5 characters per token; completions between 8 tokens and max_tokens)",

@@ -84,7 +84,9 @@ def _run_job(cfg: ExperimentConfig, setting: str, planner: str, horizon: str, st
         params = cfg.model.params(planner, horizon == "forward")
         good = state == "G"
         u = np.random.default_rng([cfg.seed, r, int(good)]).random(seq.agents)
-        b, history, steps = PRIOR, [], []
+        b = PRIOR
+        history: list[Step] = []
+        steps: list[dict[str, Any]] = []
         failed_at = None
         for i in range(seq.agents):
             rep = r * seq.agents + i

@@ -171,6 +171,8 @@ class Caller:
         self._slots = threading.BoundedSemaphore(max(1, concurrency))
         self._budget_lock = threading.Lock()
         self._reserved = 0
+        self._inflight: dict[str, threading.Event] = {}
+        self._inflight_lock = threading.Lock()
         self.on_call = on_call
         self.sent = 0
         self.cached = 0
@@ -201,19 +203,37 @@ class Caller:
         for attempt in range(self.max_parse_retries + 1):
             req = replace(request, seed=derive_seed(base_seed, role, replicate, attempt))
             key = req.cache_key(self.endpoint, self.model, self.prompt_version, replicate)
-            row = self.store.get_call(key)
-            cached = row is not None
-            if row is None:
-                row = self._send(role, req, key, replicate, attempt, check)
-                sent += 1
-            else:
-                self.cached += 1
+            row, cached = self._cached_or_sent(role, req, key, replicate, attempt, check)
+            sent += not cached
             if self.on_call is not None:
                 self.on_call(cached)
             ids.append(int(row["id"]))
             if row["parse_ok"]:
                 return Answer(json.loads(row["parsed"]), attempt + 1, sent, tuple(ids))
         return Answer(None, self.max_parse_retries + 1, sent, tuple(ids))
+
+    def _cached_or_sent(self, role: str, req: ChatRequest, key: str, replicate: int,
+                        attempt: int, check: Callable[[Any], str | None] | None,
+                        ) -> tuple[dict[str, Any], bool]:
+        # Two threads asking the same request at once: the second waits for the first's
+        # stored answer instead of sending a duplicate.
+        while True:
+            with self._inflight_lock:
+                row = self.store.get_call(key)
+                if row is not None:
+                    self.cached += 1
+                    return row, True
+                event = self._inflight.get(key)
+                if event is None:
+                    event = self._inflight[key] = threading.Event()
+                    break
+            event.wait()  # then look again: stored, or the sender failed and we try
+        try:
+            return self._send(role, req, key, replicate, attempt, check), False
+        finally:
+            with self._inflight_lock:
+                del self._inflight[key]
+            event.set()
 
     def _send(self, role: str, req: ChatRequest, key: str, replicate: int, attempt: int,
               check: Callable[[Any], str | None] | None) -> dict[str, Any]:
