@@ -146,3 +146,10 @@ def test_identical_requests_in_flight_are_sent_once(tmp_path):
         t.join()
     assert len(fake.requests) == 1 and store.count_calls() == 1
     assert sum(a.sent for a in out) == 1 and all(a.value == out[0].value for a in out)
+
+
+def test_resume_may_change_backend_and_budget(tmp_path):
+    open_store(small_config(), tmp_path).close()
+    cfg = small_config(calls={"max_calls": 9999, "concurrency": 3},
+                       backend={"kind": "local", "threads": 1})
+    open_store(cfg, tmp_path).close()

@@ -68,18 +68,38 @@ def analyse_beliefs(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _behavioral_fit(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Fit the Behavioral agent model (from the populations work) when it is available."""
+    """Fit the Behavioral agent model (``steerherd.agents``, the populations work).
+
+    Reported beliefs give (w_prior, w_agree, w_disagree) in ``logit r = w·X + σε``; a
+    Bayesian agent has all three equal to 1, NB1 shows as w_agree < 1 and NB2 as
+    w_disagree > 1. Actions give the same weights divided by the choice noise λ. A fit the
+    data cannot support (too few rows, separated actions) is reported with its reason.
+    """
     try:
-        from steerherd.agents import fit_behavioral_beliefs  # type: ignore[attr-defined]
+        from steerherd.agents import (  # type: ignore[attr-defined]
+            fit_behavioral_actions,
+            fit_behavioral_beliefs,
+        )
     except ImportError:
         return {"available": False,
                 "note": "steerherd.agents.fit_behavioral_beliefs is not in this build"}
-    if len(rows) < 3:
-        return {"available": True, "note": "too few parsed answers to fit"}
-    fit = fit_behavioral_beliefs(np.array([r["b"] for r in rows]), np.array([r["q"] for r in rows]),
-                                 np.array([r["signal_good"] for r in rows]),
-                                 np.array([r["reported"] for r in rows]))
-    return {"available": True, "estimates": dict(fit.estimates), "stderr": dict(fit.stderr)}
+    use = [r for r in rows if 0 < r["b"] < 1 and 0.5 <= r["q"] < 1]
+    b = np.array([r["b"] for r in use])
+    q = np.array([r["q"] for r in use])
+    s = np.array([r["signal_good"] for r in use], dtype=bool)
+    out: dict[str, Any] = {"available": True, "rows": len(use)}
+    fits = (("beliefs", lambda: fit_behavioral_beliefs(b, q, s, [r["reported"] for r in use])),
+            ("actions", lambda: fit_behavioral_actions(b, q, s, [r["bought"] for r in use])))
+    for name, fit in fits:
+        try:
+            res = fit()
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            out[name] = {"error": " ".join(str(exc).split())}
+            continue
+        out[name] = {"estimates": dict(res.estimates), "stderr": dict(res.stderr),
+                     "ci95": {k: list(v) for k, v in res.ci(0.95).items()},
+                     "message": getattr(res, "message", "")}
+    return out
 
 
 def analyse_policy(records: list[dict[str, Any]], model: ModelConfig) -> dict[str, Any]:

@@ -57,7 +57,7 @@ class LocalEndpoint:
 
 @contextmanager
 def local_server(
-    gguf: str | Path | None = None, n_ctx: int = 4096, threads: int = 2, parallel: int = 1,
+    gguf: str | Path | None = None, n_ctx: int = 4096, threads: int = 1, parallel: int = 1,
     ready_timeout: float = 60.0,
 ) -> Iterator[LocalEndpoint]:
     """Start the in-process llama.cpp server, yield its OpenAI base URL, stop it at exit.

@@ -93,9 +93,24 @@ def _beliefs_md(res: dict[str, Any]) -> list[str]:
     for k, (m, se, n) in res["follow_rate"].items():
         out.append(f"| {k} 1−q ≤ b ≤ q | {_f(m)} | {_f(se)} | {n} | "
                    f"{1 if k == 'inside' else 0} |")
-    fit = res["behavioral_fit"]
-    out += ["", f"Behavioral fit: {fit if not fit.get('available') else fit}", ""]
-    return out
+    return out + _fit_md(res["behavioral_fit"])
+
+
+def _fit_md(fit: dict[str, Any]) -> list[str]:
+    if not fit.get("available"):
+        return ["", f"Behavioral fit: {fit['note']}", ""]
+    out = ["", f"Behavioral fit on {fit['rows']} answers (Bayesian: every weight 1; NB1: "
+           "w_agree < 1; NB2: w_disagree > 1)", "",
+           "| data | parameter | estimate | 95% CI |", "|---|---|---|---|"]
+    for name in ("beliefs", "actions"):
+        f = fit.get(name, {})
+        if "error" in f:
+            out.append(f"| {name} | — | not fitted: {f['error']} | |")
+            continue
+        for k, v in f.get("estimates", {}).items():
+            lo, hi = f["ci95"].get(k, (math.nan, math.nan))
+            out.append(f"| {name} | {k} | {_f(v)} | [{_f(lo)}, {_f(hi)}] |")
+    return out + [""]
 
 
 def _policy_md(res: dict[str, Any]) -> list[str]:

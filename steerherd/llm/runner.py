@@ -138,16 +138,34 @@ def open_client(cfg: ExperimentConfig) -> Iterator[ChatClient]:
                      max_retries=be.max_retries, structured=be.structured)
 
 
+#: Settings that may change between sessions of one run: where and how fast calls go, and
+#: the budget (the endpoint's identity is in every cache key, so a new model is a cache miss).
+_NOT_IDENTITY = {"backend": None, "calls": {"max_calls", "concurrency"}}
+
+
+def run_identity(cfg: ExperimentConfig) -> dict[str, Any]:
+    """The configuration minus what may change on resume (backend, budget, concurrency)."""
+    data: dict[str, Any] = json.loads(cfg.model_dump_json())
+    for key, sub in _NOT_IDENTITY.items():
+        if sub is None:
+            data.pop(key, None)
+        else:
+            data[key] = {k: v for k, v in data[key].items() if k not in sub}
+    return data
+
+
 def open_store(cfg: ExperimentConfig, out: Path) -> RunStore:
     """The run's store; refuses a directory that holds a run of another configuration."""
     store = RunStore(out / STORE_FILE)
-    stored = store.get_meta("config")
-    current = json.loads(cfg.model_dump_json())
+    stored = store.get_meta("identity")
+    current = run_identity(cfg)
     if stored is not None and stored != current:
         store.close()
-        raise ParameterError(f"{out} holds a run of another configuration ({stored.get('name')});"
-                             " use a new --out directory")
-    store.set_meta("config", current)
+        diff = sorted(k for k in current if current[k] != stored.get(k))
+        raise ParameterError(f"{out} holds a run of another configuration ({stored.get('name')}; "
+                             f"differs in {diff}); use a new --out directory")
+    store.set_meta("identity", current)
+    store.set_meta("config", json.loads(cfg.model_dump_json()))
     return store
 
 

@@ -12,6 +12,7 @@ for the same (verdict, precision) is shared by all settings of that run and agen
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -35,8 +36,12 @@ SETTINGS: dict[str, tuple[str, str]] = {
 PRIOR = 0.5
 
 
+@lru_cache(maxsize=32)
 def optimum(params: Any) -> Any:
-    """steerherd.solve for ``params`` (policy iteration; value iteration if PI refuses)."""
+    """steerherd.solve for ``params`` (policy iteration; value iteration if PI refuses).
+
+    Cached per process: the runner and the analysis ask for the same few problems.
+    """
     from steerherd import solve
     from steerherd.errors import ConvergenceError
 
