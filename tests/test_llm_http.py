@@ -145,3 +145,16 @@ def test_missing_key_for_remote_endpoint(monkeypatch):
     monkeypatch.delenv("NO_SUCH_KEY_VAR", raising=False)
     with pytest.raises(ParameterError, match="NO_SUCH_KEY_VAR is not set"):
         OpenAIChat("https://api.example.com/v1", "m", api_key_env="NO_SUCH_KEY_VAR")
+
+
+@pytest.mark.filterwarnings("ignore:A test tried to use socket")
+def test_nothing_leaves_loopback(monkeypatch):
+    """pytest-socket (--allow-hosts=127.0.0.1,::1,localhost) blocks any other address."""
+    monkeypatch.setenv("STEERHERD_TEST_KEY", SECRET)
+    client = OpenAIChat("http://192.0.2.1/v1", "m", api_key_env="STEERHERD_TEST_KEY",
+                        max_retries=0, timeout=1.0)
+    from pytest_socket import SocketConnectBlockedError
+
+    with pytest.raises(SocketConnectBlockedError, match="192.0.2.1") as err:
+        client.complete(REQ)
+    assert SECRET not in str(err.value)

@@ -82,3 +82,11 @@ def test_config_errors(tmp_path):
         load_config(bad)
     with pytest.raises(ParameterError, match="not found"):
         load_config(tmp_path / "none.toml")
+
+
+def test_local_server_refuses_a_missing_gguf(tmp_path):
+    from steerherd.llm.local import local_server
+
+    with pytest.raises(ParameterError, match="GGUF file not found"), \
+            local_server(tmp_path / "none.gguf"):
+        pass

@@ -46,8 +46,12 @@ def run_cmd(config: Annotated[Path, typer.Argument(help="Experiment TOML.")], ou
     cfg = cfg.model_copy(update={"backend": be})
     run_dir = out or Path("results/llm") / cfg.name
     store = open_store(cfg, run_dir)
-    for line in estimate(cfg, store).lines():
+    est = estimate(cfg, store)
+    for line in est.lines():
         typer.echo(line)
+    if est.requests > cfg.calls.max_calls:
+        typer.echo(f"note: max_calls = {cfg.calls.max_calls} is below the {est.requests} requests;"
+                   " the run stops when it is spent (answers kept; raise it and rerun)")
     with open_client(cfg) as client, _progress() as bar:
         summary = execute(cfg, store, client, bar)
     typer.echo(f"units {summary.units} ({summary.units_done_before} already done)  sent "

@@ -127,12 +127,15 @@ def _policy_md(res: dict[str, Any]) -> list[str]:
 def _sequential_md(res: dict[str, Any]) -> list[str]:
     out = ["## Sequential runs (% of the no-control baseline)", "",
            f"{res['complete']} of {res['n']} runs complete", "",
-           "| setting | planner | horizon | ω | runs | welfare % | se | expenditure % | se |",
-           "|---|---|---|---|---|---|---|---|---|"]
+           "Welfare = C × correct actions; baseline = q = p for everyone, same agents, state and "
+           "random numbers; — where the baseline's welfare is 0 (a % of it is undefined).", "",
+           "| setting | planner | horizon | ω | runs | baseline welfare | welfare % | se | "
+           "expenditure % | se |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in res["rows"]:
         (w, wse), (e, ese) = r["welfare_pct"], r["expenditure_pct"]
         out.append(f"| {r['setting']} | {r['planner']} | {r['horizon']} | {r['state']} | "
-                   f"{r['runs']} | {_f(w)} | {_f(wse)} | {_f(e)} | {_f(ese)} |")
+                   f"{r['runs']} | {_f(r['baseline_welfare'])} | {_f(w)} | {_f(wse)} | "
+                   f"{_f(e)} | {_f(ese)} |")
     return out + [""]
 
 
