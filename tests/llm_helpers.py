@@ -16,7 +16,8 @@ def responder(req: ChatRequest) -> str:
                            "action": "buy" if req.seed % 2 else "not_buy"})
     if req.schema_name == "planner_answer":
         return json.dumps({"precision_percent": 70 + req.seed % 31, "reason": "r"})
-    return json.dumps({"message": "Five-star crash rating. This source is right 70% of the time."})
+    verdict = "good" if "the car is good" in req.messages[-1]["content"] else "bad"
+    return json.dumps({"message": f"The car is {verdict}. This source is right 70% of the time."})
 
 
 def small_config(**over: Any) -> ExperimentConfig:

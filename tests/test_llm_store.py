@@ -153,3 +153,11 @@ def test_resume_may_change_backend_and_budget(tmp_path):
     cfg = small_config(calls={"max_calls": 9999, "concurrency": 3},
                        backend={"kind": "local", "threads": 1})
     open_store(cfg, tmp_path).close()
+
+
+def test_estimate_counts_calls_exactly(tmp_path):
+    cfg = small_config(sequential=None)
+    est = estimate(cfg)
+    assert est.calls_exact
+    s = execute(cfg, open_store(cfg, tmp_path), FakeChat(responder=responder))
+    assert s.sent == est.calls < est.requests == s.sent + s.cached  # oracle tips repeat

@@ -66,6 +66,9 @@ class Unit:
     item: str
     requests: int  # requests it makes (before parse retries)
     run: Callable[[Caller], dict[str, Any]]
+    #: names of its requests when they are known in advance (equal names, equal requests);
+    #: empty when they depend on earlier answers (sequential runs)
+    request_names: tuple[str, ...] = ()
 
 
 def _tokens(cfg: ExperimentConfig, role: str) -> int:
@@ -93,8 +96,10 @@ def belief_units(cfg: ExperimentConfig) -> Iterator[Unit]:
         for q in cfg.beliefs.precisions:
             for sig in cfg.beliefs.signals:
                 for rep in range(cfg.beliefs.replicates):
+                    q_pct = round(100 * q)
                     yield Unit("beliefs", f"b={b:g}|q={q:g}|s={sig}|r={rep}", 2,
-                               _belief_job(cfg, b, q, sig == "good", rep))
+                               _belief_job(cfg, b, q, sig == "good", rep),
+                               (f"oracle|{q_pct}|{sig}|{rep}", f"agent|{b:g}|{q_pct}|{sig}|{rep}"))
 
 
 def _belief_job(cfg: ExperimentConfig, b: float, q: float, good: bool,
@@ -120,8 +125,9 @@ def policy_units(cfg: ExperimentConfig) -> Iterator[Unit]:
         for horizon in pol.horizons:
             for b in pol.public_beliefs:
                 for rep in range(pol.replicates):
-                    yield Unit("policy", f"{planner}|{horizon}|b={b:g}|r={rep}", 1,
-                               _policy_job(cfg, planner, horizon, b, rep))
+                    item = f"{planner}|{horizon}|b={b:g}|r={rep}"
+                    yield Unit("policy", item, 1, _policy_job(cfg, planner, horizon, b, rep),
+                               (f"planner|{item}",))
 
 
 def _policy_job(cfg: ExperimentConfig, planner: str, horizon: str, b: float,

@@ -46,22 +46,21 @@ class Estimate:
 
     units: int
     requests: int          # exact: requests the run makes if every answer parses
+    calls: int             # calls sent if every answer parses and nothing is stored yet
+    calls_exact: bool      # False when sequential runs may repeat requests (then an upper bound)
     max_calls: int         # requests × (1 + max_parse_retries): the most that can be sent
-    distinct_oracle: bool  # oracle requests repeat across units and are then served from cache
     prompt_tokens: tuple[int, int]
     completion_tokens: tuple[int, int]
     stored_calls: int
-
-    @property
-    def _oracle_note(self) -> str:
-        return " (oracle tips repeat)" if self.distinct_oracle else ""
 
     def lines(self) -> list[str]:
         """Human-readable summary."""
         return [
             f"units: {self.units}   requests: {self.requests} (exact, if every answer parses)",
-            f"calls sent: at most {self.max_calls} (with every parse retry); identical "
-            f"requests are served from the cache{self._oracle_note}",
+            f"calls to send: {'' if self.calls_exact else 'at most '}{self.calls} on an empty "
+            "store, if every answer parses (identical requests are sent once; an agent's "
+            "request holds its tip, so identical tips for different verdicts mean fewer)",
+            f"calls sent: at most {self.max_calls} (every request with every parse retry)",
             f"prompt tokens: {self.prompt_tokens[0]:,}–{self.prompt_tokens[1]:,}   "
             f"completion tokens: {self.completion_tokens[0]:,}–{self.completion_tokens[1]:,}",
             "(3–5 characters per token; completions between 8 tokens and max_tokens)",
@@ -80,7 +79,10 @@ def estimate(cfg: ExperimentConfig, store: RunStore | None = None) -> Estimate:
     p_lo = sum(n * chars[r][0] // 5 for r, n in n_role.items())
     p_hi = sum(n * tries * chars[r][1] // 3 for r, n in n_role.items())
     c_hi = sum(n * tries * getattr(cfg.calls, f"max_tokens_{r}") for r, n in n_role.items())
-    return Estimate(len(units), requests, requests * tries, n_role.get("oracle", 0) > 0,
+    named = {n for u in units for n in u.request_names}
+    unnamed = [u.requests for u in units if not u.request_names]
+    return Estimate(len(units), requests, len(named) + sum(unnamed), not any(unnamed),
+                    requests * tries,
                     (p_lo, p_hi), (8 * requests, c_hi),
                     0 if store is None else store.count_calls())
 
