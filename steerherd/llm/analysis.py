@@ -122,8 +122,8 @@ def analyse_policy(records: list[dict[str, Any]], model: ModelConfig) -> dict[st
             "n": len(recs), "parsed": len(ok), "rows": rows,
             "mean_deviation": _mean_se(dev),
             "share_close": float(np.mean([d < CLOSE_PERCENT for d in dev])) if dev else math.nan,
-            "curve_b": sol.belief.tolist()[:: max(1, sol.belief.size // 200)],
-            "curve_q": sol.q.tolist()[:: max(1, sol.belief.size // 200)],
+            "curve_b": sol.belief.tolist(),
+            "curve_q": sol.q.tolist(),
         }
     return out
 
