@@ -38,9 +38,11 @@ def _root() -> None:
 
 
 def _register() -> None:
+    from steerherd.commands import figures as figures_cmd
     from steerherd.commands import solve as solve_cmd
 
     app.command("solve")(solve_cmd.solve)
+    app.command("figures")(figures_cmd.figures)
     from steerherd.commands import llm as llm_cmd; app.add_typer(llm_cmd.app, name="llm")  # noqa: E702, I001
 
 

@@ -39,7 +39,10 @@ _CHECK_TOL = 1e-12
 class Cost(Protocol):
     """A cost β: vectorised, β(0) = 0, non-negative and non-decreasing on [0, 1]."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """Short family name."""
+        ...
 
     def __call__(self, x: ArrayLike) -> FloatArray: ...
 

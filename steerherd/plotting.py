@@ -77,3 +77,88 @@ def _thresholds(thresholds: Mapping[str, Any]) -> Sequence[tuple[str, float]]:
 def _label(name: str) -> str:
     head, _, sub = name.partition("_")
     return f"${head}_{{{sub}}}$" if sub else name
+
+
+def plot_value_functions(ax: Any, labelled: Sequence[tuple[str, Mapping[str, Any]]]) -> Any:
+    """Several V* curves (one per solution dict), each drawn segment by segment."""
+    colours = _cycle(len(labelled))
+    for (label, data), colour in zip(labelled, colours, strict=True):
+        b, v, side = (np.asarray(data[k]) for k in ("belief", "value", "side"))
+        for i, seg in enumerate(_segments(b, side)):
+            ax.plot(b[seg], v[seg], color=colour, lw=1.3, label=label if i == 0 else None)
+    ax.set_xlabel("public belief $b$")
+    ax.set_ylabel("$V^*(b)$")
+    ax.legend(fontsize=7, frameon=False)
+    return ax
+
+
+def plot_policy_curves(
+    ax: Any, labelled: Sequence[tuple[str, Mapping[str, Any]]], thresholds: Sequence[str] = ()
+) -> Any:
+    """q*(b) for several solutions as step-like lines, with named thresholds marked."""
+    colours = _cycle(len(labelled))
+    styles = ("-", "--", ":", "-.")
+    for j, ((label, data), colour) in enumerate(zip(labelled, colours, strict=True)):
+        b, q, side = (np.asarray(data[k]) for k in ("belief", "precision", "side"))
+        for i, seg in enumerate(_segments(b, side)):
+            ax.plot(b[seg], q[seg], color=colour, ls=styles[j % 4], lw=1.4,
+                    label=label if i == 0 else None)
+        for name in thresholds:
+            thr = data["thresholds"].get(name)
+            if thr is not None and 0.0 < thr["value"] < 1.0:
+                ax.axvline(thr["value"], color=colour, ls=":", lw=0.8)
+                ax.annotate(_label(name), (thr["value"], 0.5), xytext=(2, 2 + 10 * j),
+                            textcoords="offset points", fontsize=7, color=colour)
+    ax.set_xlabel("public belief $b$")
+    ax.set_ylabel("precision $q^*(b)$")
+    ax.set_ylim(0.48, 1.04)
+    ax.legend(fontsize=7, frameon=False, loc="upper right")
+    return ax
+
+
+def plot_regimes_shaded(ax: Any, data: Mapping[str, Any]) -> Any:
+    """q*(b) over regime-coloured bands; obfuscation (a supremum, not attained) is hatched."""
+    for reg in data["regimes"]:
+        colour = MODE_COLOURS[reg["mode"]]
+        hatch = "///" if reg["mode"] == "obfuscate" else None
+        ax.axvspan(reg["lo"], max(reg["hi"], reg["lo"] + 2e-3), color=colour, alpha=0.18,
+                   hatch=hatch, lw=0)
+    b, q, side = (np.asarray(data[k]) for k in ("belief", "precision", "side"))
+    for seg in _segments(b, side):
+        ax.plot(b[seg], q[seg], color="k", lw=1.3)
+    present = []
+    for reg in data["regimes"]:
+        if reg["mode"] not in present:
+            present.append(reg["mode"])
+    for mode in present:
+        ax.fill_between([], [], color=MODE_COLOURS[mode], alpha=0.3, label=mode)
+    ax.set_xlabel("public belief $b$")
+    ax.set_ylabel("precision $q^*(b)$")
+    ax.set_ylim(0.48, 1.04)
+    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    return ax
+
+
+def plot_regime_map(ax: Any, data: Mapping[str, Any]) -> Any:
+    """The mode at each (belief, parameter) as an image."""
+    from matplotlib.colors import ListedColormap
+
+    names = list(MODE_COLOURS)
+    codes = np.vectorize(names.index)(np.asarray(data["mode"]))
+    b, values = np.asarray(data["belief"]), np.asarray(data["values"])
+    ax.imshow(codes, origin="lower", aspect="auto", interpolation="nearest",
+              cmap=ListedColormap(list(MODE_COLOURS.values())), vmin=-0.5,
+              vmax=len(names) - 0.5,
+              extent=(b[0], b[-1], values[0], values[-1]))
+    ax.set_xlabel("public belief $b$")
+    ax.set_ylabel({"k": "cost scale $k$", "delta": r"discount $\delta$"}.get(
+        data["parameter"], data["parameter"]))
+    for code in np.unique(codes):
+        ax.fill_between([], [], color=MODE_COLOURS[names[code]], label=names[code])
+    ax.legend(fontsize=6, frameon=False, loc="upper right", ncols=2)
+    return ax
+
+
+def _cycle(n: int) -> list[str]:
+    base = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"]
+    return [base[i % len(base)] for i in range(n)]

@@ -2,45 +2,66 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from steerherd.commands._parse import number, whole_number
 
-class Planner(str, Enum):
+
+class Planner(StrEnum):
     altruistic = "altruistic"
     biased = "biased"
 
 
-class CostFamily(str, Enum):
+class CostFamily(StrEnum):
     linear = "linear"
     power = "power"
 
 
-class Method(str, Enum):
+class Method(StrEnum):
     vi = "vi"
     pi = "pi"
     mpi = "mpi"
 
 
+_F = {"parser": number, "metavar": "FLOAT"}
+_I = {"parser": whole_number, "metavar": "INT"}
+
+
 def solve(
     planner: Annotated[Planner, typer.Option(help="Planner's objective.")] = Planner.altruistic,
-    p: Annotated[float, typer.Option("--p", help="Baseline precision, in [0.5, 1).")] = 0.7,
-    k: Annotated[float, typer.Option("--k", help="Cost scale k >= 0: beta(x) = k*x or k*x^alpha.")] = 0.5,
-    C: Annotated[float, typer.Option("--C", "-C", help="Loss of a wrong action, > 0.")] = 1.0,
-    delta: Annotated[float, typer.Option("--delta", help="Discount factor in [0, 1); 1 needs --horizon.")] = 0.9,
+    p: Annotated[float, typer.Option("--p", help="Baseline precision, in [0.5, 1).", **_F)] = 0.7,
+    k: Annotated[
+        float, typer.Option("--k", help="Cost scale k >= 0: beta(x) = k*x or k*x^alpha.", **_F)
+    ] = 0.5,
+    C: Annotated[float, typer.Option("--C", "-C", help="Loss of a wrong action, > 0.", **_F)] = 1.0,
+    delta: Annotated[
+        float, typer.Option("--delta", help="Discount factor in [0, 1); 1 needs --horizon.", **_F)
+    ] = 0.9,
     cost: Annotated[CostFamily, typer.Option(help="Cost family.")] = CostFamily.linear,
-    alpha: Annotated[float | None, typer.Option(help="Exponent of the power cost, in (0, 1].")] = None,
-    horizon: Annotated[int | None, typer.Option(help="Finite number of agents N (backward induction).")] = None,
-    prior: Annotated[float, typer.Option(help="Prior P(good) used for V(prior).")] = 0.5,
-    beliefs: Annotated[int, typer.Option(help="Belief grid size.")] = 1001,
-    precisions: Annotated[int, typer.Option(help="Precision grid size.")] = 201,
+    alpha: Annotated[
+        float | None, typer.Option(help="Exponent of the power cost, in (0, 1].", **_F)
+    ] = None,
+    horizon: Annotated[
+        int | None, typer.Option(help="Finite number of agents N (backward induction).", **_I)
+    ] = None,
+    prior: Annotated[float, typer.Option(help="Prior P(good) used for V(prior).", **_F)] = 0.5,
+    beliefs: Annotated[int, typer.Option(help="Belief grid size.", **_I)] = 1001,
+    precisions: Annotated[int, typer.Option(help="Precision grid size.", **_I)] = 201,
     method: Annotated[Method, typer.Option(help="Solver.")] = Method.pi,
-    refine: Annotated[bool, typer.Option(help="Refine the best grid precision continuously.")] = False,
-    out: Annotated[Path | None, typer.Option(help="Directory for solution.json and solution.png [default: results/solve].")] = None,
-    json_path: Annotated[str | None, typer.Option("--json", help="Also write the JSON to PATH, or '-' for stdout only.")] = None,
+    refine: Annotated[
+        bool, typer.Option(help="Refine the best grid precision continuously.")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Directory for solution.json and solution.png [default: results/solve]."),
+    ] = None,
+    json_path: Annotated[
+        str | None, typer.Option("--json", help="Also write the JSON to PATH; '-' for stdout only.")
+    ] = None,
 ) -> None:
     """Solve the planner's problem and report regimes, thresholds and the certificate."""
     import json
@@ -81,18 +102,24 @@ def _summary(sol: Any, out: Path) -> None:
     for r in sol.regimes:
         table.add_row(r.mode, f"[{r.lo:.4f}, {r.hi:.4f}]", r.formula, f"{r.q_lo:.4f}–{r.q_hi:.4f}")
     console.print(table)
-    thr = ", ".join(
-        f"{k} = {'—' if t is None else (f'{t.value:.6g}' if t.exact else f'{t.value:.4f} ∈ [{t.lo:.4f}, {t.hi:.4f}]')}"
-        for k, t in sol.thresholds.items()
-    )
+    thr = ", ".join(f"{k} = {_threshold(t)}" for k, t in sol.thresholds.items())
     console.print(f"thresholds: {thr}")
     c = sol.certificate
-    console.print(f"certificate: converged={c.converged} method={c.method} iterations={c.iterations} "
-                  f"residual={c.bellman_residual:.2e} bound gap={c.gap:.2e}")
+    console.print(f"certificate: converged={c.converged} method={c.method} "
+                  f"iterations={c.iterations} residual={c.bellman_residual:.2e} "
+                  f"bound gap={c.gap:.2e}")
     console.print(f"V(prior={par.prior}) = {float(sol.value(par.prior)):.6g}   "
                   f"grid {sol.grid.size} beliefs × {sol.n_precisions}+5 precisions   "
                   f"time {sol.seconds:.3f} s")
     console.print(f"wrote {out / 'solution.json'} and {out / 'solution.png'}")
+
+
+def _threshold(t: Any) -> str:
+    if t is None:
+        return "none"
+    if t.exact:
+        return f"{t.value:.6g} (closed form)"
+    return f"{t.value:.4f} in [{t.lo:.4f}, {t.hi:.4f}]"
 
 
 def _plot(data: dict[str, Any], path: Path) -> None:

@@ -14,6 +14,7 @@ error is at most ETA times the local slope of V (about 1e-9 here, far below the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -48,8 +49,21 @@ class BeliefGrid:
         """Number of nodes (MDP states)."""
         return int(self.position.size)
 
+    @cached_property
+    def _segments(self) -> tuple[FloatArray, IntArray, IntArray, FloatArray]:
+        """(left edges, first node, last node, spacing) of each uniform segment."""
+        anchors = (0.0, *self.breakpoints, 1.0)
+        first = [0] + [int(self.node_index(x, 1)) for x in self.breakpoints]
+        last = [int(self.node_index(x, -1)) for x in self.breakpoints] + [self.size - 1]
+        spacing = [(self.position[e] - self.position[f]) / (e - f)
+                   for f, e in zip(first, last, strict=True)]
+        return (np.array(anchors[:-1]), np.array(first), np.array(last), np.array(spacing))
+
     def locate(self, y: ArrayLike, side: ArrayLike | None = None) -> tuple[IntArray, FloatArray]:
         """Interpolation (lower node, weight of the upper node) for successor beliefs y.
+
+        Each segment between breakpoints is uniform, so the lower node is found by arithmetic
+        rather than by search.
 
         Args:
             y: successor beliefs in [0, 1].
@@ -61,22 +75,26 @@ class BeliefGrid:
             caller pads V with one entry so that ``lo + 1`` is valid at the last node.
         """
         y = np.clip(np.asarray(y, dtype=np.float64), 0.0, 1.0)
-        lo = np.searchsorted(self.position, y, side="right") - 1
-        lo = np.clip(lo, 0, self.size - 1)
-        hi = np.minimum(lo + 1, self.size - 1)
-        gap = self.position[hi] - self.position[lo]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            lam = np.where(gap > 0, (y - self.position[lo]) / np.where(gap > 0, gap, 1.0), 0.0)
-        s = np.zeros(y.shape, dtype=np.int64) if side is None else np.broadcast_to(side, y.shape)
+        shape = y.shape
+        y = y.reshape(-1)
+        sides = None if side is None else np.broadcast_to(side, shape).reshape(-1)
+        left, first, last, spacing = self._segments
+        seg = np.zeros(y.shape, dtype=np.int64)
+        for x in self.breakpoints:
+            seg += y > x
+        step = np.floor((y - left[seg]) / spacing[seg]).astype(np.int64)
+        lo = first[seg] + np.clip(step, 0, last[seg] - first[seg] - 1)
+        lam = np.clip((y - self.position[lo]) / (self.position[lo + 1] - self.position[lo]),
+                      0.0, 1.0)
         for x in (0.0, *self.breakpoints, 1.0):
             on = np.abs(y - x) <= SNAP_TOL
-            if not on.any():
-                continue
-            idx = self.node_index(x, s[on] if x not in (0.0, 1.0) else 0)
-            lo = np.where(on, 0, lo)
-            lo[on] = idx
-            lam = np.where(on, 0.0, lam)
-        return lo.astype(np.int64), np.clip(lam, 0.0, 1.0)
+            if on.any():
+                if x in (0.0, 1.0):
+                    lo[on] = self.node_index(x)
+                else:
+                    lo[on] = self.node_index(x, 0 if sides is None else sides[on])
+                lam[on] = 0.0
+        return lo.reshape(shape), lam.reshape(shape)
 
     def node_index(self, x: float, side: ArrayLike = 0) -> IntArray:
         """Index of the node at breakpoint (or endpoint) x on the given side."""

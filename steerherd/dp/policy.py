@@ -3,7 +3,8 @@
 Also the optional continuous refinement of the best grid precision: a golden-section search
 of Q(b, ·) between the grid neighbours of the best grid precision, restricted to precisions
 the agent follows (below the switching precision Q is monotone, so the exact candidates p and
-m⁻ already hold its maximum there).
+m⁻ already hold its maximum there). The refined precisions join the candidate set as one more
+column, so every solve is of a finite MDP and keeps its certificate.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from steerherd.agents import AgentModel
-from steerherd.dp.bellman import KIND_GRID, KIND_REFINED, TIE_Q, Transitions, greedy
-from steerherd.dp.bellman import transitions_for
+from steerherd.dp.bellman import KIND_GRID, KIND_REFINED, Transitions, greedy, transitions_for
 from steerherd.dp.grid import BeliefGrid
 from steerherd.model import Params
 from steerherd.types import FloatArray, IntArray
@@ -82,24 +82,32 @@ class Problem:
 
 
 def improve(
-    problem: Problem, v: FloatArray, keep: PolicyRows | None = None
+    problem: Problem,
+    v: FloatArray | None,
+    keep: PolicyRows | None = None,
+    tie: float = 0.0,
 ) -> tuple[PolicyRows, FloatArray]:
-    """The greedy step: (best rows, (T V) at every node).
+    """The greedy step: (best rows, (T V) at every node); ``v=None`` means V = 0.
 
-    With ``keep`` (policy iteration), a node keeps its current candidate when it is tied
-    with the best, so that the iteration stops instead of cycling between ties.
+    Args:
+        problem: the discretised problem.
+        v: values at the nodes, or None for zero.
+        keep: a current policy (policy iteration): a node keeps its candidate when that is
+            exactly as good as the best, so that the iteration does not cycle between ties.
+        tie: relative tie tolerance for the candidate order (see :func:`greedy`).
     """
     tr = problem.transitions
-    qv = tr.q_values(v)
-    policy, best = greedy(qv)
+    if v is None:
+        v = np.zeros(problem.grid.size)
+        qv = tr.reward
+    else:
+        qv = tr.q_values(v)
+    policy, best = greedy(qv, tie)
     rows = select(tr, policy)
-    if problem.refine:
-        rows, best = _refine(problem, qv, v, rows, best)
     if keep is not None:
         keep_value = keep.reward + tr.delta * keep.expected_next(v)
-        tied = keep_value >= best - TIE_Q * np.maximum(1.0, np.abs(best))
+        tied = keep_value >= best
         rows = merge(tied, keep, rows)
-        best = np.where(tied, np.maximum(keep_value, best), best)
     return rows, best
 
 
@@ -116,44 +124,61 @@ def merge(mask: np.ndarray, a: PolicyRows, b: PolicyRows) -> PolicyRows:
     )
 
 
-def _refine(
-    problem: Problem, qv: FloatArray, v: FloatArray, rows: PolicyRows, best: FloatArray
-) -> tuple[PolicyRows, FloatArray]:
-    """Golden-section search around the best grid precision; keep it where it beats ``best``."""
-    tr, params, q_grid = problem.transitions, problem.params, problem.q_grid
+def refined_precisions(problem: Problem, v: FloatArray) -> FloatArray:
+    """Golden-section search of Q(b, ·) around the best grid precision at every node.
+
+    The bracket is the best grid precision's two neighbours, cut at the agent's switching
+    precision (below it Q is monotone, and the exact candidates p and m⁻ hold the maximum).
+    Returns one precision per node (the bracket's end where the bracket is empty).
+    """
+    tr, q_grid = problem.transitions, problem.q_grid
+    qv = tr.q_values(v)
     grid_cols = np.flatnonzero(tr.kind == KIND_GRID)
     j = np.argmax(qv[:, grid_cols], axis=1)
     lo = q_grid[np.maximum(j - 1, 0)]
     hi = q_grid[np.minimum(j + 1, q_grid.size - 1)]
     crit = problem.agent.critical_precision(problem.grid.belief)
     if crit is not None:
-        lo = np.maximum(lo, crit)
-    active = hi > lo
-    node = np.arange(v.size)
-
-    def q_of(q: FloatArray) -> tuple[FloatArray, tuple[FloatArray, IntArray, IntArray, FloatArray]]:
-        zero = np.zeros((q.size, 1), dtype=np.int64)
-        out = transitions_for(params, problem.grid, problem.grid.belief, node, q[:, None], zero,
-                              problem.agent)
-        reward, lo_g, lo_b, w = out
-        vp = np.append(v, 0.0)
-        ev = w[0] * vp[lo_g] + w[1] * vp[lo_g + 1] + w[2] * vp[lo_b] + w[3] * vp[lo_b + 1]
-        return (reward + tr.delta * ev)[:, 0], out
-
-    a, c = lo.copy(), np.where(active, hi, lo)
+        lo = np.clip(np.maximum(lo, crit), None, hi)
+    a, c = lo.copy(), hi.copy()
     x1, x2 = c - _GOLDEN * (c - a), a + _GOLDEN * (c - a)
-    f1, f2 = q_of(x1)[0], q_of(x2)[0]
+    f1, f2 = _q_at(problem, v, x1), _q_at(problem, v, x2)
     for _ in range(_REFINE_STEPS):
         left = f1 >= f2
         a, c = np.where(left, a, x1), np.where(left, x2, c)
         x1, x2 = np.where(left, c - _GOLDEN * (c - a), x2), np.where(left, x1, a + _GOLDEN * (c - a))
-        f_new = q_of(np.where(left, x1, x2))[0]
+        f_new = _q_at(problem, v, np.where(left, x1, x2))
         f1, f2 = np.where(left, f_new, f2), np.where(left, f1, f_new)
-    q_star = np.where(f1 >= f2, x1, x2)
-    value, (reward, lo_g, lo_b, w) = q_of(q_star)
-    better = active & (value > best + TIE_Q * np.maximum(1.0, np.abs(best)))
-    refined = PolicyRows(
-        q=q_star, side=np.zeros(v.size, dtype=np.int64), kind=np.full(v.size, KIND_REFINED),
-        reward=reward[:, 0], lo_g=lo_g[:, 0], lo_b=lo_b[:, 0], weights=w[:, :, 0],
+    return np.where(f1 >= f2, x1, x2)
+
+
+def _q_at(problem: Problem, v: FloatArray, q: FloatArray) -> FloatArray:
+    """Q(b_i, q_i) at every node i for one precision per node."""
+    node = np.arange(v.size)
+    zero = np.zeros((q.size, 1), dtype=np.int64)
+    reward, lo_g, lo_b, w = transitions_for(problem.params, problem.grid, problem.grid.belief,
+                                            node, q[:, None], zero, problem.agent)
+    vp = np.append(v, 0.0)
+    ev = w[0] * vp[lo_g] + w[1] * vp[lo_g + 1] + w[2] * vp[lo_b] + w[3] * vp[lo_b + 1]
+    return (reward + problem.transitions.delta * ev)[:, 0]
+
+
+def with_candidates(problem: Problem, q: FloatArray) -> Problem:
+    """The problem with one more candidate per node (kind ``refined``) at precision ``q``."""
+    tr = problem.transitions
+    node = np.arange(q.size)
+    zero = np.zeros((q.size, 1), dtype=np.int64)
+    reward, lo_g, lo_b, w = transitions_for(problem.params, problem.grid, problem.grid.belief,
+                                            node, q[:, None], zero, problem.agent)
+    augmented = Transitions(
+        q=np.concatenate([tr.q, q[:, None]], axis=1),
+        side=np.concatenate([tr.side, zero], axis=1),
+        kind=np.append(tr.kind, KIND_REFINED),
+        reward=np.concatenate([tr.reward, reward], axis=1),
+        lo_g=np.concatenate([tr.lo_g, lo_g], axis=1),
+        lo_b=np.concatenate([tr.lo_b, lo_b], axis=1),
+        weights=np.concatenate([tr.weights, w], axis=2),
+        delta=tr.delta,
     )
-    return merge(better, refined, rows), np.where(better, value, best)
+    return Problem(params=problem.params, grid=problem.grid, q_grid=problem.q_grid,
+                   agent=problem.agent, transitions=augmented, refine=problem.refine)

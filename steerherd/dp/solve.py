@@ -20,22 +20,30 @@ Finite horizon N (any δ ∈ [0, 1]): backward induction from V_{N+1} = 0, exact
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from steerherd.agents import AgentModel, Bayesian
-from steerherd.dp.bellman import build_transitions
+from steerherd.dp.bellman import TIE_Q, build_transitions
 from steerherd.dp.grid import make_belief_grid, make_precision_grid
-from steerherd.dp.policy import PolicyRows, Problem, improve
+from steerherd.dp.policy import (
+    PolicyRows,
+    Problem,
+    improve,
+    refined_precisions,
+    with_candidates,
+)
 from steerherd.errors import ConvergenceError, ParameterError
 from steerherd.model import Params
 from steerherd.types import FloatArray
 
 METHODS = ("vi", "pi", "mpi")
+#: Rounds of continuous refinement (each adds one candidate per node and re-solves).
+REFINE_ROUNDS = 2
 
 
 @dataclass(frozen=True)
@@ -131,10 +139,16 @@ def solve_problem(problem: Problem, method: str = "pi", options: SolverOptions |
     options = SolverOptions() if options is None else options
     if problem.params.horizon is not None:
         return _backward_induction(problem, options)
-    drivers = {"vi": _value_iteration, "pi": _policy_iteration, "mpi": _modified_pi}
+    drivers: dict[str, Any] = {"vi": _value_iteration, "pi": _policy_iteration,
+                               "mpi": _modified_pi}
     if method not in drivers:
         raise ParameterError(f"method must be one of {list(METHODS)}, got {method!r}")
     v, iterations = drivers[method](problem, options)
+    for _ in range(REFINE_ROUNDS if problem.refine else 0):
+        # Refine against the converged V, add the refined precisions as candidates, re-solve.
+        problem = with_candidates(problem, refined_precisions(problem, v))
+        v, more = drivers[method](problem, options)
+        iterations += more
     return _finish(problem, v, method, iterations, options)
 
 
@@ -173,14 +187,13 @@ def _value_iteration(problem: Problem, options: SolverOptions) -> tuple[FloatArr
 
 def _policy_iteration(problem: Problem, options: SolverOptions) -> tuple[FloatArray, int]:
     delta = problem.params.delta
-    rows, _ = improve(problem, np.zeros(problem.grid.size))
+    rows, _ = improve(problem, None)  # the myopic policy: V = 0 needs no expectation
     for it in range(1, options.max_iter + 1):
         v = evaluate_policy(rows, delta)
         new, tv = improve(problem, v, keep=rows)
         gap, _, _ = _mp_gap(delta, tv - v)
-        same = np.array_equal(new.kind, rows.kind) and np.array_equal(new.q, rows.q)
-        if same or gap < options.epsilon:
-            return (v if same else evaluate_policy(new, delta)), it
+        if gap < options.epsilon:
+            return v, it
         rows = new
     raise ConvergenceError(
         f"policy iteration stopped at max_iter={options.max_iter} with bound gap {gap:.2e}"
@@ -207,8 +220,8 @@ def _modified_pi(problem: Problem, options: SolverOptions) -> tuple[FloatArray, 
 def _finish(
     problem: Problem, v: FloatArray, method: str, iterations: int, options: SolverOptions
 ) -> RawSolution:
-    """The certificate of V, and the greedy policy with ties broken by candidate order."""
-    rows, tv = improve(problem, v)
+    """The certificate of V, and the greedy policy with near-ties broken by candidate order."""
+    rows, tv = improve(problem, v, tie=TIE_Q)
     d = tv - v
     gap, lo, hi = _mp_gap(problem.params.delta, d)
     cert = Certificate(
@@ -234,21 +247,12 @@ def _backward_induction(problem: Problem, options: SolverOptions) -> RawSolution
     v = np.zeros(problem.grid.size)
     stages: list[PolicyRows] = []
     for _ in range(horizon):
-        rows, v = improve(problem, v)
+        rows, v = improve(problem, v, tie=TIE_Q)
         stages.append(rows)
     stages.reverse()  # stages[0] is the first agent's
-    zero = np.zeros_like(v)
     cert = Certificate(
         converged=True, method="finite", iterations=horizon, bellman_residual=0.0,
         lower=v.copy(), upper=v.copy(), gap=0.0, epsilon=options.epsilon,
     )
-    del zero
     return RawSolution(problem=problem, value=v, rows=stages[0], certificate=cert,
                        stage_rows=tuple(stages))
-
-
-def timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-    """(result, seconds) of a call."""
-    start = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - start
