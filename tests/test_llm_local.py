@@ -20,7 +20,10 @@ def test_local_model_one_call(tmp_path):
                        calls={"max_parse_retries": 0})
     store = open_store(cfg, tmp_path)
     with open_client(cfg) as client:
+        base = client.base_url  # type: ignore[attr-defined]
         summary = execute(cfg, store, client)
+    with pytest.raises(httpx2.HTTPError):  # the server is stopped when the run ends
+        httpx2.get(base.removesuffix("/v1") + "/health", timeout=1.0)
     assert summary.sent == 1
     call = store.calls()[0]
     assert call["role"] == "planner" and call["endpoint"].startswith("local:SmolLM2")
