@@ -28,7 +28,8 @@ def small_config(**over: Any) -> ExperimentConfig:
         "policy": {"public_beliefs": [0.2, 0.5, 0.8], "planners": ["altruistic", "biased"],
                    "horizons": ["myopic", "forward"]},
         "sequential": {"runs": 2, "agents": 3, "planners": ["altruistic", "biased"],
-                       "settings": ["analytical", "llm", "hybrid", "llm_planner_bayesian"]},
+                       "settings": ["analytical", "llm", "hybrid", "llm_planner_bayesian",
+                                    "always_full", "always_full_llm"]},
     }
     data.update(over)
     return ExperimentConfig.model_validate(data)

@@ -93,7 +93,8 @@ class PolicyConfig(_Strict):
     show_public_belief: bool = True
 
 
-Setting = Literal["analytical", "llm", "hybrid", "llm_planner_bayesian"]
+Setting = Literal["analytical", "llm", "hybrid", "llm_planner_bayesian", "always_full",
+                  "always_full_llm"]
 
 
 class SequentialConfig(_Strict):

@@ -30,6 +30,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "llm": ("llm", "llm"),
     "hybrid": ("optimal", "llm"),
     "llm_planner_bayesian": ("llm", "bayesian"),
+    "always_full": ("full", "bayesian"),
+    "always_full_llm": ("full", "llm"),
     "baseline_bayesian": ("baseline", "bayesian"),
     "baseline_llm": ("baseline", "llm"),
 }
@@ -95,7 +97,8 @@ def _run_job(cfg: ExperimentConfig, setting: str, planner: str, horizon: str, st
         failed_at = None
         for i in range(seq.agents):
             rep = r * seq.agents + i
-            q_pct = _precision(cfg, caller, planner_kind, params, solution, history, b, rep)
+            q_pct = _precision(cfg, caller, planner_kind, params, solution, history, b, rep,
+                               horizon == "forward")
             if q_pct is None:
                 failed_at = i
                 break
@@ -121,14 +124,16 @@ def _run_job(cfg: ExperimentConfig, setting: str, planner: str, horizon: str, st
 
 
 def _precision(cfg: ExperimentConfig, caller: Caller, kind: str, params: Any, solution: Any,
-               history: list[Step], b: float, rep: int) -> int | None:
+               history: list[Step], b: float, rep: int, forward: bool) -> int | None:
     if kind == "baseline":
         return round(100 * params.p)
+    if kind == "full":
+        return 100
     if kind == "optimal":
         return optimal_percent(params, solution, b)
     seq = cfg.sequential
     assert seq is not None
-    req = roles.planner_request(params, params.delta > 0, history,
+    req = roles.planner_request(params, forward, history,
                                 b if seq.show_public_belief else None, cfg.calls.temperature,
                                 _tokens(cfg, "planner"), cfg.prompt_version)
     ans = caller.ask("planner", req, rep, cfg.seed, roles.planner_check(params))
