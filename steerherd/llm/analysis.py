@@ -6,9 +6,10 @@ Definitions (ours; MODEL.md §4 leaves them open):
   the Bayesian update the agent made. NB1 (under-reaction to a signal that agrees with the
   public belief) shows as a mean ratio < 1 on agreeing signals; NB2 (over-reaction to a
   contradicting one) as a ratio > 1 on contradicting signals.
-* **Follow rate**: the share of answers whose action equals the signal, against the Bayesian
-  agent's (1 inside 1 − q ≤ b ≤ q, 0 outside). NB3 (a stronger public belief is needed before
-  cascading) shows as a follow rate above the Bayesian one outside the interval.
+* **Follow rate**: the share of answers whose action follows a signal that does not agree
+  with the public belief (contradicting, or any signal at b = 1/2), against the Bayesian
+  agent's (1 inside 1 − q ≤ b ≤ q, 0 outside: it herds). NB3 (a stronger public belief is
+  needed before cascading) shows as a follow rate above 0 outside the interval.
 * **Percentage policy deviation** at a belief: |q_LLM − q*| / 0.5 × 100, with q* the
   optimum for the same parameters (``steerherd.solve``; for a supremum, the limit value).
 * **Welfare** of a run: C × (number of agents whose action equals ω), the agents' utility
@@ -55,7 +56,8 @@ def analyse_beliefs(records: list[dict[str, Any]]) -> dict[str, Any]:
             "agree" if (b > 0.5) == good else "contradict")
         if abs(bayes - b) > 1e-9 and side != "neutral":
             groups[side].append((rep - b) / (bayes - b))
-        follow["inside" if informative else "outside"].append(float(r["bought"] == good))
+        if side != "agree":  # an agreeing signal cannot tell following from herding
+            follow["inside" if informative else "outside"].append(float(r["bought"] == good))
         rows.append({"b": b, "q": q, "signal_good": good, "bayes": bayes, "reported": rep,
                      "bought": r["bought"], "side": side, "informative": informative})
     out: dict[str, Any] = {"n": len(records), "parsed": len(ok), "rows": rows}

@@ -89,7 +89,8 @@ def _beliefs_md(res: dict[str, Any]) -> list[str]:
            "", "| signal vs public belief | mean update ratio | se | n |", "|---|---|---|---|"]
     for k, (m, se, n) in res["update_ratio"].items():
         out.append(f"| {k} | {_f(m)} | {_f(se)} | {n} |")
-    out += ["", "| region | follows signal | se | n | Bayesian |", "|---|---|---|---|---|"]
+    out += ["", "| region | follows a non-agreeing signal | se | n | Bayesian |",
+            "|---|---|---|---|---|"]
     for k, (m, se, n) in res["follow_rate"].items():
         out.append(f"| {k} 1−q ≤ b ≤ q | {_f(m)} | {_f(se)} | {n} | "
                    f"{1 if k == 'inside' else 0} |")
