@@ -161,3 +161,14 @@ def test_estimate_counts_calls_exactly(tmp_path):
     assert est.calls_exact
     s = execute(cfg, open_store(cfg, tmp_path), FakeChat(responder=responder))
     assert s.sent == est.calls < est.requests == s.sent + s.cached  # oracle tips repeat
+
+
+def test_token_range_holds_the_run(tmp_path):
+    cfg = small_config()
+    est = estimate(cfg)
+    store = open_store(cfg, tmp_path)
+    s = execute(cfg, store, FakeChat(responder=responder))  # 4 characters per token
+    calls = store.calls()
+    assert s.sent <= est.calls <= est.max_calls
+    assert est.prompt_tokens[0] <= sum(c["prompt_tokens"] for c in calls) <= est.prompt_tokens[1]
+    assert sum(c["completion_tokens"] for c in calls) <= est.completion_tokens[1]

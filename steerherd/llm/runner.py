@@ -48,7 +48,7 @@ class Estimate:
     requests: int          # exact: requests the run makes if every answer parses
     calls: int             # calls sent if every answer parses and nothing is stored yet
     calls_exact: bool      # False when sequential runs may repeat requests (then an upper bound)
-    max_calls: int         # requests × (1 + max_parse_retries): the most that can be sent
+    max_calls: int         # calls × (1 + max_parse_retries): the most that can be sent
     prompt_tokens: tuple[int, int]
     completion_tokens: tuple[int, int]
     stored_calls: int
@@ -60,7 +60,7 @@ class Estimate:
             f"calls to send: {'' if self.calls_exact else 'at most '}{self.calls} on an empty "
             "store, if every answer parses (identical requests are sent once; an agent's "
             "request holds its tip, so identical tips for different verdicts mean fewer)",
-            f"calls sent: at most {self.max_calls} (every request with every parse retry)",
+            f"calls sent: at most {self.max_calls} (every call with every parse retry)",
             f"prompt tokens: {self.prompt_tokens[0]:,}–{self.prompt_tokens[1]:,}   "
             f"completion tokens: {self.completion_tokens[0]:,}–{self.completion_tokens[1]:,}",
             "(3–5 characters per token; completions between 8 tokens and max_tokens)",
@@ -69,35 +69,39 @@ class Estimate:
 
 
 def estimate(cfg: ExperimentConfig, store: RunStore | None = None) -> Estimate:
-    """Count requests exactly and bound tokens, without contacting any endpoint."""
+    """Count requests exactly and bound tokens, without contacting any endpoint.
+
+    Tokens are bounded over the calls to send (identical requests once): from the calls that
+    must be sent (sequential runs may repeat requests, so theirs count only above) at their
+    shortest prompt (5 characters per token) and 8 completion tokens, to every call with
+    every parse retry at its longest prompt (3 characters per token) and max_tokens.
+    """
     units = all_units(cfg)
     requests = sum(u.requests for u in units)
     longest = max([cfg.sequential.agents if cfg.sequential else 0, 3])
     chars = _prompt_chars(cfg, longest)
-    n_role = _requests_by_role(cfg, units)
+    n_role = _calls_by_role(cfg, units)
+    sure = _calls_by_role(cfg, units, named_only=True)  # sequential requests may repeat
+    calls = sum(n_role.values())
     tries = 1 + cfg.calls.max_parse_retries
-    p_lo = sum(n * chars[r][0] // 5 for r, n in n_role.items())
+    p_lo = sum(n * chars[r][0] // 5 for r, n in sure.items())
     p_hi = sum(n * tries * chars[r][1] // 3 for r, n in n_role.items())
     c_hi = sum(n * tries * getattr(cfg.calls, f"max_tokens_{r}") for r, n in n_role.items())
-    named = {n for u in units for n in u.request_names}
-    unnamed = [u.requests for u in units if not u.request_names]
-    return Estimate(len(units), requests, len(named) + sum(unnamed), not any(unnamed),
-                    requests * tries,
-                    (p_lo, p_hi), (8 * requests, c_hi),
-                    0 if store is None else store.count_calls())
+    exact = all(u.request_names for u in units if u.requests)
+    return Estimate(len(units), requests, calls, exact, calls * tries, (p_lo, p_hi),
+                    (8 * sum(sure.values()), c_hi), 0 if store is None else store.count_calls())
 
 
-def _requests_by_role(cfg: ExperimentConfig, units: list[Unit]) -> dict[str, int]:
+def _calls_by_role(cfg: ExperimentConfig, units: list[Unit],
+                   named_only: bool = False) -> dict[str, int]:
+    """Distinct named requests per role, plus every request of the unnamed (sequential) units."""
     out = {"agent": 0, "oracle": 0, "planner": 0}
-    for u in units:
-        if u.experiment == "policy":
-            out["planner"] += u.requests
-        elif u.experiment == "beliefs":
-            out["agent"] += 1
-            out["oracle"] += 1
-        else:
-            n = cfg.sequential.agents if cfg.sequential else 0
-            per = u.requests // max(n, 1)
+    for name in {n for u in units for n in u.request_names}:
+        out[name.split("|", 1)[0]] += 1
+    n = cfg.sequential.agents if cfg.sequential else 1
+    for u in [] if named_only else units:
+        if not u.request_names and u.requests:
+            per = u.requests // n  # requests per agent: planner (1) + oracle and agent (2)
             out["planner"] += n * (per % 2)
             out["agent"] += n * (per // 2)
             out["oracle"] += n * (per // 2)
