@@ -27,7 +27,7 @@ class BackendConfig(_Strict):
     timeout_s: float = Field(default=120.0, gt=0)
     max_retries: int = Field(default=4, ge=0)
     structured: Literal["auto", "json_schema", "json_object", "prompt"] = "auto"
-    n_ctx: int = Field(default=4096, ge=512)
+    n_ctx: int = Field(default=2048, ge=512)  # per slot (one slot per concurrent call)
     # llama.cpp threads spin-wait: on a busy 2-core machine 2 threads ran 5-10x slower than 1.
     threads: int = Field(default=1, ge=1)
 

