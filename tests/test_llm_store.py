@@ -172,3 +172,9 @@ def test_token_range_holds_the_run(tmp_path):
     assert s.sent <= est.calls <= est.max_calls
     assert est.prompt_tokens[0] <= sum(c["prompt_tokens"] for c in calls) <= est.prompt_tokens[1]
     assert sum(c["completion_tokens"] for c in calls) <= est.completion_tokens[1]
+
+
+def test_replay_of_a_missing_call_is_refused(tmp_path):
+    caller = Caller(RunStore(tmp_path / "r.sqlite"), None, "v1")
+    with pytest.raises(LLMError, match="replay sends no calls"):
+        caller.ask("agent", REQ, 0, 1)

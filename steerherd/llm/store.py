@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from steerherd.llm.schema import parse_answer
-from steerherd.llm.types import BudgetExceeded, ChatClient, ChatRequest
+from steerherd.llm.types import BudgetExceeded, ChatClient, ChatRequest, LLMError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -238,8 +238,8 @@ class Caller:
     def _send(self, role: str, req: ChatRequest, key: str, replicate: int, attempt: int,
               check: Callable[[Any], str | None] | None) -> dict[str, Any]:
         if self.client is None:
-            raise BudgetExceeded(f"replay needs call {key[:12]} ({role}), which is not stored; "
-                                 "replay sends no calls")
+            raise LLMError(f"no endpoint: call {key[:12]} ({role}) is not stored, and a "
+                           "replay sends no calls")
         self._reserve()
         try:
             with self._slots:
