@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from steerherd.errors import ParameterError
+from steerherd.llm.roles import PROMPT_VERSION
 from steerherd.model import Params
 
 
@@ -117,7 +118,7 @@ class ExperimentConfig(_Strict):
 
     name: str
     seed: int = 0
-    prompt_version: str = "v1"
+    prompt_version: str = PROMPT_VERSION
     backend: BackendConfig = BackendConfig()
     calls: CallConfig = CallConfig()
     model: ModelConfig = ModelConfig()
