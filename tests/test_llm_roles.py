@@ -82,6 +82,9 @@ def test_config_errors(tmp_path):
         load_config(bad)
     with pytest.raises(ParameterError, match="not found"):
         load_config(tmp_path / "none.toml")
+    bad.write_text('name = "x"\nprompt_version = "v7"\n')
+    with pytest.raises(ParameterError, match="prompt version 'v7'"):
+        load_config(bad)
 
 
 def test_local_server_refuses_a_missing_gguf(tmp_path):

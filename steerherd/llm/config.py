@@ -148,4 +148,13 @@ def load_config(path: str | Path) -> ExperimentConfig:
         raise ParameterError(f"{path}: {loc}: {err['msg']} (got {err.get('input')!r})") from None
     for planner in ("altruistic", "biased"):
         cfg.model.params(planner, True)  # validates p, C, k, delta now, not mid-run
+    check_prompt_version(cfg.prompt_version)
     return cfg
+
+
+def check_prompt_version(version: str) -> None:
+    """Refuse a prompt version that lacks a role's template (before anything is sent)."""
+    from steerherd.llm.roles import template
+
+    for role in ("agent", "oracle", "planner"):
+        template(version, role)

@@ -43,12 +43,14 @@ class Step:
 
 
 @cache
-def _template(version: str, role: str) -> tuple[Template, Template]:
+def template(version: str, role: str) -> tuple[Template, Template]:
+    """The (system, user) templates of ``role`` in prompt ``version``."""
     root = resources.files("steerherd.llm") / "prompts" / version
     try:
         text = (root / f"{role}.txt").read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ParameterError(f"prompt version {version!r} has no {role}.txt") from None
+        raise ParameterError(f"prompt version {version!r} has no {role}.txt in "
+                             f"steerherd/llm/prompts/{version}/") from None
     system, user = text.split(_SPLIT, 1)
     return Template(system.strip()), Template(user.strip())
 
@@ -85,7 +87,7 @@ def render_history(history: Sequence[Step]) -> str:
 
 def _request(version: str, role: str, values: dict[str, Any], temperature: float,
              max_tokens: int) -> ChatRequest:
-    system, user = _template(version, role)
+    system, user = template(version, role)
     try:
         messages = ({"role": "system", "content": system.substitute(values)},
                     {"role": "user", "content": user.substitute(values)})
