@@ -43,6 +43,9 @@ def _register() -> None:
 
     app.command("solve")(solve_cmd.solve)
     app.command("figures")(figures_cmd.figures)
+    from steerherd.commands import simulate as simulate_cmd
+
+    app.command("simulate")(simulate_cmd.simulate)
     from steerherd.commands import llm as llm_cmd; app.add_typer(llm_cmd.app, name="llm")  # noqa: E702, I001
 
 

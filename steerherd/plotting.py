@@ -162,3 +162,34 @@ def plot_regime_map(ax: Any, data: Mapping[str, Any]) -> Any:
 def _cycle(n: int) -> list[str]:
     base = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"]
     return [base[i % len(base)] for i in range(n)]
+
+
+SETTING_COLOURS = {"analytical": "#1f77b4", "hybrid": "#ff7f0e", "behavioral": "#2ca02c"}
+
+
+def plot_welfare_bars(ax: Any, rows: Sequence[Mapping[str, Any]], state: str,
+                      metric: str = "welfare_pct", z: float = 1.96) -> Any:
+    """Grouped bars of a welfare-table metric (rows of ``welfare_table``) for one state.
+
+    Groups are (planner, horizon); one bar per setting, with ±z·se error bars, and a dashed
+    line at 100 (the no-control baseline).
+    """
+    cells = [r for r in rows if r["state"] == state and r["setting"] in SETTING_COLOURS]
+    groups = list(dict.fromkeys((r["planner"], r["horizon"]) for r in cells))
+    width = 0.8 / len(SETTING_COLOURS)
+    for j, (setting, colour) in enumerate(SETTING_COLOURS.items()):
+        sel = {(r["planner"], r["horizon"]): r for r in cells if r["setting"] == setting}
+        x = np.arange(len(groups)) + (j - (len(SETTING_COLOURS) - 1) / 2) * width
+        y = [sel[g][metric] if g in sel else np.nan for g in groups]
+        err = [z * sel[g][f"{metric}_se"] if g in sel else 0.0 for g in groups]
+        ax.bar(x, y, width, yerr=err, color=colour, label=setting, capsize=2)
+    if metric != "spend_pct":
+        ax.axhline(100.0, color="0.3", ls="--", lw=0.8)
+    ax.set_xticks(np.arange(len(groups)))
+    ax.set_xticklabels([f"{p}\n{h}" for p, h in groups], fontsize=8)
+    ax.set_ylabel({"welfare_pct": "welfare loss, % of baseline",
+                   "spend_pct": "expenditure, % of baseline loss",
+                   "correct_pct": "correct actions, % of baseline"}.get(metric, metric))
+    ax.set_title(f"$\\omega = {state}$", fontsize=9)
+    ax.legend(fontsize=7, frameon=False)
+    return ax

@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 
 from steerherd import __version__
+from steerherd.agents import AgentModel, agent_from_dict
 from steerherd.dp.bellman import KIND_ABOVE, KIND_BELOW, KIND_GRID, KIND_NAMES, KIND_REFINED
 from steerherd.dp.grid import BeliefGrid
 from steerherd.dp.solve import Certificate, RawSolution
 from steerherd.errors import ParameterError
-from steerherd.model import Params, critical_precision
+from steerherd.model import Params
 from steerherd.structure import (
     Regime,
     Threshold,
@@ -97,7 +98,18 @@ class Solution:
     @cached_property
     def modes(self) -> np.ndarray:
         """Mode name at every node."""
-        return modes_of(self.params, self.grid.position, self.q, self.kind)
+        return modes_of(self.params, self.grid.position, self.q, self.kind,
+                        self._critical(self.grid.position))
+
+    @cached_property
+    def agent_model(self) -> AgentModel:
+        """The agent model the problem was solved against (rebuilt from ``agent``)."""
+        return agent_from_dict(self.agent)
+
+    def _critical(self, b: FloatArray) -> FloatArray:
+        """The agent's switching precision at b (NaN where it has none)."""
+        crit = self.agent_model.critical_precision(b)
+        return np.full(np.shape(b), np.nan) if crit is None else np.asarray(crit, np.float64)
 
     @property
     def attained(self) -> np.ndarray:
@@ -125,17 +137,27 @@ class Solution:
         """q*(b): the nearest node's regime formula at b (interpolated for interior optima).
 
         For a mode that is a limit (obfuscate, limit from above) this is the limit value.
+        Where the mode follows b, the precision is the agent model's switching precision
+        (max(b, 1 − b) for Bayesian agents).
         """
         b = np.asarray(b, dtype=np.float64)
         node = self._nearest(b)
         kind = self.kind[node]
-        formula = np.where(
-            np.isin(kind, (KIND_GRID, KIND_REFINED)),
-            np.interp(b, self.belief, self.q),
-            self.q[node],
-        )
+        formula = np.where(np.isin(kind, (KIND_GRID, KIND_REFINED)), self.interpolate_q(b),
+                           self.q[node])
         follows_b = np.isin(self.modes[node], ("informative", "obfuscate")) | (kind == KIND_ABOVE)
-        return np.where(follows_b, np.maximum(critical_precision(b), self.params.q_min), formula)
+        crit = np.maximum(self._critical(b), self.params.q_min)
+        return np.where(follows_b, crit, formula)
+
+    def interpolate_q(self, b: ArrayLike) -> FloatArray:
+        """q at b interpolated within b's segment; at a breakpoint, the point's own node.
+
+        (``np.interp`` over the node positions would return the right limit's q at a
+        breakpoint, where three nodes share one position.)
+        """
+        lo, lam = self.grid.locate(np.asarray(b, dtype=np.float64))
+        qp = np.append(self.q, self.q[-1])
+        return (1.0 - lam) * qp[lo] + lam * qp[lo + 1]
 
     def mode(self, b: ArrayLike) -> np.ndarray:
         """Mode name at b (that of the nearest node; at a breakpoint, the point's own)."""

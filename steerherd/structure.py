@@ -38,9 +38,16 @@ from steerherd.types import ArrayLike, FloatArray, IntArray
 MODES = ("baseline", "full", "informative", "obfuscate", "other")
 
 
-def modes_of(params: Params, belief: FloatArray, q: FloatArray, kind: IntArray) -> np.ndarray:
-    """Mode names for chosen candidates (see the module table)."""
-    m = critical_precision(belief)
+def modes_of(
+    params: Params, belief: FloatArray, q: FloatArray, kind: IntArray,
+    crit: FloatArray | None = None,
+) -> np.ndarray:
+    """Mode names for chosen candidates (see the module table).
+
+    ``crit`` is the agent model's switching precision at each node (default: the Bayesian
+    max(b, 1 − b)); NaN where the agent has none (noisy agents: no ``informative`` mode).
+    """
+    m = critical_precision(belief) if crit is None else np.asarray(crit, dtype=np.float64)
     near = lambda a, b: np.abs(a - b) <= TIE_TOL  # noqa: E731
     mode = np.full(belief.shape, "other", dtype=object)
     mode[near(q, m)] = "informative"

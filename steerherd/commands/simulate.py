@@ -1,0 +1,137 @@
+"""``steerherd simulate``: the welfare table (planners × horizons × states × agent settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+def simulate(
+    p: Annotated[float, typer.Option("--p", help="Baseline precision, in [0.5, 1).")] = 0.7,
+    k: Annotated[float, typer.Option("--k", help="Linear cost scale: beta(x) = k*x.")] = 0.5,
+    C: Annotated[float, typer.Option("--C", "-C", help="Loss of a wrong action, > 0.")] = 1.0,
+    delta: Annotated[float, typer.Option(help="Forward-looking discount factor in [0, 1).")] = 0.9,
+    prior: Annotated[float, typer.Option(help="Common prior P(good).")] = 0.5,
+    runs: Annotated[int, typer.Option(help="Monte Carlo runs R per cell.")] = 20_000,
+    agents: Annotated[int, typer.Option(help="Agents N per run.")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed (common random numbers for all cells).")] = 0,
+    w_prior: Annotated[float, typer.Option(help="Behavioral weight on the public log-odds.")] = 1.0,
+    w_agree: Annotated[float, typer.Option(help="Behavioral weight on agreeing signals.")] = 0.7,
+    w_disagree: Annotated[float, typer.Option(help="Behavioral weight, contradicting.")] = 2.5,
+    lam: Annotated[float | None, typer.Option(help="Behavioral logit choice noise.")] = None,
+    beliefs: Annotated[int, typer.Option(help="Solver belief grid size.")] = 1001,
+    precisions: Annotated[int, typer.Option(help="Solver precision grid size.")] = 201,
+    exact: Annotated[bool, typer.Option(help="Also compute exact values.")] = True,
+    workers: Annotated[int, typer.Option(help="Monte Carlo threads.")] = 1,
+    policy_table: Annotated[Path | None, typer.Option(
+        help='Also evaluate this policy: JSON {"b": [...], "q": [...]} covering b in [0, 1].',
+    )] = None,
+    out: Annotated[Path, typer.Option(help="Directory for welfare.json, welfare.png.")] = Path(
+        "results/simulate"),
+) -> None:
+    """Welfare and expenditure as % of the no-control baseline, with error bars."""
+    import json
+
+    from steerherd.agents import Behavioral
+    from steerherd.sim.welfare import WelfareConfig, welfare_table
+
+    config = WelfareConfig(p=p, k=k, C=C, delta=delta, prior=prior, runs=runs, agents=agents,
+                           seed=seed, behavioral=Behavioral(w_prior, w_agree, w_disagree, lam),
+                           beliefs=beliefs, precisions=precisions, exact=exact, workers=workers,
+                           policy_table=None if policy_table is None else _table(policy_table))
+    table = _with_progress(config, welfare_table)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "welfare.json").write_text(json.dumps(table, indent=1, default=_json_default))
+    _plot(table, out / "welfare.png")
+    _print(table, out)
+
+
+def _table(path: Path) -> Any:
+    import json
+
+    from steerherd.errors import ParameterError
+    from steerherd.sim.policies import PolicyTable
+
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ParameterError(f"no policy table at {str(path)!r}") from None
+    except json.JSONDecodeError as exc:
+        raise ParameterError(f"{str(path)!r} is not JSON ({exc.msg}, line {exc.lineno})") from None
+    if not isinstance(data, dict) or "b" not in data or "q" not in data:
+        raise ParameterError(f'{str(path)!r} must hold {{"b": [...], "q": [...]}}')
+    try:
+        b, q = tuple(map(float, data["b"])), tuple(map(float, data["q"]))
+    except (TypeError, ValueError):
+        raise ParameterError(f"policy table {str(path)!r}: b and q must be lists of numbers"
+                             ) from None
+    return PolicyTable(b, q)
+
+
+def _with_progress(config: Any, fn: Any) -> dict[str, Any]:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    steps = 4 * (1 + 2) + 4  # per (planner, horizon): a solve and two states; 4 references
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  transient=True) as bar:
+        task = bar.add_task("welfare table", total=steps)
+        return fn(config, progress=lambda label: bar.update(task, advance=1, description=label))
+
+
+def _json_default(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def _print(table: dict[str, Any], out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    cfg = table["config"]
+    console = Console()
+    if not console.is_terminal:  # files and pipes: wide enough for the whole table
+        console = Console(width=150)
+    console.print(f"p={cfg['p']} k={cfg['k']} C={cfg['C']} delta={cfg['delta']} "
+                  f"N={cfg['agents']} R={cfg['runs']} seed={cfg['seed']} "
+                  f"behavioral={cfg['behavioral']}")
+    grid = Table(title="welfare loss and expenditure, % of the no-control baseline (± 1 se)",
+                 title_justify="left")
+    for col in ("planner", "horizon", "ω", "setting", "welfare %", "exact", "spend %",
+                "correct %", "P(wrong casc.)"):
+        grid.add_column(col, justify="right" if "%" in col or "P(" in col or col == "exact"
+                        else "left")
+    for r in table["rows"]:
+        ex = r.get("exact")
+        grid.add_row(r["planner"], r["horizon"], r["state"], r["setting"],
+                     f"{r['welfare_pct']:.1f} ± {r['welfare_pct_se']:.1f}",
+                     "—" if not ex or ex["welfare_pct"] is None else f"{ex['welfare_pct']:.1f}",
+                     f"{r['spend_pct']:.1f} ± {r['spend_pct_se']:.1f}",
+                     f"{r['correct_pct']:.1f}", f"{r['mc']['p_cascade_wrong']['mean']:.3f}")
+    console.print(grid)
+    console.print("welfare % = 100·W/W_baseline (loss ratio: < 100 is better); spend % = "
+                  "100·expenditure/|W_baseline|; see docs/populations.md")
+    console.print(f"wrote {out / 'welfare.json'} and {out / 'welfare.png'}")
+
+
+def _plot(table: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from steerherd.plotting import plot_welfare_bars
+
+    fig, axes = plt.subplots(2, 2, figsize=(9.0, 6.0), layout="constrained")
+    for col, state in enumerate(("B", "G")):
+        plot_welfare_bars(axes[0, col], table["rows"], state, "welfare_pct")
+        plot_welfare_bars(axes[1, col], table["rows"], state, "spend_pct")
+    cfg = table["config"]
+    fig.suptitle(f"p={cfg['p']}, k={cfg['k']}, delta={cfg['delta']}, N={cfg['agents']}, "
+                 f"R={cfg['runs']} (error bars: 95% CI)", fontsize=9)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
