@@ -60,3 +60,29 @@ def test_hybrid_uses_the_optimal_precisions(runs):
     _, recs = runs
     hybrid = [r for r in recs if r["setting"] == "hybrid" and r["planner"] == "altruistic"]
     assert hybrid and all(0.7 <= s["precision"] <= 1.0 for r in hybrid for s in r["steps"])
+
+
+#: Monte Carlo means must lie within this many standard errors of the exact expectation.
+N_SE = 4.0
+
+
+@pytest.mark.parametrize("planner", ["altruistic", "biased"])
+def test_monte_carlo_matches_exact(tmp_path, planner):
+    cfg = small_config(beliefs=None, policy=None,
+                       sequential={"runs": 300, "agents": 5, "states": ["B"],
+                                   "planners": [planner], "horizons": ["forward"],
+                                   "settings": ["analytical", "always_full"]})
+    store = open_store(cfg, tmp_path)
+    execute(cfg, store, None)  # Bayesian agents and fixed policies: no calls at all
+    recs = store.records("sequential")
+    for setting in ("analytical", "always_full"):
+        ex = analysis.exact_percentages(cfg.model, setting, planner, "forward", "B", 5)
+        scores = np.array([analysis._score_run(r, cfg.model) for r in recs
+                           if r["setting"] == setting])
+        for col, key in ((0, "welfare"), (1, "expenditure")):
+            x = scores[:, col]
+            se = x.std(ddof=1) / np.sqrt(x.size)
+            assert abs(x.mean() - ex[key]) <= N_SE * se + 1e-12, (setting, key)
+    base = np.array([analysis._score_run(r, cfg.model)[0] for r in recs
+                     if r["setting"] == "baseline_bayesian"])
+    assert abs(base.mean() - ex["baseline_welfare"]) <= N_SE * base.std(ddof=1) / np.sqrt(300)

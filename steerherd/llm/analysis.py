@@ -138,8 +138,15 @@ def _score_run(run: dict[str, Any], model: ModelConfig) -> tuple[float, float]:
     return welfare, spend
 
 
-def analyse_sequential(records: list[dict[str, Any]], model: ModelConfig) -> dict[str, Any]:
-    """Welfare and expenditure as % of the no-control baseline, per combination."""
+def analyse_sequential(records: list[dict[str, Any]], model: ModelConfig,
+                       agents: int | None = None) -> dict[str, Any]:
+    """Welfare and expenditure as % of the no-control baseline, per combination.
+
+    With ``agents`` (N), the rows with Bayesian agents and a fixed policy (``analytical``,
+    ``always_full``) also carry the exact expectation of the same percentages
+    (``steerherd.sim.exact``, the same whole-percent precisions), which the Monte Carlo
+    means estimate.
+    """
     complete = [r for r in records if r["ok"]]
     base: dict[tuple[str, str], list[float]] = defaultdict(list)
     for r in complete:
@@ -155,10 +162,38 @@ def analyse_sequential(records: list[dict[str, Any]], model: ModelConfig) -> dic
         w0 = float(np.mean(base.get((SETTINGS[setting][1], state), [math.nan])))
         w_pct = [100 * w / w0 for w, _ in scores] if w0 > 0 else []
         e_pct = [100 * e / w0 for _, e in scores] if w0 > 0 else []
-        rows.append({"setting": setting, "planner": planner, "horizon": horizon, "state": state,
-                     "runs": len(scores), "baseline_welfare": w0,
-                     "welfare_pct": _mean_se(w_pct), "expenditure_pct": _mean_se(e_pct)})
+        row = {"setting": setting, "planner": planner, "horizon": horizon, "state": state,
+               "runs": len(scores), "baseline_welfare": w0,
+               "welfare_pct": _mean_se(w_pct), "expenditure_pct": _mean_se(e_pct)}
+        if agents is not None and setting in ("analytical", "always_full"):
+            row["exact"] = exact_percentages(model, setting, planner, horizon, state, agents)
+        rows.append(row)
     return {"n": len(records), "complete": len(complete), "rows": rows}
+
+
+def exact_percentages(model: ModelConfig, setting: str, planner: str, horizon: str,
+                      state: str, agents: int) -> dict[str, float]:
+    """Exact E[welfare], E[expenditure] and their % of E[baseline welfare], Bayesian agents.
+
+    Welfare here is C × correct actions = C·N + ``ExactResult.welfare`` (which counts −C per
+    wrong action). The ratio of expectations is what the ratio of Monte Carlo means estimates.
+    """
+    from steerherd.llm.experiments import optimal_percent
+    from steerherd.sim.exact import exact_statistics
+
+    params = model.params(planner, horizon == "forward")
+    if setting == "analytical":
+        sol = optimum(params)
+        rule: Any = np.vectorize(lambda b: optimal_percent(params, sol, float(b)) / 100,
+                                 otypes=[np.float64])
+    else:
+        rule = 1.0
+    ex = exact_statistics(rule, params, agents=agents, state=state)
+    ex0 = exact_statistics(round(100 * params.p) / 100, params, agents=agents, state=state)
+    w, w0 = model.C * agents + ex.welfare, model.C * agents + ex0.welfare
+    return {"welfare": w, "baseline_welfare": w0, "expenditure": ex.spend,
+            "welfare_pct": 100 * w / w0 if w0 > 0 else math.nan,
+            "expenditure_pct": 100 * ex.spend / w0 if w0 > 0 else math.nan}
 
 
 def call_stats(calls: list[dict[str, Any]]) -> dict[str, Any]:

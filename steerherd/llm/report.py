@@ -39,7 +39,8 @@ def analyse(store: RunStore, cfg: ExperimentConfig, model: ModelConfig) -> dict[
     if recs := store.records("policy"):
         out["policy"] = analysis.analyse_policy(recs, model)
     if recs := store.records("sequential"):
-        out["sequential"] = analysis.analyse_sequential(recs, model)
+        n = cfg.sequential.agents if cfg.sequential else None
+        out["sequential"] = analysis.analyse_sequential(recs, model, n)
     return out
 
 
@@ -130,13 +131,17 @@ def _sequential_md(res: dict[str, Any]) -> list[str]:
            f"{res['complete']} of {res['n']} runs complete", "",
            "Welfare = C × correct actions; baseline = q = p for everyone, same agents, state and "
            "random numbers; — where the baseline's welfare is 0 (a % of it is undefined).", "",
+           "The exact columns (Bayesian agents, fixed policies) are expectations over all "
+           "signal sequences, which the run means estimate.", "",
            "| setting | planner | horizon | ω | runs | baseline welfare | welfare % | se | "
-           "expenditure % | se |", "|---|---|---|---|---|---|---|---|---|---|"]
+           "exact | expenditure % | se | exact |", "|---" * 12 + "|"]
     for r in res["rows"]:
         (w, wse), (e, ese) = r["welfare_pct"], r["expenditure_pct"]
+        ex = r.get("exact", {})
         out.append(f"| {r['setting']} | {r['planner']} | {r['horizon']} | {r['state']} | "
                    f"{r['runs']} | {_f(r['baseline_welfare'])} | {_f(w)} | {_f(wse)} | "
-                   f"{_f(e)} | {_f(ese)} |")
+                   f"{_f(ex.get('welfare_pct'))} | {_f(e)} | {_f(ese)} | "
+                   f"{_f(ex.get('expenditure_pct'))} |")
     return out + [""]
 
 
