@@ -112,7 +112,9 @@ def _fit_md(fit: dict[str, Any]) -> list[str]:
         for k, v in f.get("estimates", {}).items():
             lo, hi = f["ci95"].get(k, (math.nan, math.nan))
             out.append(f"| {name} | {k} | {_f(v)} | [{_f(lo)}, {_f(hi)}] |")
-    return out + [""]
+    notes = [f"- {n}: {fit[n]['message']}" for n in ("beliefs", "actions")
+             if fit.get(n, {}).get("message")]
+    return out + [""] + notes + ([""] if notes else [])
 
 
 def _policy_md(res: dict[str, Any]) -> list[str]:
