@@ -93,3 +93,13 @@ def test_local_server_refuses_a_missing_gguf(tmp_path):
     with pytest.raises(ParameterError, match="GGUF file not found"), \
             local_server(tmp_path / "none.gguf"):
         pass
+
+
+def test_local_backend_without_the_extra(monkeypatch):
+    import sys
+
+    from steerherd.llm.local import local_server
+
+    monkeypatch.setitem(sys.modules, "xllamacpp", None)  # import now raises ImportError
+    with pytest.raises(ParameterError, match=r"steerherd\[local\]"), local_server():
+        pass
