@@ -40,17 +40,11 @@ PRIOR = 0.5
 
 @lru_cache(maxsize=32)
 def optimum(params: Any) -> Any:
-    """steerherd.solve for ``params`` (policy iteration; value iteration if PI refuses).
-
-    Cached per process: the runner and the analysis ask for the same few problems.
-    """
+    """``steerherd.solve(params)``, cached per process (the runner and the analysis ask for the
+    same few problems)."""
     from steerherd import solve
-    from steerherd.errors import ConvergenceError
 
-    try:
-        return solve(params, method="pi")
-    except ConvergenceError:  # PI's own check can fail on a knife edge; VI is the reference
-        return solve(params, method="vi")
+    return solve(params)
 
 
 def sequential_units(cfg: ExperimentConfig) -> Iterator[Unit]:
