@@ -38,17 +38,16 @@ def _root() -> None:
 
 
 def _register() -> None:
-    from steerherd.commands import figures as figures_cmd
-    from steerherd.commands import solve as solve_cmd
+    """Attach the subcommands (once); each module imports its heavy libraries lazily."""
+    if app.registered_commands:
+        return
+    from steerherd.commands import figures, llm, simulate, solve, verify
 
-    app.command("solve")(solve_cmd.solve)
-    app.command("figures")(figures_cmd.figures)
-    from steerherd.commands import simulate as simulate_cmd
-
-    app.command("simulate")(simulate_cmd.simulate)
-    from steerherd.commands import verify as verify_cmd
-
-    app.command("verify")(verify_cmd.verify)
+    app.command("solve")(solve.solve)
+    app.command("verify")(verify.verify)
+    app.command("simulate")(simulate.simulate)
+    app.add_typer(llm.app, name="llm")
+    app.command("figures")(figures.figures)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,134 @@
+"""Sequential runs: R runs × N agents with an optimal, LLM or baseline planner and Bayesian or
+LLM agents, on common random numbers.
+
+Run r draws u_1..u_N once (from the run seed, r and the state); agent i's signal is ω when
+u_i < q_i, so every setting sees the same luck. The public belief is that of a Bayesian
+observer who reads each action as the agent's signal when 1 − q ≤ b ≤ q and learns nothing
+otherwise (DESIGN.md: the observer's belief stays the state, whatever the agents are). The
+prior is 1/2. Calls for agent i of run r use replicate index r·N + i, so the oracle's tip
+for the same (verdict, precision) is shared by all settings of that run and agent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from steerherd.llm import roles
+from steerherd.llm.config import ExperimentConfig
+from steerherd.llm.experiments import Unit, _ask_agent, _tokens, optimal_percent
+from steerherd.llm.roles import Step
+from steerherd.llm.store import Caller
+from steerherd.model import action_good, is_informative, posterior
+
+#: setting → (planner kind, agent kind)
+SETTINGS: dict[str, tuple[str, str]] = {
+    "analytical": ("optimal", "bayesian"),
+    "llm": ("llm", "llm"),
+    "hybrid": ("optimal", "llm"),
+    "llm_planner_bayesian": ("llm", "bayesian"),
+    "always_full": ("full", "bayesian"),
+    "always_full_llm": ("full", "llm"),
+    "baseline_bayesian": ("baseline", "bayesian"),
+    "baseline_llm": ("baseline", "llm"),
+}
+PRIOR = 0.5
+
+
+@lru_cache(maxsize=32)
+def optimum(params: Any) -> Any:
+    """``steerherd.solve(params)``, cached per process (the runner and the analysis ask for the
+    same few problems)."""
+    from steerherd import solve
+
+    return solve(params)
+
+
+def sequential_units(cfg: ExperimentConfig) -> Iterator[Unit]:
+    """Every run of every combination, then the no-control baselines they are scored against."""
+    seq = cfg.sequential
+    assert seq is not None
+    n = seq.agents
+    solutions: dict[tuple[str, str], Any] = {}
+    for setting in seq.settings:
+        planner_kind, agent_kind = SETTINGS[setting]
+        per_step = (planner_kind == "llm") + 2 * (agent_kind == "llm")
+        for planner in seq.planners:
+            for horizon in seq.horizons:
+                if planner_kind == "optimal" and (planner, horizon) not in solutions:
+                    solutions[(planner, horizon)] = optimum(
+                        cfg.model.params(planner, horizon == "forward"))
+                for state in seq.states:
+                    for r in range(seq.runs):
+                        yield Unit("sequential", f"{setting}|{planner}|{horizon}|{state}|r={r}",
+                                   per_step * n, _run_job(cfg, setting, planner, horizon, state,
+                                                          r, solutions.get((planner, horizon))))
+    agents = {"bayesian"} | {SETTINGS[s][1] for s in seq.settings}
+    for agent_kind in sorted(agents):
+        for state in seq.states:
+            for r in range(seq.runs):
+                yield Unit("sequential", f"baseline_{agent_kind}|-|-|{state}|r={r}",
+                           2 * n * (agent_kind == "llm"),
+                           _run_job(cfg, f"baseline_{agent_kind}", "altruistic", "myopic", state,
+                                    r, None))
+
+
+def _run_job(cfg: ExperimentConfig, setting: str, planner: str, horizon: str, state: str,
+             r: int, solution: Any) -> Any:
+    def job(caller: Caller) -> dict[str, Any]:
+        seq = cfg.sequential
+        assert seq is not None
+        planner_kind, agent_kind = SETTINGS[setting]
+        params = cfg.model.params(planner, horizon == "forward")
+        good = state == "G"
+        u = np.random.default_rng([cfg.seed, r, int(good)]).random(seq.agents)
+        b = PRIOR
+        history: list[Step] = []
+        steps: list[dict[str, Any]] = []
+        failed_at = None
+        for i in range(seq.agents):
+            rep = r * seq.agents + i
+            q_pct = _precision(cfg, caller, planner_kind, params, solution, history, b, rep,
+                               horizon == "forward")
+            if q_pct is None:
+                failed_at = i
+                break
+            q = q_pct / 100
+            signal = good if u[i] < q else not good
+            reported = None
+            if agent_kind == "bayesian":
+                bought = bool(action_good(b, q, signal))
+            else:
+                ans, _ = _ask_agent(cfg, caller, history, signal, q_pct, rep)
+                if ans is None:
+                    failed_at = i
+                    break
+                bought, reported = ans["action"] == "buy", ans["belief_percent"] / 100
+            steps.append({"belief": b, "precision": q, "signal_good": signal, "bought": bought,
+                          "reported": reported})
+            history.append(Step(q_pct, bought))
+            if is_informative(b, q):
+                b = float(posterior(b, q, bought))
+        return {"setting": setting, "planner": planner, "horizon": horizon, "state": state,
+                "run": r, "ok": failed_at is None, "failed_at": failed_at, "steps": steps}
+    return job
+
+
+def _precision(cfg: ExperimentConfig, caller: Caller, kind: str, params: Any, solution: Any,
+               history: list[Step], b: float, rep: int, forward: bool) -> int | None:
+    if kind == "baseline":
+        return round(100 * params.p)
+    if kind == "full":
+        return 100
+    if kind == "optimal":
+        return optimal_percent(params, solution, b)
+    seq = cfg.sequential
+    assert seq is not None
+    req = roles.planner_request(params, forward, history,
+                                b if seq.show_public_belief else None, cfg.calls.temperature,
+                                _tokens(cfg, "planner"), cfg.prompt_version)
+    ans = caller.ask("planner", req, rep, cfg.seed, roles.planner_check(params))
+    return None if ans.value is None else int(ans.value["precision_percent"])
