@@ -187,9 +187,9 @@ def plot_welfare_bars(ax: Any, rows: Sequence[Mapping[str, Any]], state: str,
         ax.axhline(100.0, color="0.3", ls="--", lw=0.8)
     ax.set_xticks(np.arange(len(groups)))
     ax.set_xticklabels([f"{p}\n{h}" for p, h in groups], fontsize=8)
-    ax.set_ylabel({"welfare_pct": "welfare loss, % of baseline",
+    ax.set_ylabel({"loss_pct": "welfare loss, % of baseline",
                    "spend_pct": "expenditure, % of baseline loss",
-                   "correct_pct": "correct actions, % of baseline"}.get(metric, metric))
+                   "welfare_pct": "welfare (correct actions), % of baseline"}.get(metric, metric))
     ax.set_title(f"$\\omega = {state}$", fontsize=9)
     ax.legend(fontsize=7, frameon=False)
     return ax

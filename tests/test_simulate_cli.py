@@ -32,16 +32,16 @@ def test_welfare_cells_follow_their_definitions() -> None:
                         behavioral=Behavioral(1.0, 0.7, 2.5))
     rows = welfare_table(cfg)["rows"]
     for r in rows:
-        assert np.isfinite(r["welfare_pct"]) and r["welfare_pct_se"] >= 0
+        assert np.isfinite(r["loss_pct"]) and r["loss_pct_se"] >= 0
         base = r["baseline_welfare"]["mean"]
-        assert r["welfare_pct"] == pytest.approx(100 * r["mc"]["welfare"]["mean"] / base)
+        assert r["loss_pct"] == pytest.approx(100 * r["mc"]["welfare"]["mean"] / base)
         assert r["spend_pct"] == pytest.approx(100 * r["mc"]["spend"]["mean"] / -base)
         if "exact" in r:  # Monte Carlo within 5 se of the exact loss ratio (or both 0)
-            gap = abs(r["exact"]["welfare_pct"] - r["welfare_pct"])
-            assert gap <= 5 * r["welfare_pct_se"] + 1e-9
+            gap = abs(r["exact"]["loss_pct"] - r["loss_pct"])
+            assert gap <= 5 * r["loss_pct_se"] + 1e-9
     # The altruistic planner never does worse than no control (MODEL.md §3).
     alt = [r for r in rows if r["planner"] == "altruistic" and r["setting"] == "analytical"]
-    assert all(r["welfare_pct"] <= 100 + 3 * r["welfare_pct_se"] for r in alt)
+    assert all(r["loss_pct"] <= 100 + 3 * r["loss_pct_se"] for r in alt)
 
 
 def test_ratio_se_of_a_sample_with_itself_is_one_exactly() -> None:

@@ -101,19 +101,20 @@ def _print(table: dict[str, Any], out: Path) -> None:
                   f"behavioral={cfg['behavioral']}")
     grid = Table(title="welfare loss and expenditure, % of the no-control baseline (± 1 se)",
                  title_justify="left")
-    for col in ("planner", "horizon", "ω", "setting", "welfare %", "exact", "spend %",
-                "correct %", "P(wrong casc.)"):
+    for col in ("planner", "horizon", "ω", "setting", "loss %", "exact", "spend %",
+                "welfare %", "P(wrong casc.)"):
         grid.add_column(col, justify="right" if "%" in col or "P(" in col or col == "exact"
                         else "left")
     for r in table["rows"]:
         ex = r.get("exact")
         grid.add_row(r["planner"], r["horizon"], r["state"], r["setting"],
-                     f"{r['welfare_pct']:.1f} ± {r['welfare_pct_se']:.1f}",
-                     "—" if not ex or ex["welfare_pct"] is None else f"{ex['welfare_pct']:.1f}",
+                     f"{r['loss_pct']:.1f} ± {r['loss_pct_se']:.1f}",
+                     "—" if not ex or ex["loss_pct"] is None else f"{ex['loss_pct']:.1f}",
                      f"{r['spend_pct']:.1f} ± {r['spend_pct_se']:.1f}",
-                     f"{r['correct_pct']:.1f}", f"{r['mc']['p_cascade_wrong']['mean']:.3f}")
+                     f"{r['welfare_pct']:.1f}", f"{r['mc']['p_cascade_wrong']['mean']:.3f}")
     console.print(grid)
-    console.print("welfare % = 100·W/W_baseline (loss ratio: < 100 is better); spend % = "
+    console.print("loss % = 100·W/W_baseline (W: total utility ≤ 0; < 100 is better); "
+                  "welfare % = 100·correct actions/baseline's (> 100 is better); spend % = "
                   "100·expenditure/|W_baseline|; see docs/populations.md")
     console.print(f"wrote {out / 'welfare.json'} and {out / 'welfare.png'}")
 

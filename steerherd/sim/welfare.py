@@ -20,13 +20,13 @@ precision p, with the same agents and the same true state. W is the agents' expe
 utility over the N agents (undiscounted; −C per wrong action), so W ≤ 0 and the ratio is a
 **loss ratio**:
 
-* ``welfare_pct = 100 · W_policy / W_baseline`` — 100 means the same loss as no control,
+* ``loss_pct = 100 · W_policy / W_baseline`` — 100 means the same loss as no control,
   below 100 less loss (better), above 100 more loss (worse);
 * ``spend_pct = 100 · S_policy / |W_baseline|`` — the planner's undiscounted expenditure
   Σ β(|q − p|), as a percentage of the baseline's welfare loss (the baseline spends
   nothing, so a ratio to its own expenditure does not exist);
-* ``correct_pct = 100 · (share correct)_policy / (share correct)_baseline`` — a positive
-  welfare measure, for readers who want "welfare cut by x%" (100 − correct_pct).
+* ``welfare_pct = 100 · (share correct)_policy / (share correct)_baseline`` — a positive
+  welfare measure, for readers who want "welfare cut by x%" (100 − welfare_pct).
 
 Monte Carlo runs for a policy and its baseline share their random numbers (same seed), so the
 ratio's standard error comes from the paired per-run values by the delta method:
@@ -199,10 +199,10 @@ def _describe(sol: Solution, prior: float) -> dict[str, Any]:
 
 
 DEFINITIONS = {
-    "welfare_pct": "100 * W_policy / W_baseline, W = expected total utility of the N agents "
+    "loss_pct": "100 * W_policy / W_baseline, W = expected total utility of the N agents "
                    "(undiscounted, -C per wrong action, <= 0): a loss ratio, < 100 is better",
     "spend_pct": "100 * S_policy / |W_baseline|, S = undiscounted planner expenditure",
-    "correct_pct": "100 * (share of correct actions) / (baseline's share)",
+    "welfare_pct": "100 * (share of correct actions) / (baseline's share)",
     "baseline": "every agent gets the free precision p; same agents, state and random numbers",
     "se": "delta method on paired runs (common random numbers)",
 }
@@ -227,15 +227,15 @@ def _try_exact(policy: Any, params: Params, agent: AgentModel, config: WelfareCo
 def _row(key: tuple[Any, ...], res: SimResult, base: SimResult, ex: Any, ex_base: Any
          ) -> dict[str, Any]:
     planner, horizon, state, setting = key
-    welfare_pct, welfare_se = ratio_se(res.welfare, base.welfare)
+    loss_pct, welfare_se = ratio_se(res.welfare, base.welfare)
     spend_pct, spend_se = ratio_se(res.spend, -base.welfare)
-    correct_pct, correct_se = ratio_se(res.correct_share, base.correct_share)
+    welfare_pct, correct_se = ratio_se(res.correct_share, base.correct_share)
     summ = res.summary()
     row: dict[str, Any] = {
         "planner": planner, "horizon": horizon, "state": state, "setting": setting,
-        "welfare_pct": 100 * welfare_pct, "welfare_pct_se": 100 * welfare_se,
+        "loss_pct": 100 * loss_pct, "loss_pct_se": 100 * welfare_se,
         "spend_pct": 100 * spend_pct, "spend_pct_se": 100 * spend_se,
-        "correct_pct": 100 * correct_pct, "correct_pct_se": 100 * correct_se,
+        "welfare_pct": 100 * welfare_pct, "welfare_pct_se": 100 * correct_se,
         "mc": {k: summ[k] for k in ("welfare", "spend", "correct_share", "p_cascade_correct",
                                     "p_cascade_wrong", "p_no_cascade")},
         "baseline_welfare": base.summary()["welfare"],
@@ -245,7 +245,7 @@ def _row(key: tuple[Any, ...], res: SimResult, base: SimResult, ex: Any, ex_base
             "welfare": ex.welfare, "spend": ex.spend, "correct_share": ex.correct_share,
             "p_cascade_correct": ex.p_cascade_correct, "p_cascade_wrong": ex.p_cascade_wrong,
             "baseline_welfare": ex_base.welfare,
-            "welfare_pct": 100 * ex.welfare / ex_base.welfare + 0.0 if ex_base.welfare else None,
+            "loss_pct": 100 * ex.welfare / ex_base.welfare + 0.0 if ex_base.welfare else None,
             "spend_pct": 100 * ex.spend / -ex_base.welfare + 0.0 if ex_base.welfare else None,
         }
     return row
