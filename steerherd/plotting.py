@@ -193,3 +193,81 @@ def plot_welfare_bars(ax: Any, rows: Sequence[Mapping[str, Any]], state: str,
     ax.set_title(f"$\\omega = {state}$", fontsize=9)
     ax.legend(fontsize=7, frameon=False)
     return ax
+
+
+def plot_bars(
+    ax: Any,
+    groups: Sequence[str],
+    series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    ylabel: str,
+    reference: float | None = 100.0,
+    z: float = 1.96,
+) -> Any:
+    """Grouped bars: one group per label, one bar per series, ±z·se error bars.
+
+    ``series`` maps a name to (means, standard errors), aligned with ``groups``; NaN means
+    "not available" and draws no bar.
+    """
+    width = 0.8 / max(len(series), 1)
+    colours = _cycle(len(series))
+    for j, ((name, (mean, se)), colour) in enumerate(zip(series.items(), colours, strict=True)):
+        x = np.arange(len(groups)) + (j - (len(series) - 1) / 2) * width
+        err = z * np.nan_to_num(np.asarray(se, dtype=float))
+        ax.bar(x, np.asarray(mean, dtype=float), width, yerr=err, color=colour, label=name,
+               capsize=2)
+    if reference is not None:
+        ax.axhline(reference, color="0.3", ls="--", lw=0.8)
+    ax.set_xticks(np.arange(len(groups)))
+    ax.set_xticklabels(list(groups), fontsize=7)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=6, frameon=False)
+    return ax
+
+
+def plot_reported_beliefs(ax: Any, rows: Sequence[Mapping[str, Any]]) -> Any:
+    """LLM agents' reported beliefs against the Bayesian posterior (NB1–NB3).
+
+    Points are split by whether the private signal agreed with the public belief's lean.
+    """
+    answered = [r for r in rows if r.get("reported") is not None]
+    groups = (("agree", "#1f77b4", "o", "signal agrees"),
+              ("contradict", "#d62728", "^", "signal contradicts"),
+              (None, "#7f7f7f", "s", "no lean (b = 1/2)"))
+    for side, colour, marker, label in groups:
+        sel = [r for r in answered
+               if r.get("side") == side or (side is None and r.get("side") not in
+                                            ("agree", "contradict"))]
+        if sel:
+            ax.scatter([r["bayes"] for r in sel], [r["reported"] for r in sel], s=14,
+                       color=colour, marker=marker, alpha=0.7, label=label)
+    ax.plot([0, 1], [0, 1], color="0.4", lw=0.8, ls="--", label="Bayesian")
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("Bayesian posterior")
+    ax.set_ylabel("reported belief")
+    ax.legend(fontsize=6, frameon=False)
+    return ax
+
+
+def plot_policy_vs_optimum(ax: Any, entry: Mapping[str, Any], title: str) -> Any:
+    """An LLM planner's precisions (points) against the optimal q*(b) (line)."""
+    ax.plot(entry["curve_b"], entry["curve_q"], color="k", lw=1.1, label="optimum $q^*$")
+    rows = [r for r in entry["rows"] if r.get("q_llm") is not None]
+    ax.scatter([r["b"] for r in rows], [r["q_llm"] for r in rows], s=16, color="#d62728",
+               zorder=3, label="LLM planner")
+    ax.set_ylim(0.48, 1.04)
+    ax.set_xlabel("public belief $b$")
+    ax.set_ylabel("precision")
+    ax.set_title(title, fontsize=8)
+    ax.legend(fontsize=6, frameon=False)
+    return ax
+
+
+def plot_deviation_histogram(ax: Any, deviations: Sequence[float]) -> Any:
+    """Histogram of the percentage policy deviation |q_LLM − q*| / 0.5 × 100."""
+    ax.hist(np.asarray(deviations, dtype=float), bins=np.arange(0, 105, 5), color="#7f7f7f")
+    ax.axvline(10.0, color="#d62728", ls="--", lw=0.8, label="10%")
+    ax.set_xlabel(r"policy deviation $|q_{LLM} - q^*| / 0.5$ (%)")
+    ax.set_ylabel("beliefs")
+    ax.legend(fontsize=6, frameon=False)
+    return ax

@@ -69,9 +69,77 @@ def test_regime_map_plots_stored_modes(data, tmp_path) -> None:  # type: ignore[
                                              "--out", str(tmp_path)]))
 
 
-def test_figures_command_quick(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_figures_command_quick(tmp_path, monkeypatch, llm_data) -> None:  # type: ignore[no-untyped-def]
+    """The whole command; the LLM data come from a stored (scripted) run, no model started."""
     monkeypatch.chdir(tmp_path)
-    assert cli_main(["figures", "--quick"]) == 0
+    run = Path(json.loads(llm_data["llm"].read_text())["identity"]["run"])
+    assert cli_main(["figures", "--quick", "--llm-run", str(run)]) == 0
     made = sorted(p.name for p in (tmp_path / "figures").iterdir())
-    assert "fig3_biased_policy.pdf" in made and "fig4_regime_map.png" in made
+    assert len(made) == 14 and "fig7_llm_planner.pdf" in made
     assert (tmp_path / "results/solutions.json").exists()
+
+
+@pytest.fixture(scope="module")
+def llm_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A scripted (FakeChat) LLM run and a small welfare table, stored as the figures read them."""
+    from steerherd.llm.client import FakeChat
+    from steerherd.llm.runner import execute, open_store
+    from tests.llm_helpers import responder, small_config
+
+    tmp = tmp_path_factory.mktemp("llm")
+    cfg = small_config()
+    store = open_store(cfg, tmp / "run")
+    execute(cfg, store, FakeChat(responder=responder))
+    llm = _module(ROOT / "sims/llm_figures_data.py").main(
+        ["--run", str(tmp / "run"), "--out", str(tmp / "llm.json")])
+    welfare = _module(ROOT / "sims/welfare_data.py").main(["--quick", "--out",
+                                                           str(tmp / "w.json")])
+    return {"llm": llm, "welfare": welfare}
+
+
+def _bar_heights(ax) -> list[float]:  # type: ignore[no-untyped-def]
+    return [float(p.get_height()) for p in ax.patches if np.isfinite(p.get_height())]
+
+
+def test_welfare_figure_plots_stored_percentages(llm_data, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    mod = _module(ROOT / "paper_figures/fig5_welfare.py")
+    llm, welfare = (json.loads(llm_data[k].read_text()) for k in ("llm", "welfare"))
+    fig = mod.draw(llm, welfare)
+    stored_llm = [r["welfare_pct"][0] for r in llm["analysis"]["sequential"]["rows"]
+                  if r["state"] == "B" and np.isfinite(r["welfare_pct"][0])]
+    assert stored_llm and np.isin(np.round(stored_llm, 9), np.round(_bar_heights(fig.axes[0]), 9)).all()
+    stored_sim = [r["welfare_pct"] for r in welfare["rows"]
+                  if r["state"] == "B" and r["horizon"] != "-"]
+    np.testing.assert_allclose(sorted(_bar_heights(fig.axes[2])), sorted(stored_sim))
+    paths = mod.main(["--data", str(llm_data["llm"]), "--welfare", str(llm_data["welfare"]),
+                      "--out", str(tmp_path)])
+    assert all(p.exists() for p in paths)
+
+
+def test_llm_belief_figure_plots_stored_answers(llm_data, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    mod = _module(ROOT / "paper_figures/fig6_llm_beliefs.py")
+    data = json.loads(llm_data["llm"].read_text())
+    fig = mod.draw(data)
+    points = np.concatenate([c.get_offsets() for c in fig.axes[0].collections])
+    rows = [r for r in data["analysis"]["beliefs"]["rows"] if r.get("reported") is not None]
+    stored = np.array([[r["bayes"], r["reported"]] for r in rows])
+    assert len(points) == len(stored)
+    np.testing.assert_allclose(np.sort(points, axis=0), np.sort(stored, axis=0))
+    assert all(p.exists() for p in mod.main(["--data", str(llm_data["llm"]),
+                                             "--out", str(tmp_path)]))
+
+
+def test_llm_planner_figure_plots_stored_policy(llm_data, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    mod = _module(ROOT / "paper_figures/fig7_llm_planner.py")
+    data = json.loads(llm_data["llm"].read_text())
+    fig = mod.draw(data)
+    policy = data["analysis"]["policy"]
+    for ax, key in zip(fig.axes, sorted(policy), strict=False):
+        np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), policy[key]["curve_q"])
+        llm_q = [r["q_llm"] for r in policy[key]["rows"] if r.get("q_llm") is not None]
+        np.testing.assert_allclose(ax.collections[0].get_offsets()[:, 1], llm_q)
+    deviations = [r["deviation"] for e in policy.values() for r in e["rows"]
+                  if r.get("deviation") is not None]
+    assert sum(_bar_heights(fig.axes[-1])) == len(deviations)
+    assert all(p.exists() for p in mod.main(["--data", str(llm_data["llm"]),
+                                             "--out", str(tmp_path)]))

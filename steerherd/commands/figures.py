@@ -20,42 +20,59 @@ from steerherd.errors import ParameterError
 
 
 @dataclass(frozen=True)
-class Figure:
-    """A figure script, the data file it reads and the data script (with args) that makes it."""
+class Input:
+    """A data file a figure reads: its option, file name and the script that makes it."""
 
-    script: str
-    data: str
-    producer: tuple[str, ...]
+    flag: str
+    file: str
+    producer: str
 
 
-FIGURES = (
-    Figure("fig1_value", "solutions.json", ("sims/solutions_data.py",)),
-    Figure("fig2_altruistic_policy", "solutions.json", ("sims/solutions_data.py",)),
-    Figure("fig3_biased_policy", "solutions.json", ("sims/solutions_data.py",)),
-    Figure("fig4_regime_map", "regime_map.json", ("sims/regime_map_data.py",)),
+SOLUTIONS = Input("--data", "solutions.json", "sims/solutions_data.py")
+REGIMES = Input("--data", "regime_map.json", "sims/regime_map_data.py")
+LLM = Input("--data", "llm_figures.json", "sims/llm_figures_data.py")
+WELFARE = Input("--welfare", "welfare.json", "sims/welfare_data.py")
+
+#: Every figure script in paper_figures/ and what it reads.
+FIGURES: tuple[tuple[str, tuple[Input, ...]], ...] = (
+    ("fig1_value", (SOLUTIONS,)),
+    ("fig2_altruistic_policy", (SOLUTIONS,)),
+    ("fig3_biased_policy", (SOLUTIONS,)),
+    ("fig4_regime_map", (REGIMES,)),
+    ("fig5_welfare", (LLM, WELFARE)),
+    ("fig6_llm_beliefs", (LLM,)),
+    ("fig7_llm_planner", (LLM,)),
 )
 
 
 def figures(
-    quick: Annotated[bool, typer.Option(help="Small configurations (CI): minutes, not hours.")] = False,
+    quick: Annotated[
+        bool, typer.Option(help="Small configurations (CI); LLM data from the local model.")
+    ] = False,
     results: Annotated[Path, typer.Option(help="Directory of stored results.")] = Path("results"),
     out: Annotated[Path, typer.Option(help="Directory for the figures.")] = Path("figures"),
     refresh: Annotated[bool, typer.Option(help="Recompute the data even where it exists.")] = False,
+    llm_run: Annotated[
+        Path | None, typer.Option(help="Analyse this stored LLM run for figures 5-7 (no calls).")
+    ] = None,
 ) -> None:
     """Make every paper figure (PNG and PDF), computing missing data first."""
     root = _checkout()
     made: list[Path] = []
     fresh: set[Path] = set()  # data made in this run (several figures share one file)
     start = time.perf_counter()
-    for fig in FIGURES:
-        data = results / fig.data
-        if data not in fresh and (refresh or not data.exists()):
-            typer.echo(f"data  {data}  <- {fig.producer[0]}", err=True)
-            _run(root / fig.producer[0], [*fig.producer[1:], "--out", str(data),
-                                          *(["--quick"] if quick else [])])
-            fresh.add(data)
-        made += _run(root / "paper_figures" / f"{fig.script}.py",
-                     ["--data", str(data), "--out", str(out)])
+    for script, inputs in FIGURES:
+        argv = ["--out", str(out)]
+        for item in inputs:
+            data = results / item.file
+            if data not in fresh and (refresh or not data.exists()):
+                extra = ["--run", str(llm_run)] if item is LLM and llm_run else []
+                typer.echo(f"data  {data}  <- {item.producer}", err=True)
+                _run(root / item.producer, ["--out", str(data), *extra,
+                                            *(["--quick"] if quick else [])])
+                fresh.add(data)
+            argv += [item.flag, str(data)]
+        made += _run(root / "paper_figures" / f"{script}.py", argv)
     for path in made:
         typer.echo(str(path))
     typer.echo(f"{len(made)} files in {time.perf_counter() - start:.1f} s", err=True)
