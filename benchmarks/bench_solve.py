@@ -25,11 +25,13 @@ from steerherd import LinearCost, Params
 from steerherd.dp.solve import build_problem, solve_problem
 
 CASES = {
-    "altruistic p=0.7 k=0.5 δ=0.9": Params(planner="altruistic", p=0.7, delta=0.9,
-                                            cost=LinearCost(0.5)),
+    "altruistic p=0.7 k=0.5 δ=0.9": Params(
+        planner="altruistic", p=0.7, delta=0.9, cost=LinearCost(0.5)
+    ),
     "biased p=0.7 k=0.5 δ=0.9": Params(planner="biased", p=0.7, delta=0.9, cost=LinearCost(0.5)),
-    "altruistic p=0.6 k=0.2 δ=0.99": Params(planner="altruistic", p=0.6, delta=0.99,
-                                             cost=LinearCost(0.2)),
+    "altruistic p=0.6 k=0.2 δ=0.99": Params(
+        planner="altruistic", p=0.6, delta=0.99, cost=LinearCost(0.2)
+    ),
 }
 
 
@@ -77,14 +79,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args(argv)
     quantecon_pi(CASES[next(iter(CASES))], 101, 11)  # warm numba's JIT outside the timing
-    print(f"beliefs={args.beliefs}, precisions={args.precisions}+5 candidates, best of {args.repeat}\n")
+    size = f"beliefs={args.beliefs}, precisions={args.precisions}+5 candidates"
+    print(f"{size}, best of {args.repeat}\n")
     print("| case | steerherd PI (s) | QuantEcon PI (s) | speed-up | max abs ΔV |")
     print("|---|---:|---:|---:|---:|")
     for name, params in CASES.items():
-        t_sh, v_sh = best_time(lambda p=params: steerherd_pi(p, args.beliefs, args.precisions),
-                               args.repeat)
-        t_qe, v_qe = best_time(lambda p=params: quantecon_pi(p, args.beliefs, args.precisions),
-                               args.repeat)
+        t_sh, v_sh = best_time(
+            lambda p=params: steerherd_pi(p, args.beliefs, args.precisions), args.repeat
+        )
+        t_qe, v_qe = best_time(
+            lambda p=params: quantecon_pi(p, args.beliefs, args.precisions), args.repeat
+        )
         diff = float(np.abs(v_sh - v_qe).max())
         print(f"| {name} | {t_sh:.3f} | {t_qe:.3f} | {t_qe / t_sh:.1f}× | {diff:.1e} |")
 

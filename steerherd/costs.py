@@ -86,7 +86,9 @@ class PowerCost:
         _check_number("k", self.k, lo=0.0)
         _check_number("alpha", self.alpha)
         if not 0.0 < self.alpha <= 1.0:
-            raise ParameterError(f"alpha must be in (0, 1] (a concave power cost), got {self.alpha}")
+            raise ParameterError(
+                f"alpha must be in (0, 1] (a concave power cost), got {self.alpha}"
+            )
 
     def __call__(self, x: ArrayLike) -> FloatArray:
         return self.k * np.power(np.asarray(x, dtype=np.float64), self.alpha)
@@ -124,7 +126,9 @@ class CallableCost:
         step = np.diff(values)
         if step.min() < -_CHECK_TOL:
             x_bad = _CHECK_GRID[int(step.argmin())]
-            raise ParameterError(f"cost {self.name!r} must be non-decreasing; it falls at x={x_bad:.3g}")
+            raise ParameterError(
+                f"cost {self.name!r} must be non-decreasing; it falls at x={x_bad:.3g}"
+            )
         if np.diff(step).max() > 1e-9 * max(1.0, float(np.abs(values).max())):
             warnings.warn(
                 f"cost {self.name!r} is not concave on [0, 1]; Theorems 1 and 3 assume a concave"
@@ -151,7 +155,9 @@ def make_cost(family: str = "linear", k: float = 1.0, alpha: float | None = None
     """
     if family == "linear":
         if alpha is not None and alpha != 1.0:
-            raise ParameterError(f"alpha applies to the power cost only, got alpha={alpha} with linear")
+            raise ParameterError(
+                f"alpha applies to the power cost only, got alpha={alpha} with linear"
+            )
         return LinearCost(k=k)
     if family == "power":
         return PowerCost(k=k, alpha=0.5 if alpha is None else alpha)

@@ -89,14 +89,18 @@ class Params:
             if self.horizon < 1:
                 raise ParameterError(f"horizon must be >= 1, got {self.horizon}")
             if not 0.0 <= self.delta <= 1.0:
-                raise ParameterError(f"delta must be in [0, 1] with a finite horizon, got {self.delta}")
+                raise ParameterError(
+                    f"delta must be in [0, 1] with a finite horizon, got {self.delta}"
+                )
         elif not 0.0 <= self.delta < 1.0:
             raise ParameterError(
                 f"delta must be in [0, 1) for an infinite horizon, got {self.delta}"
                 " (delta = 1 needs a finite horizon: pass --horizon N)"
             )
         if not isinstance(self.cost, Cost):
-            raise ParameterError(f"cost must be a steerherd cost (see steerherd.costs), got {self.cost!r}")
+            raise ParameterError(
+                f"cost must be a steerherd cost (see steerherd.costs), got {self.cost!r}"
+            )
         _check_real("prior", self.prior)
         if not 0.0 <= self.prior <= 1.0:
             raise ParameterError(f"prior must be in [0, 1], got {self.prior}")

@@ -32,7 +32,14 @@ from steerherd.structure import (
 from steerherd.types import ArrayLike, FloatArray, IntArray
 
 SOLUTION_KEYS = (
-    "params", "belief", "value", "precision", "mode", "regimes", "thresholds", "certificate",
+    "params",
+    "belief",
+    "value",
+    "precision",
+    "mode",
+    "regimes",
+    "thresholds",
+    "certificate",
 )
 
 
@@ -88,8 +95,9 @@ class Solution:
             refine=prob.refine,
             seconds=seconds,
             stage_precision=np.array([r.q for r in stages]) if stages else np.zeros((0, 0)),
-            stage_kind=(np.array([r.kind for r in stages]) if stages
-                        else np.zeros((0, 0), dtype=np.int64)),
+            stage_kind=(
+                np.array([r.kind for r in stages]) if stages else np.zeros((0, 0), dtype=np.int64)
+            ),
             lp=raw.lp,
         )
 
@@ -102,8 +110,9 @@ class Solution:
     @cached_property
     def modes(self) -> np.ndarray:
         """Mode name at every node (one-sided nodes x± judged at x ± ETA, where q* was chosen)."""
-        return modes_of(self.params, self.grid.belief, self.q, self.kind,
-                        self._critical(self.grid.belief))
+        return modes_of(
+            self.params, self.grid.belief, self.q, self.kind, self._critical(self.grid.belief)
+        )
 
     @cached_property
     def agent_model(self) -> AgentModel:
@@ -147,8 +156,9 @@ class Solution:
         b = np.asarray(b, dtype=np.float64)
         node = self._nearest(b)
         kind = self.kind[node]
-        formula = np.where(np.isin(kind, (KIND_GRID, KIND_REFINED)), self.interpolate_q(b),
-                           self.q[node])
+        formula = np.where(
+            np.isin(kind, (KIND_GRID, KIND_REFINED)), self.interpolate_q(b), self.q[node]
+        )
         follows_b = np.isin(self.modes[node], ("informative", "obfuscate")) | (kind == KIND_ABOVE)
         crit = np.maximum(self._critical(b), self.params.q_min)
         return np.where(follows_b, crit, formula)
@@ -181,18 +191,25 @@ class Solution:
             "precision": self.q.tolist(),
             "mode": self.modes.tolist(),
             "regimes": [r.to_dict() for r in self.regimes],
-            "thresholds": {k: (None if t is None else t.to_dict())
-                           for k, t in self.thresholds.items()},
+            "thresholds": {
+                k: (None if t is None else t.to_dict()) for k, t in self.thresholds.items()
+            },
             "certificate": self.certificate.to_dict(),
             "side": self.grid.side.tolist(),
             "attained": self.attained.tolist(),
             "candidate": [KIND_NAMES[k] for k in self.kind],
-            "grid": {"breakpoints": list(self.grid.breakpoints), "eval_belief": self.grid.belief.tolist(),
-                     "n_precisions": self.n_precisions, "refine": self.refine},
+            "grid": {
+                "breakpoints": list(self.grid.breakpoints),
+                "eval_belief": self.grid.belief.tolist(),
+                "n_precisions": self.n_precisions,
+                "refine": self.refine,
+            },
             "agent": self.agent,
             "seconds": self.seconds,
-            "stages": {"precision": self.stage_precision.tolist(),
-                       "candidate": [[KIND_NAMES[k] for k in row] for row in self.stage_kind]},
+            "stages": {
+                "precision": self.stage_precision.tolist(),
+                "candidate": [[KIND_NAMES[k] for k in row] for row in self.stage_kind],
+            },
             "steerherd_version": __version__,
         }
 
@@ -234,11 +251,16 @@ class Solution:
             n_precisions=int(data["grid"].get("n_precisions", 0)),
             refine=bool(data["grid"].get("refine", False)),
             seconds=float(data.get("seconds", 0.0)),
-            stage_precision=(np.asarray(stages["precision"], dtype=np.float64)
-                             if stages["precision"] else np.zeros((0, 0))),
-            stage_kind=(np.array([[code[k] for k in row] for row in stages["candidate"]],
-                                 dtype=np.int64)
-                        if stages["candidate"] else np.zeros((0, 0), dtype=np.int64)),
+            stage_precision=(
+                np.asarray(stages["precision"], dtype=np.float64)
+                if stages["precision"]
+                else np.zeros((0, 0))
+            ),
+            stage_kind=(
+                np.array([[code[k] for k in row] for row in stages["candidate"]], dtype=np.int64)
+                if stages["candidate"]
+                else np.zeros((0, 0), dtype=np.int64)
+            ),
         )
 
     @classmethod
@@ -254,7 +276,9 @@ class Solution:
         except FileNotFoundError:
             raise ParameterError(f"no solution file at {str(path)!r}") from None
         except json.JSONDecodeError as exc:
-            raise ParameterError(f"{str(path)!r} is not JSON ({exc.msg}, line {exc.lineno})") from None
+            raise ParameterError(
+                f"{str(path)!r} is not JSON ({exc.msg}, line {exc.lineno})"
+            ) from None
         if not isinstance(data, dict):
             raise ParameterError(f"{str(path)!r} does not hold a solution object")
         return cls.from_dict(data)

@@ -44,10 +44,17 @@ def test_solution_figures_plot_stored_values(name: str, data, tmp_path) -> None:
     fig = mod.draw(stored)
     plotted = np.concatenate(_lines(fig))
     key = {"fig1_value": "value"}.get(name, "precision")
-    wanted = [r for r in stored["solutions"]
-              if r["figure"].startswith({"fig1_value": "value",
-                                         "fig2_altruistic_policy": "altruistic_policy",
-                                         "fig3_biased_policy": "biased_policy"}[name])]
+    wanted = [
+        r
+        for r in stored["solutions"]
+        if r["figure"].startswith(
+            {
+                "fig1_value": "value",
+                "fig2_altruistic_policy": "altruistic_policy",
+                "fig3_biased_policy": "biased_policy",
+            }[name]
+        )
+    ]
     for row in wanted:  # every stored curve is drawn (segments between breakpoints)
         curve = np.asarray(row["solution"][key])
         # Breakpoints' own nodes are drawn as markers or not at all, so allow 1 % missing.
@@ -65,8 +72,7 @@ def test_regime_map_plots_stored_modes(data, tmp_path) -> None:  # type: ignore[
     for ax, m in zip(fig.axes, stored["maps"], strict=False):
         image = np.asarray(ax.get_images()[0].get_array())
         np.testing.assert_array_equal(image, np.vectorize(names.index)(np.asarray(m["mode"])))
-    assert all(p.exists() for p in mod.main(["--data", str(data["maps"]),
-                                             "--out", str(tmp_path)]))
+    assert all(p.exists() for p in mod.main(["--data", str(data["maps"]), "--out", str(tmp_path)]))
 
 
 def test_figures_command_quick(tmp_path, monkeypatch, llm_data) -> None:  # type: ignore[no-untyped-def]
@@ -91,9 +97,9 @@ def llm_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     store = open_store(cfg, tmp / "run")
     execute(cfg, store, FakeChat(responder=responder))
     llm = _module(ROOT / "sims/llm_figures_data.py").main(
-        ["--run", str(tmp / "run"), "--out", str(tmp / "llm.json")])
-    welfare = _module(ROOT / "sims/welfare_data.py").main(["--quick", "--out",
-                                                           str(tmp / "w.json")])
+        ["--run", str(tmp / "run"), "--out", str(tmp / "llm.json")]
+    )
+    welfare = _module(ROOT / "sims/welfare_data.py").main(["--quick", "--out", str(tmp / "w.json")])
     return {"llm": llm, "welfare": welfare}
 
 
@@ -105,14 +111,29 @@ def test_welfare_figure_plots_stored_percentages(llm_data, tmp_path) -> None:  #
     mod = _module(ROOT / "paper_figures/fig5_welfare.py")
     llm, welfare = (json.loads(llm_data[k].read_text()) for k in ("llm", "welfare"))
     fig = mod.draw(llm, welfare)
-    stored_llm = [r["welfare_pct"][0] for r in llm["analysis"]["sequential"]["rows"]
-                  if r["state"] == "B" and np.isfinite(r["welfare_pct"][0])]
-    assert stored_llm and np.isin(np.round(stored_llm, 9), np.round(_bar_heights(fig.axes[0]), 9)).all()
-    stored_sim = [r["welfare_pct"] for r in welfare["rows"]
-                  if r["state"] == "B" and r["horizon"] != "-"]
+    stored_llm = [
+        r["welfare_pct"][0]
+        for r in llm["analysis"]["sequential"]["rows"]
+        if r["state"] == "B" and np.isfinite(r["welfare_pct"][0])
+    ]
+    assert (
+        stored_llm
+        and np.isin(np.round(stored_llm, 9), np.round(_bar_heights(fig.axes[0]), 9)).all()
+    )
+    stored_sim = [
+        r["welfare_pct"] for r in welfare["rows"] if r["state"] == "B" and r["horizon"] != "-"
+    ]
     np.testing.assert_allclose(sorted(_bar_heights(fig.axes[2])), sorted(stored_sim))
-    paths = mod.main(["--data", str(llm_data["llm"]), "--welfare", str(llm_data["welfare"]),
-                      "--out", str(tmp_path)])
+    paths = mod.main(
+        [
+            "--data",
+            str(llm_data["llm"]),
+            "--welfare",
+            str(llm_data["welfare"]),
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert all(p.exists() for p in paths)
 
 
@@ -125,8 +146,9 @@ def test_llm_belief_figure_plots_stored_answers(llm_data, tmp_path) -> None:  # 
     stored = np.array([[r["bayes"], r["reported"]] for r in rows])
     assert len(points) == len(stored)
     np.testing.assert_allclose(np.sort(points, axis=0), np.sort(stored, axis=0))
-    assert all(p.exists() for p in mod.main(["--data", str(llm_data["llm"]),
-                                             "--out", str(tmp_path)]))
+    assert all(
+        p.exists() for p in mod.main(["--data", str(llm_data["llm"]), "--out", str(tmp_path)])
+    )
 
 
 def test_llm_planner_figure_plots_stored_policy(llm_data, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -138,8 +160,10 @@ def test_llm_planner_figure_plots_stored_policy(llm_data, tmp_path) -> None:  # 
         np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), policy[key]["curve_q"])
         llm_q = [r["q_llm"] for r in policy[key]["rows"] if r.get("q_llm") is not None]
         np.testing.assert_allclose(ax.collections[0].get_offsets()[:, 1], llm_q)
-    deviations = [r["deviation"] for e in policy.values() for r in e["rows"]
-                  if r.get("deviation") is not None]
+    deviations = [
+        r["deviation"] for e in policy.values() for r in e["rows"] if r.get("deviation") is not None
+    ]
     assert sum(_bar_heights(fig.axes[-1])) == len(deviations)
-    assert all(p.exists() for p in mod.main(["--data", str(llm_data["llm"]),
-                                             "--out", str(tmp_path)]))
+    assert all(
+        p.exists() for p in mod.main(["--data", str(llm_data["llm"]), "--out", str(tmp_path)])
+    )

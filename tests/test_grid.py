@@ -30,7 +30,9 @@ def test_locate_interpolates_positions_exactly(grid) -> None:  # type: ignore[no
     np.testing.assert_allclose((1 - lam) * pos[lo] + lam * pos[lo + 1], y, atol=1e-12)
     # never interpolates across a breakpoint triplet
     assert not np.any((grid.side[lo] == -1) & (lam > 0))
-    assert not np.any((grid.side[lo] == 0) & np.isin(grid.position[lo], [0.3, 0.5, 0.7]) & (lam > 0))
+    assert not np.any(
+        (grid.side[lo] == 0) & np.isin(grid.position[lo], [0.3, 0.5, 0.7]) & (lam > 0)
+    )
 
 
 def test_snapping_respects_side(grid) -> None:  # type: ignore[no-untyped-def]

@@ -50,9 +50,12 @@ class PolicyRows:
         """E[V(b')] under the chosen candidates."""
         vp = np.append(v, 0.0)
         w = self.weights
-        return w[0] * vp[self.lo_g] + w[1] * vp[self.lo_g + 1] + w[2] * vp[self.lo_b] + w[
-            3
-        ] * vp[self.lo_b + 1]
+        return (
+            w[0] * vp[self.lo_g]
+            + w[1] * vp[self.lo_g + 1]
+            + w[2] * vp[self.lo_b]
+            + w[3] * vp[self.lo_b + 1]
+        )
 
 
 def select(tr: Transitions, policy: IntArray) -> PolicyRows:
@@ -146,7 +149,10 @@ def refined_precisions(problem: Problem, v: FloatArray) -> FloatArray:
     for _ in range(_REFINE_STEPS):
         left = f1 >= f2
         a, c = np.where(left, a, x1), np.where(left, x2, c)
-        x1, x2 = np.where(left, c - _GOLDEN * (c - a), x2), np.where(left, x1, a + _GOLDEN * (c - a))
+        x1, x2 = (
+            np.where(left, c - _GOLDEN * (c - a), x2),
+            np.where(left, x1, a + _GOLDEN * (c - a)),
+        )
         f_new = _q_at(problem, v, np.where(left, x1, x2))
         f1, f2 = np.where(left, f_new, f2), np.where(left, f1, f_new)
     return np.where(f1 >= f2, x1, x2)
@@ -156,8 +162,9 @@ def _q_at(problem: Problem, v: FloatArray, q: FloatArray) -> FloatArray:
     """Q(b_i, q_i) at every node i for one precision per node."""
     node = np.arange(v.size)
     zero = np.zeros((q.size, 1), dtype=np.int64)
-    reward, lo_g, lo_b, w = transitions_for(problem.params, problem.grid, problem.grid.belief,
-                                            node, q[:, None], zero, problem.agent)
+    reward, lo_g, lo_b, w = transitions_for(
+        problem.params, problem.grid, problem.grid.belief, node, q[:, None], zero, problem.agent
+    )
     vp = np.append(v, 0.0)
     ev = w[0] * vp[lo_g] + w[1] * vp[lo_g + 1] + w[2] * vp[lo_b] + w[3] * vp[lo_b + 1]
     return (reward + problem.transitions.delta * ev)[:, 0]
@@ -168,8 +175,9 @@ def with_candidates(problem: Problem, q: FloatArray) -> Problem:
     tr = problem.transitions
     node = np.arange(q.size)
     zero = np.zeros((q.size, 1), dtype=np.int64)
-    reward, lo_g, lo_b, w = transitions_for(problem.params, problem.grid, problem.grid.belief,
-                                            node, q[:, None], zero, problem.agent)
+    reward, lo_g, lo_b, w = transitions_for(
+        problem.params, problem.grid, problem.grid.belief, node, q[:, None], zero, problem.agent
+    )
     augmented = Transitions(
         q=np.concatenate([tr.q, q[:, None]], axis=1),
         side=np.concatenate([tr.side, zero], axis=1),
@@ -180,5 +188,11 @@ def with_candidates(problem: Problem, q: FloatArray) -> Problem:
         weights=np.concatenate([tr.weights, w], axis=2),
         delta=tr.delta,
     )
-    return Problem(params=problem.params, grid=problem.grid, q_grid=problem.q_grid,
-                   agent=problem.agent, transitions=augmented, refine=problem.refine)
+    return Problem(
+        params=problem.params,
+        grid=problem.grid,
+        q_grid=problem.q_grid,
+        agent=problem.agent,
+        transitions=augmented,
+        refine=problem.refine,
+    )
