@@ -22,9 +22,9 @@ Rows need b ∈ (0, 1) and q ∈ [0.5, 1) (finite logits); others are refused, n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 import numpy as np
-from scipy import stats
 
 from steerherd.agents import Behavioral, agreement, expit, logit
 from steerherd.errors import ParameterError
@@ -68,7 +68,7 @@ class BehavioralFit:
         """Wald confidence intervals: estimate ± z·stderr."""
         if not 0.0 < level < 1.0:
             raise ParameterError(f"confidence level must be in (0, 1), got {level}")
-        z = float(stats.norm.ppf(0.5 + level / 2.0))
+        z = NormalDist().inv_cdf(0.5 + level / 2.0)
         se = self.stderr
         return {k: (v - z * se[k], v + z * se[k]) for k, v in self.estimates.items()}
 
