@@ -80,18 +80,22 @@ class Transitions:
 
     def expected_next(self, v: FloatArray) -> FloatArray:
         """E[V(b')] for every pair, shape (S, A)."""
-        vp = np.append(v, 0.0)  # lo + 1 may point one past the last node with weight 0
-        w = self.weights
-        return (
-            w[0] * vp[self.lo_g] + w[1] * vp[self.lo_g + 1]
-            + w[2] * vp[self.lo_b] + w[3] * vp[self.lo_b + 1]
-        )
+        return expected_value(v, self.lo_g, self.lo_b, self.weights)
 
     def q_values(self, v: FloatArray) -> FloatArray:
         """Q(b, q) = r(b, q) + δ E[V(b')] for every pair, shape (S, A)."""
         if self.delta == 0.0:
             return self.reward.copy()
         return self.reward + self.delta * self.expected_next(v)
+
+
+def expected_value(
+    v: FloatArray, lo_g: IntArray, lo_b: IntArray, weights: FloatArray
+) -> FloatArray:
+    """E[V(b')] from the two successors' interpolation nodes and the four weights."""
+    vp = np.append(v, 0.0)  # lo + 1 may point one past the last node, with weight 0
+    w = weights
+    return w[0] * vp[lo_g] + w[1] * vp[lo_g + 1] + w[2] * vp[lo_b] + w[3] * vp[lo_b + 1]
 
 
 def candidate_precisions(

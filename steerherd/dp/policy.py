@@ -15,7 +15,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from steerherd.agents import AgentModel
-from steerherd.dp.bellman import KIND_GRID, KIND_REFINED, Transitions, greedy, transitions_for
+from steerherd.dp.bellman import (
+    KIND_GRID,
+    KIND_REFINED,
+    Transitions,
+    expected_value,
+    greedy,
+    transitions_for,
+)
 from steerherd.dp.grid import BeliefGrid
 from steerherd.model import Params
 from steerherd.types import FloatArray, IntArray
@@ -48,14 +55,7 @@ class PolicyRows:
 
     def expected_next(self, v: FloatArray) -> FloatArray:
         """E[V(b')] under the chosen candidates."""
-        vp = np.append(v, 0.0)
-        w = self.weights
-        return (
-            w[0] * vp[self.lo_g]
-            + w[1] * vp[self.lo_g + 1]
-            + w[2] * vp[self.lo_b]
-            + w[3] * vp[self.lo_b + 1]
-        )
+        return expected_value(v, self.lo_g, self.lo_b, self.weights)
 
 
 def select(tr: Transitions, policy: IntArray) -> PolicyRows:
@@ -165,9 +165,7 @@ def _q_at(problem: Problem, v: FloatArray, q: FloatArray) -> FloatArray:
     reward, lo_g, lo_b, w = transitions_for(
         problem.params, problem.grid, problem.grid.belief, node, q[:, None], zero, problem.agent
     )
-    vp = np.append(v, 0.0)
-    ev = w[0] * vp[lo_g] + w[1] * vp[lo_g + 1] + w[2] * vp[lo_b] + w[3] * vp[lo_b + 1]
-    return (reward + problem.transitions.delta * ev)[:, 0]
+    return (reward + problem.transitions.delta * expected_value(v, lo_g, lo_b, w))[:, 0]
 
 
 def with_candidates(problem: Problem, q: FloatArray) -> Problem:

@@ -176,18 +176,7 @@ def _mp_gap(delta: float, d: FloatArray) -> tuple[float, float, float]:
 
 
 def _value_iteration(problem: Problem, options: SolverOptions) -> tuple[FloatArray, int]:
-    delta = problem.params.delta
-    v = np.zeros(problem.grid.size)
-    for it in range(1, options.max_iter + 1):
-        _, tv = improve(problem, v)
-        gap, lo, hi = _mp_gap(delta, tv - v)
-        if gap < options.epsilon:
-            return tv + 0.5 * (lo + hi), it
-        v = tv
-    raise ConvergenceError(
-        f"value iteration stopped at max_iter={options.max_iter} with bound gap {gap:.2e}"
-        f" > epsilon={options.epsilon:.0e}; raise max_iter or use --method pi"
-    )
+    return _modified_pi(problem, options, steps=0)
 
 
 def _policy_iteration(problem: Problem, options: SolverOptions) -> tuple[FloatArray, int]:
@@ -205,8 +194,13 @@ def _policy_iteration(problem: Problem, options: SolverOptions) -> tuple[FloatAr
     )
 
 
-def _modified_pi(problem: Problem, options: SolverOptions) -> tuple[FloatArray, int]:
+def _modified_pi(
+    problem: Problem, options: SolverOptions, steps: int | None = None
+) -> tuple[FloatArray, int]:
+    """Greedy step, then ``steps`` applications of T_σ (default ``mpi_steps``; 0 is VI)."""
     delta = problem.params.delta
+    steps = options.mpi_steps if steps is None else steps
+    name = "value iteration" if steps == 0 else "modified policy iteration"
     v = np.zeros(problem.grid.size)
     for it in range(1, options.max_iter + 1):
         rows, tv = improve(problem, v)
@@ -214,11 +208,11 @@ def _modified_pi(problem: Problem, options: SolverOptions) -> tuple[FloatArray, 
         if gap < options.epsilon:
             return tv + 0.5 * (lo + hi), it
         v = tv
-        for _ in range(options.mpi_steps):
+        for _ in range(steps):
             v = rows.reward + delta * rows.expected_next(v)
     raise ConvergenceError(
-        f"modified policy iteration stopped at max_iter={options.max_iter} with bound gap"
-        f" {gap:.2e} > epsilon={options.epsilon:.0e}"
+        f"{name} stopped at max_iter={options.max_iter} with bound gap {gap:.2e}"
+        f" > epsilon={options.epsilon:.0e}; raise max_iter or use --method pi"
     )
 
 
