@@ -6,8 +6,11 @@ import time
 
 from steerherd.agents import AgentModel
 from steerherd.dp.solve import SolverOptions, build_problem, solve_problem
+from steerherd.errors import ParameterError
 from steerherd.model import Params
 from steerherd.solution import Solution
+
+BACKENDS = ("numpy", "jax")
 
 
 def solve(
@@ -19,6 +22,7 @@ def solve(
     agent: AgentModel | None = None,
     refine: bool = False,
     options: SolverOptions | None = None,
+    backend: str = "numpy",
 ) -> Solution:
     """Solve the planner's problem on a belief grid.
 
@@ -31,6 +35,9 @@ def solve(
         agent: the agent response model (default :class:`~steerherd.agents.Bayesian`).
         refine: refine the best grid precision continuously at every belief.
         options: stopping rule and limits.
+        backend: ``numpy`` (the reference) or ``jax`` (float64, vi/mpi; ``pi`` runs as
+            mpi there; infinite horizon, Bayesian agents, linear or power cost; needs
+            ``steerherd[jax]``).
 
     Returns:
         The Solution, with its certificate.
@@ -43,6 +50,16 @@ def solve(
     >>> float(sol.policy(0.5)), str(sol.mode(0.5))
     (1.0, 'full')
     """
+    if backend not in BACKENDS:
+        raise ParameterError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
+    if backend == "jax":
+        if agent is not None or refine:
+            raise ParameterError("the jax backend supports Bayesian agents without refine;"
+                                 " use backend='numpy'")
+        from steerherd.dp.jax_backend import solve_jax
+
+        return solve_jax(params, beliefs=beliefs, precisions=precisions, method=method,
+                         options=options)
     start = time.perf_counter()
     problem = build_problem(params, beliefs=beliefs, precisions=precisions, agent=agent,
                             refine=refine)
