@@ -41,6 +41,9 @@ def _register() -> None:
     from steerherd.commands import solve as solve_cmd
 
     app.command("solve")(solve_cmd.solve)
+    from steerherd.commands import sweep as sweep_cmd
+
+    app.command("sweep")(sweep_cmd.sweep)
 
 
 def main(argv: list[str] | None = None) -> int:
