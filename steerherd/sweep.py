@@ -301,9 +301,13 @@ def open_executor(workers: int | None = None, dask: str | None = None,
         yield SerialExecutor()
         return
     if dask is None:
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # spawn, not fork: a forked child of a process that has started JAX (or any thread)
+        # can deadlock; forkserver needs a Unix socket, which sandboxes may refuse.
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             yield pool
         return
     try:
