@@ -78,7 +78,7 @@ def _check(params: Params) -> None:
 
 
 @cache
-def _compiled(n_bps: int, mpi_steps: int, span: int) -> Any:
+def _compiled(n_bps: int, span: int) -> Any:
     """The batched solver for grids with ``n_bps`` breakpoints (jitted once per shape).
 
     ``span`` is the most nodes in two buckets of the search table (see :func:`_buckets`).
@@ -161,7 +161,7 @@ def _compiled(n_bps: int, mpi_steps: int, span: int) -> Any:
         tol = TIE_Q * jnp.maximum(1.0, jnp.abs(best))
         return jnp.argmax(qv >= (best - tol)[:, None], axis=1), best
 
-    def solve_one(pos, table, belief, first, bpx, q_grid, par, delta, eps, max_iter):  # type: ignore[no-untyped-def]
+    def solve_one(pos, table, belief, first, bpx, q_grid, par, delta, eps, max_iter, mpi_steps):  # type: ignore[no-untyped-def]
         q, reward, lo_g, lo_b, w = transitions(pos, table, belief, first, bpx, q_grid, par)
         c = jnp.where(delta > 0, delta / (1.0 - delta), 0.0)
 
@@ -200,7 +200,7 @@ def _compiled(n_bps: int, mpi_steps: int, span: int) -> Any:
         return {"V": v, "q": q[rows, pol], "choice": pol, "lower": tv + lo, "upper": tv + hi,
                 "gap": hi - lo, "residual": resid, "iterations": it, "loop_gap": gap_loop}
 
-    batched = jax.vmap(solve_one, in_axes=(0, 0, 0, 0, 0, 0, 0, 0, None, None))
+    batched = jax.vmap(solve_one, in_axes=(0, 0, 0, 0, 0, 0, 0, 0, None, None, None))
     return jax.jit(batched)
 
 
@@ -285,8 +285,11 @@ def solve_batch(
         step = chunk or max(1, CHUNK_BYTES // per)
         for s in range(0, len(idx), step):
             part = idx[s:s + step]
-            for i, sol in zip(part, _run([laid[i] for i in part], n_bps, steps, method, options),
-                              strict=True):
+            # Pad a short last chunk with copies so that every call has one shape (no
+            # recompilation); the copies' results are dropped.
+            pad = part + [part[-1]] * (min(step, len(idx)) - len(part))
+            sols = _run([laid[i] for i in pad], n_bps, steps, method, options)
+            for i, sol in zip(part, sols, strict=False):
                 out[i] = sol
     return [sol for sol in out if sol is not None]
 
@@ -297,8 +300,8 @@ def _run(group: list[tuple[Params, BeliefGrid, np.ndarray]], n_bps: int, steps: 
     start = time.perf_counter()
     with jax.enable_x64(True):
         args = _inputs(group)
-        fn = _compiled(n_bps, steps, _span(args[1]))
-        res = fn(*args, options.epsilon, options.max_iter)
+        fn = _compiled(n_bps, _span(args[1]))
+        res = fn(*args, options.epsilon, options.max_iter, steps)
         res = {k: np.asarray(v) for k, v in res.items()}
     share = (time.perf_counter() - start) / len(group)
     sols = []
