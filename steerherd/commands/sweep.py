@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-_DB_HELP = "Results store [default: results/sweeps/<config stem>.sqlite]."
+_DB_HELP = "Results store (default: results/sweeps/<config stem>.sqlite)."
 _DASK_HELP = "'local' (loopback LocalCluster, 2 workers) or a scheduler tcp://HOST:PORT."
-_CHUNK_HELP = "Instances per task [default: 1 for numpy, 64 for jax]."
+_CHUNK_HELP = "Instances per task (default: 1 for numpy, 64 for jax)."
 Opt = typer.Option
 
 
@@ -17,12 +17,12 @@ def sweep(
     target: Annotated[str, typer.Argument(help="CONFIG.toml to run, or 'report'.")],
     db: Annotated[str | None, typer.Argument(help="With 'report': the results store.")] = None,
     store: Annotated[Path | None, Opt("--db", help=_DB_HELP)] = None,
-    workers: Annotated[int | None, Opt(help="Local worker processes [default: CPUs].")] = None,
+    workers: Annotated[int | None, Opt(help="Local worker processes (default: CPUs).")] = None,
     dask: Annotated[str | None, Opt(help=_DASK_HELP)] = None,
     backend: Annotated[str | None, Opt(help="Override the config: numpy | jax.")] = None,
     serial: Annotated[bool, Opt(help="Solve in this process (no pool).")] = False,
     chunk: Annotated[int | None, Opt(help=_CHUNK_HELP)] = None,
-    out: Annotated[Path | None, Opt(help="report: regime map PNG [default: DB.png].")] = None,
+    out: Annotated[Path | None, Opt(help="report: regime map PNG (default: DB.png).")] = None,
     x: Annotated[str | None, Opt(help="report: parameter on the map's x axis.")] = None,
     limit: Annotated[int | None, Opt(help="report: rows to print.")] = None,
 ) -> None:
@@ -62,14 +62,14 @@ def _run(config: Path, store_path: Path | None, workers: int | None, dask: str |
     store_path = store_path or Path("results/sweeps") / f"{config.stem}.sqlite"
     console = Console(stderr=True)
     with ResultStore(store_path) as store, open_executor(
-        workers, dask, serial=serial or (backend == "jax" and dask is None)
+        workers, dask, serial=serial or (backend == "jax" and dask is None and workers is None)
     ) as executor:
         done = store.done_keys()
         todo = [i for i in todo_all if i["key"] not in done]
         store.record_sweep(cfg.name, cfg.model_dump())
         console.print(f"{len(todo_all)} instances, {len(todo_all) - len(todo)} already stored,"
                       f" {len(todo)} to solve -> {store_path}")
-        label = "jax" if backend == "jax" else ("dask" if dask else "serial" if serial else "pool")
+        label = f"{backend}-" + ("dask" if dask else "serial" if serial else "pool")
         with Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TimeRemainingColumn(), console=console,
                       disable=not console.is_terminal) as bar:

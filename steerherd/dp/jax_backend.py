@@ -105,8 +105,13 @@ def _compiled(n_bps: int, span: int) -> Any:
         cascade = jnp.where(b > 0.5, 1.0, 0.0)
         gg = jnp.where(informative, q, cascade)
         gb = jnp.where(informative, 1.0 - q, cascade)
-        dist = jnp.abs(q - p)
-        cost = jnp.where(alpha == 1.0, k * dist, k * jnp.power(dist, alpha))
+        # β on the 5 exact columns per node and once on the precision grid (a power is dear).
+        def beta(x):  # type: ignore[no-untyped-def]
+            dist = jnp.abs(x - p)
+            return jnp.where(alpha == 1.0, k * dist, k * jnp.power(dist, alpha))
+
+        cost = jnp.concatenate(
+            [beta(exact), jnp.broadcast_to(beta(q_grid), (n, q_grid.shape[0]))], axis=1)
         loss = jnp.where(biased > 0, b * (1.0 - gg) + (1.0 - b) * (1.0 - gb),
                          b * (1.0 - gg) + (1.0 - b) * gb)
         reward = jnp.where(feasible, -cost - c_loss * loss, -jnp.inf)
