@@ -6,7 +6,7 @@ populations of agents, and run language models as planner, oracle and agents.
 
 __version__ = "0.1.0"
 
-from steerherd._solve import solve
+from steerherd._solve import solve, solve_batch
 from steerherd.agents import AgentModel, Bayesian
 from steerherd.costs import CallableCost, LinearCost, PowerCost, make_cost
 from steerherd.dp.solve import SolverOptions
@@ -29,4 +29,5 @@ __all__ = [
     "__version__",
     "make_cost",
     "solve",
+    "solve_batch",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from steerherd.agents import AgentModel
 from steerherd.dp.solve import SolverOptions, build_problem, solve_problem
@@ -65,3 +66,31 @@ def solve(
                             refine=refine)
     raw = solve_problem(problem, method=method, options=options)
     return Solution.from_raw(raw, seconds=time.perf_counter() - start)
+
+
+def solve_batch(
+    params_list: Sequence[Params],
+    *,
+    beliefs: int = 1001,
+    precisions: int = 201,
+    method: str = "mpi",
+    options: SolverOptions | None = None,
+    backend: str = "jax",
+) -> list[Solution]:
+    """Solve many problems on one grid size: vmapped with ``backend="jax"``, else a loop.
+
+    See :func:`steerherd.dp.jax_backend.solve_batch` for the JAX batch's limits.
+
+    Raises:
+        ParameterError: for a bad argument.
+        ConvergenceError: if any problem reaches its iteration limit.
+    """
+    if backend not in BACKENDS:
+        raise ParameterError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
+    if backend == "jax":
+        from steerherd.dp.jax_backend import solve_batch as jax_batch
+
+        return jax_batch(params_list, beliefs=beliefs, precisions=precisions, method=method,
+                         options=options)
+    return [solve(p, beliefs=beliefs, precisions=precisions, method=method, options=options)
+            for p in params_list]

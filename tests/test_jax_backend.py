@@ -97,3 +97,13 @@ def test_bad_method_and_backend() -> None:
         solve_batch(CASES[:1], beliefs=51, precisions=11, method="lp")
     with pytest.raises(ParameterError, match="backend must be one of"):
         steerherd.solve(CASES[0], beliefs=51, backend="torch")
+
+
+def test_top_level_solve_batch_backends_agree() -> None:
+    cases = CASES[:2]
+    got = steerherd.solve_batch(cases, beliefs=BELIEFS, precisions=PRECISIONS, method="vi")
+    ref = steerherd.solve_batch(cases, beliefs=BELIEFS, precisions=PRECISIONS, method="vi",
+                                backend="numpy")
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_allclose(a.V, b.V, rtol=0, atol=VALUE_TOL)
+        np.testing.assert_array_equal(a.modes, b.modes)
