@@ -168,6 +168,7 @@ def test_unreachable_dask_exits_2_and_keeps_the_store(
     assert main(["sweep", str(SMALL), "--dask", "udp://x"]) == 2
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_rows_match_serial() -> None:
     pytest.importorskip("dask.distributed")
     instances = expand(load_config(SMALL))
@@ -177,3 +178,21 @@ def test_dask_local_cluster_rows_match_serial() -> None:
     for key in serial:
         assert _comparable(serial[key]) == _comparable(dasked[key])
     assert np.isfinite([r["summary"]["value_at_prior"] for r in dasked.values()]).all()
+
+
+def test_cli_joins_an_existing_dask_scheduler(tmp_path: Path) -> None:
+    pytest.importorskip("dask.distributed")
+    from dask.distributed import LocalCluster
+
+    serial = _solve_all(SerialExecutor(), expand(load_config(SMALL)))
+    db = tmp_path / "dask.sqlite"
+    with LocalCluster(host="127.0.0.1", processes=True, n_workers=2, threads_per_worker=1,
+                      dashboard_address=None) as cluster:
+        assert main(["sweep", str(SMALL), "--db", str(db), "--dask",
+                     cluster.scheduler_address]) == 0
+    with ResultStore(db) as store:
+        rows = store.rows()
+    assert {r["executor"] for r in rows} == {"numpy-dask"}
+    assert {r["key"] for r in rows} == set(serial)
+    for r in rows:
+        assert _comparable(r) == _comparable(serial[r["key"]])
