@@ -226,7 +226,7 @@ def solve_chunk(instances: Sequence[dict[str, Any]], method: str, backend: str
 def run_sweep(
     instances: Sequence[dict[str, Any]],
     executor: Executor,
-    on_rows: Callable[[list[dict[str, Any]]], None],
+    on_rows: Callable[[list[dict[str, Any]]], object],
     *,
     method: str = "pi",
     backend: str = "numpy",
@@ -251,7 +251,7 @@ def run_sweep(
     return solved
 
 
-def _drain(pending: set[Future[Any]], on_rows: Callable[[list[dict[str, Any]]], None],
+def _drain(pending: set[Future[Any]], on_rows: Callable[[list[dict[str, Any]]], object],
            progress: Callable[[int], None] | None, when: str) -> int:
     done, _ = wait(pending, return_when=when)
     n = 0

@@ -61,9 +61,8 @@ def _run(config: Path, store_path: Path | None, workers: int | None, dask: str |
     todo_all = expand(cfg)
     store_path = store_path or Path("results/sweeps") / f"{config.stem}.sqlite"
     console = Console(stderr=True)
-    with ResultStore(store_path) as store, open_executor(
-        workers, dask, serial=serial or (backend == "jax" and dask is None and workers is None)
-    ) as executor:
+    serial = serial or (backend == "jax" and dask is None and workers is None)
+    with ResultStore(store_path) as store, open_executor(workers, dask, serial) as executor:
         done = store.done_keys()
         todo = [i for i in todo_all if i["key"] not in done]
         store.record_sweep(cfg.name, cfg.model_dump())
