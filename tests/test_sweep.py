@@ -101,7 +101,7 @@ def test_jax_batch_rows_match_numpy() -> None:
 def test_resume_after_kill_9_solves_each_instance_once(tmp_path: Path) -> None:
     cfg = _write(tmp_path, 'method = "vi"\n[axes]\nplanner = ["altruistic", "biased"]\n'
                  "p = [0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9]\nk = [0.2, 0.5, 1.0]\n"
-                 "delta = [0.9]\nbeliefs = [201]\nprecisions = [41]\n")
+                 "delta = [0.9]\nbeliefs = [301]\nprecisions = [61]\n")
     db = tmp_path / "r.sqlite"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
     proc = subprocess.Popen([sys.executable, "-m", "steerherd", "sweep", str(cfg), "--db", str(db),

@@ -286,6 +286,7 @@ def solve_batch(
         groups.setdefault((g.size, len(g.breakpoints)), []).append(i)
     out: list[Solution | None] = [None] * len(laid)
     for (size, n_bps), idx in groups.items():
+        idx = sorted(idx, key=lambda i: laid[i][0].delta)  # a chunk waits for its slowest
         per = size * (precisions + N_EXACT) * 8 * 9  # q, reward, 2 indices, 4 weights, Q
         step = chunk or max(1, CHUNK_BYTES // per)
         for s in range(0, len(idx), step):
