@@ -44,7 +44,8 @@ def _warm_up(params: Params) -> None:
     ddp.solve("value_iteration", epsilon=EPSILON)
 
 
-def run_size(params: Params, beliefs: int, precisions: int) -> list[dict[str, object]]:
+def run_size(params: Params, beliefs: int, precisions: int, mdptoolbox: bool = True
+             ) -> list[dict[str, object]]:
     """All solvers at one grid size; values compared with steerherd numpy PI."""
     import quantecon as qe
 
@@ -81,7 +82,8 @@ def run_size(params: Params, beliefs: int, precisions: int) -> list[dict[str, ob
                      "max_abs_dV": _dv(res.v, ref.V),
                      "peak_MiB": max(mem_build, mem_conv, mem),
                      "note": f"{res.num_iter} iterations; {r.size} SA pairs"})
-    rows.append(_mdptoolbox(tr, params, beliefs, ref.V, t_build, mem_build))
+    if mdptoolbox:
+        rows.append(_mdptoolbox(tr, params, beliefs, ref.V, t_build, mem_build))
     return [{"beliefs": ref.grid.size, **row} for row in rows]
 
 
@@ -121,13 +123,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--large", action="store_true", help="also 8001 beliefs")
     ap.add_argument("--precisions", type=int, default=401)
     ap.add_argument("--planner", choices=["altruistic", "biased"], default="altruistic")
+    ap.add_argument("--no-mdptoolbox", action="store_true", help="skip pymdptoolbox (slow)")
     args = ap.parse_args(argv)
     sizes = [*args.sizes, *([8001] if args.large else [])]
     params = _params(args.planner)
     _warm_up(params)
     rows = []
     for n in sizes:
-        rows += run_size(params, n, args.precisions)
+        rows += run_size(params, n, args.precisions, not args.no_mdptoolbox)
     print(f"planner={params.planner} p={params.p} delta={params.delta} cost=linear k=0.5, "
           f"{args.precisions} precisions (+5 exact candidates), epsilon={EPSILON}\n")
     print(markdown(rows, COLS))
