@@ -107,3 +107,24 @@ def test_top_level_solve_batch_backends_agree() -> None:
     for a, b in zip(got, ref, strict=True):
         np.testing.assert_allclose(a.V, b.V, rtol=0, atol=VALUE_TOL)
         np.testing.assert_array_equal(a.modes, b.modes)
+
+
+def test_bucket_search_is_searchsorted() -> None:
+    import jax
+    import jax.numpy as jnp
+
+    from steerherd.dp.grid import make_belief_grid
+    from steerherd.dp.jax_backend import _buckets, _span, bucket_search
+
+    rng = np.random.default_rng(7)
+    for n, bps in ((101, [0.3, 0.5, 0.7]), (1001, [0.5]), (57, [0.12, 0.5, 0.88])):
+        pos = make_belief_grid(n, bps).position
+        table = _buckets(pos)
+        # random points, every node exactly, and its float neighbours on both sides
+        y = np.concatenate([rng.random(2000), pos, np.nextafter(pos, 0), np.nextafter(pos, 1),
+                            [0.0, 1.0]])
+        y = np.clip(y, 0.0, 1.0)
+        with jax.enable_x64(True):
+            got = np.asarray(bucket_search(jnp, jnp.asarray(pos), jnp.asarray(table),
+                                           jnp.asarray(y), _span(table[None, :])))
+        np.testing.assert_array_equal(got, np.searchsorted(pos, y, side="right") - 1)

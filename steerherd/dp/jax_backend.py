@@ -131,21 +131,11 @@ def _compiled(n_bps: int, span: int) -> Any:
                        (1 - p_good) * (1 - lam_b), (1 - p_good) * lam_b])
         return q, reward, lo_g, lo_b, w
 
-    def _search(pos, table, y):  # type: ignore[no-untyped-def]
-        """searchsorted(pos, y, 'right') − 1, exactly, from a bucket table (see _buckets)."""
-        n_buckets = table.shape[0] - 3
-        k = jnp.clip(jnp.floor(y * n_buckets).astype(jnp.int32) - 1, 0, n_buckets)
-        lo = table[k]
-        last = pos.shape[0] - 1
-        for j in range(1, span + 1):
-            lo = lo + (pos[jnp.minimum(table[k] + j, last)] <= y) * (table[k] + j <= last)
-        return lo
-
     def locate(pos, table, first, bpx, y, side):  # type: ignore[no-untyped-def]
         """BeliefGrid.locate: segment interpolation, then snapping onto breakpoint nodes."""
         size = pos.shape[0]
         y = jnp.clip(y, 0.0, 1.0)
-        lo = jnp.clip(_search(pos, table, y), 0, size - 1)
+        lo = jnp.clip(bucket_search(jnp, pos, table, y, span), 0, size - 1)
         hi = jnp.minimum(lo + 1, size - 1)
         gap = pos[hi] - pos[lo]
         lam = jnp.where(gap > 0, (y - pos[lo]) / jnp.where(gap > 0, gap, 1.0), 0.0)
@@ -207,6 +197,18 @@ def _compiled(n_bps: int, span: int) -> Any:
 
     batched = jax.vmap(solve_one, in_axes=(0, 0, 0, 0, 0, 0, 0, 0, None, None, None))
     return jax.jit(batched)
+
+
+def bucket_search(jnp: Any, pos: Any, table: Any, y: Any, span: int) -> Any:
+    """searchsorted(pos, y, 'right') − 1, exactly, from the table of :func:`_buckets`."""
+    n_buckets = table.shape[0] - 3
+    k = jnp.clip(jnp.floor(y * n_buckets).astype(jnp.int32) - 1, 0, n_buckets)
+    start = table[k]
+    last = pos.shape[0] - 1
+    lo = start
+    for j in range(1, span + 1):
+        lo = lo + (pos[jnp.minimum(start + j, last)] <= y) * (start + j <= last)
+    return lo
 
 
 def _layout(params: Params, beliefs: int, precisions: int) -> tuple[BeliefGrid, np.ndarray]:
