@@ -16,8 +16,11 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "solve": "steerherd._solve",
+    "solve_batch": "steerherd._solve",
     "AgentModel": "steerherd.agents",
     "Bayesian": "steerherd.agents",
+    "Behavioral": "steerherd.agents",
+    "Tabulated": "steerherd.agents",
     "CallableCost": "steerherd.costs",
     "LinearCost": "steerherd.costs",
     "PowerCost": "steerherd.costs",
@@ -30,11 +33,29 @@ _EXPORTS = {
     "Solution": "steerherd.solution",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "AgentModel",
+    "Bayesian",
+    "Behavioral",
+    "CallableCost",
+    "ConvergenceError",
+    "LinearCost",
+    "ParameterError",
+    "Params",
+    "PowerCost",
+    "Solution",
+    "SolverOptions",
+    "SteerherdError",
+    "Tabulated",
+    "__version__",
+    "make_cost",
+    "solve",
+    "solve_batch",
+]
 
 if TYPE_CHECKING:
-    from steerherd._solve import solve
-    from steerherd.agents import AgentModel, Bayesian
+    from steerherd._solve import solve, solve_batch
+    from steerherd.agents import AgentModel, Bayesian, Behavioral, Tabulated
     from steerherd.costs import CallableCost, LinearCost, PowerCost, make_cost
     from steerherd.dp.solve import SolverOptions
     from steerherd.errors import ConvergenceError, ParameterError, SteerherdError

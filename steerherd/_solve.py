@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from steerherd.agents import AgentModel
 from steerherd.dp.solve import SolverOptions, build_problem, solve_problem
+from steerherd.errors import ParameterError
 from steerherd.model import Params
 from steerherd.solution import Solution
+
+BACKENDS = ("numpy", "jax")
 
 
 def solve(
@@ -19,6 +23,7 @@ def solve(
     agent: AgentModel | None = None,
     refine: bool = False,
     options: SolverOptions | None = None,
+    backend: str = "numpy",
 ) -> Solution:
     """Solve the planner's problem on a belief grid.
 
@@ -32,6 +37,9 @@ def solve(
         agent: the agent response model (default :class:`~steerherd.agents.Bayesian`).
         refine: refine the best grid precision continuously at every belief.
         options: stopping rule and limits.
+        backend: ``numpy`` (the reference) or ``jax`` (float64, vi/mpi; ``pi`` runs as
+            mpi there; infinite horizon, Bayesian agents, linear or power cost; needs
+            ``steerherd[jax]``).
 
     Returns:
         The Solution, with its certificate.
@@ -44,8 +52,46 @@ def solve(
     >>> float(sol.policy(0.5)), str(sol.mode(0.5))
     (1.0, 'full')
     """
+    if backend not in BACKENDS:
+        raise ParameterError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
+    if backend == "jax":
+        if agent is not None or refine:
+            raise ParameterError("the jax backend supports Bayesian agents without refine;"
+                                 " use backend='numpy'")
+        from steerherd.dp.jax_backend import solve_jax
+
+        return solve_jax(params, beliefs=beliefs, precisions=precisions, method=method,
+                         options=options)
     start = time.perf_counter()
     problem = build_problem(params, beliefs=beliefs, precisions=precisions, agent=agent,
                             refine=refine)
     raw = solve_problem(problem, method=method, options=options)
     return Solution.from_raw(raw, seconds=time.perf_counter() - start)
+
+
+def solve_batch(
+    params_list: Sequence[Params],
+    *,
+    beliefs: int = 1001,
+    precisions: int = 201,
+    method: str = "mpi",
+    options: SolverOptions | None = None,
+    backend: str = "jax",
+) -> list[Solution]:
+    """Solve many problems on one grid size: vmapped with ``backend="jax"``, else a loop.
+
+    See :func:`steerherd.dp.jax_backend.solve_batch` for the JAX batch's limits.
+
+    Raises:
+        ParameterError: for a bad argument.
+        ConvergenceError: if any problem reaches its iteration limit.
+    """
+    if backend not in BACKENDS:
+        raise ParameterError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
+    if backend == "jax":
+        from steerherd.dp.jax_backend import solve_batch as jax_batch
+
+        return jax_batch(params_list, beliefs=beliefs, precisions=precisions, method=method,
+                         options=options)
+    return [solve(p, beliefs=beliefs, precisions=precisions, method=method, options=options)
+            for p in params_list]

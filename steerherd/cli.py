@@ -41,11 +41,12 @@ def _register() -> None:
     """Attach the subcommands (once); each module imports its heavy libraries lazily."""
     if app.registered_commands:
         return
-    from steerherd.commands import figures, llm, simulate, solve, verify
+    from steerherd.commands import figures, llm, simulate, solve, sweep, verify
 
     app.command("solve")(solve.solve)
     app.command("verify")(verify.verify)
     app.command("simulate")(simulate.simulate)
+    app.command("sweep")(sweep.sweep)
     app.add_typer(llm.app, name="llm")
     app.command("figures")(figures.figures)
 

@@ -107,10 +107,12 @@ class BeliefGrid:
 
 
 def make_belief_grid(n: int, breakpoints: ArrayLike = ()) -> BeliefGrid:
-    """A grid of about ``n`` nodes on [0, 1], uniform on each segment between breakpoints.
+    """A grid of ``n`` nodes on [0, 1], uniform on each segment between breakpoints.
 
     Args:
-        n: number of nodes (≥ 11); each segment gets nodes in proportion to its length.
+        n: number of nodes (≥ 11); each segment gets nodes in proportion to its length
+            (largest remainders), so the count is exactly ``n`` whenever
+            n ≥ 4·len(breakpoints) + 3, wherever the breakpoints sit.
         breakpoints: beliefs in (0, 1) where V may jump; each gets three nodes.
 
     Raises:
@@ -125,13 +127,14 @@ def make_belief_grid(n: int, breakpoints: ArrayLike = ()) -> BeliefGrid:
     bps = sorted({float(x) for x in np.atleast_1d(breakpoints) if 0.0 < float(x) < 1.0})
     edges = [0.0, *bps, 1.0]
     free = max(n - 3 * len(bps) - 2, len(edges) - 1)
+    counts = _apportion(free, np.diff(edges))
     positions: list[FloatArray] = []
     sides: list[IntArray] = []
     for j, (a, c) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
         if j == 0:
             positions.append(np.array([0.0]))
             sides.append(np.array([0]))
-        inner = max(int(round(free * (c - a))), 1)
+        inner = int(counts[j])
         positions.append(np.linspace(a, c, inner + 2)[1:-1])
         sides.append(np.zeros(inner, dtype=np.int64))
         if c < 1.0:
@@ -144,6 +147,25 @@ def make_belief_grid(n: int, breakpoints: ArrayLike = ()) -> BeliefGrid:
     side = np.concatenate(sides).astype(np.int64)
     belief = np.clip(position + ETA * side, 0.0, 1.0)
     return BeliefGrid(position=position, side=side, belief=belief, breakpoints=tuple(bps))
+
+
+def _apportion(total: int, lengths: FloatArray) -> IntArray:
+    """Split ``total`` inner nodes over segments in proportion to their lengths, exactly.
+
+    Largest remainders (ties to the left), at least one node a segment: the node count then
+    depends on n and the number of breakpoints only, not on where they sit, so grids for a
+    batch of parameters (breakpoints 1 − p, 1/2, p) share one shape.
+    """
+    raw = total * np.asarray(lengths, dtype=np.float64)
+    counts = np.maximum(np.floor(raw).astype(np.int64), 1)
+    short = total - int(counts.sum())
+    order = np.argsort(-(raw - np.floor(raw)), kind="stable")
+    for j in range(abs(short)):
+        if short > 0:
+            counts[order[j % counts.size]] += 1
+        else:  # only when the at-least-one rule overshoots: take from the largest
+            counts[int(np.argmax(counts))] -= 1
+    return counts
 
 
 def make_precision_grid(q_min: float, n: int) -> FloatArray:

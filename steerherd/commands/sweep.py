@@ -1,0 +1,93 @@
+"""``steerherd sweep CONFIG.toml`` and ``steerherd sweep report DB``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+_DB_HELP = "Results store (default: results/sweeps/<config stem>.sqlite)."
+_DASK_HELP = "'local' (loopback LocalCluster, 2 workers) or a scheduler tcp://HOST:PORT."
+_CHUNK_HELP = "Instances per task (default: 1 for numpy, 64 for jax)."
+Opt = typer.Option
+
+
+def sweep(
+    target: Annotated[str, typer.Argument(help="CONFIG.toml to run, or 'report'.")],
+    db: Annotated[str | None, typer.Argument(help="With 'report': the results store.")] = None,
+    store: Annotated[Path | None, Opt("--db", help=_DB_HELP)] = None,
+    workers: Annotated[int | None, Opt(help="Local worker processes (default: CPUs).")] = None,
+    dask: Annotated[str | None, Opt(help=_DASK_HELP)] = None,
+    backend: Annotated[str | None, Opt(help="Override the config: numpy | jax.")] = None,
+    serial: Annotated[bool, Opt(help="Solve in this process (no pool).")] = False,
+    chunk: Annotated[int | None, Opt(help=_CHUNK_HELP)] = None,
+    out: Annotated[Path | None, Opt(help="report: regime map PNG (default: DB.png).")] = None,
+    x: Annotated[str | None, Opt(help="report: parameter on the map's x axis.")] = None,
+    limit: Annotated[int | None, Opt(help="report: rows to print.")] = None,
+) -> None:
+    """Run a parameter sweep into a SQLite store (resumable), or report on one."""
+    from steerherd.errors import ParameterError
+
+    if target == "report":
+        if db is None:
+            raise ParameterError("sweep report needs the results store: steerherd sweep report DB")
+        _report(Path(db), out, x, limit)
+        return
+    if db is not None:
+        raise ParameterError(f"unexpected argument {db!r}; the store is given with --db PATH")
+    if backend not in (None, "numpy", "jax"):
+        raise ParameterError(f"--backend must be numpy or jax, got {backend!r}")
+    _run(Path(target), store, workers, dask, backend, serial, chunk)
+
+
+def _run(config: Path, store_path: Path | None, workers: int | None, dask: str | None,
+         backend: str | None, serial: bool, chunk: int | None) -> None:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from steerherd.sweep import expand, load_config, open_executor, run_sweep
+    from steerherd.sweep_store import ResultStore
+
+    cfg = load_config(config)
+    backend = backend or cfg.backend
+    todo_all = expand(cfg)
+    store_path = store_path or Path("results/sweeps") / f"{config.stem}.sqlite"
+    console = Console(stderr=True)
+    serial = serial or (backend == "jax" and dask is None and workers is None)
+    with ResultStore(store_path) as store, open_executor(workers, dask, serial) as executor:
+        done = store.done_keys()
+        todo = [i for i in todo_all if i["key"] not in done]
+        store.record_sweep(cfg.name, cfg.model_dump())
+        console.print(f"{len(todo_all)} instances, {len(todo_all) - len(todo)} already stored,"
+                      f" {len(todo)} to solve -> {store_path}")
+        label = f"{backend}-" + ("dask" if dask else "serial" if serial else "pool")
+        with Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TimeRemainingColumn(), console=console,
+                      disable=not console.is_terminal) as bar:
+            task = bar.add_task("solve", total=len(todo))
+            run_sweep(todo, executor, lambda rows: store.add(rows, label), method=cfg.method,
+                      backend=backend, chunk=chunk or (64 if backend == "jax" else 1),
+                      progress=lambda n: bar.advance(task, n))
+        console.print(f"stored {store.count()} instances in {store_path}")
+
+
+def _report(db: Path, out: Path | None, x: str | None, limit: int | None) -> None:
+    from steerherd.errors import ParameterError
+    from steerherd.sweep_report import draw_regime_map, print_table
+    from steerherd.sweep_store import ResultStore
+
+    if not db.is_file():
+        raise ParameterError(f"no results store at {str(db)!r}")
+    with ResultStore(db) as store:
+        rows = store.rows()
+    print_table(rows, limit)
+    path = draw_regime_map(rows, out or db.with_suffix(".png"), x)
+    typer.echo(f"regime map: {path}")

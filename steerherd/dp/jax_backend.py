@@ -1,0 +1,343 @@
+r"""JAX backend: the Bellman operator of :mod:`steerherd.dp.bellman`, jitted and vmapped.
+
+The same discretisation as the numpy reference, term for term: the candidates p, 1,
+m = max(b, 1 − b), m⁻ and m⁺ followed by the precision grid, their feasibility, the
+one-sided successor sides, the snapping of successors to breakpoints, the interpolation
+within a segment, and the greedy step with ties (within ``TIE_Q``) broken by candidate
+order. The transitions are built inside ``jit`` from (p, q_min, k, α, C, δ, planner) and
+the belief grid, and the whole solve is ``vmap``-ped over a batch of parameters: grids in
+one batch share their node count (see :func:`~steerherd.dp.grid.make_belief_grid`), only
+the node positions differ.
+
+Drivers: value iteration (``vi``) and modified policy iteration (``mpi``) in
+``lax.while_loop``, stopped by the MacQueen–Porteus bounds exactly as the numpy drivers are
+(the value returned is the midpoint of the bounds). Policy iteration is not offered here
+(a sparse LU per step does not vmap); ``pi`` is mapped to ``mpi``. A jitted loop cannot
+raise, so it returns ``converged`` and the gap, and the Python wrapper raises
+:class:`~steerherd.errors.ConvergenceError`.
+
+JAX is imported only in this module and only when a function here is called; everything
+runs under ``jax.enable_x64(True)`` (a context, so the global JAX configuration is left
+alone).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from steerherd.agents import Bayesian
+from steerherd.costs import LinearCost, PowerCost
+from steerherd.dp.bellman import KIND_ABOVE, KIND_BELOW, KIND_GRID, N_EXACT, TIE_Q
+from steerherd.dp.grid import SNAP_TOL, BeliefGrid, make_belief_grid, make_precision_grid
+from steerherd.dp.solve import Certificate, SolverOptions
+from steerherd.errors import ConvergenceError, ParameterError
+from steerherd.model import TIE_TOL, Params
+from steerherd.solution import Solution
+
+JAX_METHODS = ("vi", "mpi", "pi")
+#: Default memory for one vmapped chunk of transitions (bytes); chunks are sized to fit.
+CHUNK_BYTES = 1 << 30
+
+
+def _import_jax() -> Any:
+    try:
+        import jax
+    except ImportError:  # pragma: no cover - depends on the install
+        raise ImportError("the JAX backend needs JAX: install steerherd[jax]") from None
+    return jax
+
+
+def cost_shape(params: Params) -> tuple[float, float]:
+    """(k, α) of a linear (α = 1) or power cost.
+
+    Raises:
+        ParameterError: for a cost the JAX backend cannot trace (a user callable).
+    """
+    if isinstance(params.cost, LinearCost):
+        return float(params.cost.k), 1.0
+    if isinstance(params.cost, PowerCost):
+        return float(params.cost.k), float(params.cost.alpha)
+    raise ParameterError(
+        f"the jax backend supports the linear and power costs, got {params.cost.to_dict()!r};"
+        " use backend='numpy'"
+    )
+
+
+def _check(params: Params) -> None:
+    if params.horizon is not None:
+        raise ParameterError(
+            f"the jax backend solves infinite-horizon problems, got horizon={params.horizon};"
+            " use backend='numpy'"
+        )
+    cost_shape(params)
+
+
+@cache
+def _compiled(n_bps: int, span: int) -> Any:
+    """The batched solver for grids with ``n_bps`` breakpoints (jitted once per shape).
+
+    ``span`` is the most nodes in two buckets of the search table (see :func:`_buckets`).
+    """
+    jax = _import_jax()
+    jnp = jax.numpy
+    lax = jax.lax
+
+    def transitions(pos, table, belief, first, bpx, q_grid, par):  # type: ignore[no-untyped-def]
+        p, q_min, k, alpha, c_loss, biased = (par[i] for i in range(6))
+        n = belief.shape[0]
+        b = belief[:, None]
+        m = jnp.maximum(belief, 1.0 - belief)
+        exact = jnp.stack([jnp.full(n, p), jnp.ones(n), m, m, m], axis=1)
+        q = jnp.concatenate([exact, jnp.broadcast_to(q_grid, (n, q_grid.shape[0]))], axis=1)
+        col = jnp.arange(q.shape[1])
+        side = jnp.where(col == KIND_BELOW, -1, jnp.where(col == KIND_ABOVE, 1, 0))[None, :]
+        feasible = (q >= q_min - TIE_TOL) & (q <= 1.0 + TIE_TOL)
+        feasible &= jnp.where(col == KIND_BELOW, (m > q_min + TIE_TOL)[:, None], True)
+        feasible &= jnp.where(col == KIND_ABOVE, (m < 1.0 - TIE_TOL)[:, None], True)
+        # Bayesian agents (agents.Bayesian.action_probs), the limits forcing their side.
+        informative = q >= jnp.maximum(b, 1.0 - b) - TIE_TOL
+        informative = jnp.where(side < 0, False, jnp.where(side > 0, True, informative))
+        cascade = jnp.where(b > 0.5, 1.0, 0.0)
+        gg = jnp.where(informative, q, cascade)
+        gb = jnp.where(informative, 1.0 - q, cascade)
+        # β on the 5 exact columns per node and once on the precision grid (a power is dear).
+        def beta(x):  # type: ignore[no-untyped-def]
+            dist = jnp.abs(x - p)
+            return jnp.where(alpha == 1.0, k * dist, k * jnp.power(dist, alpha))
+
+        cost = jnp.concatenate(
+            [beta(exact), jnp.broadcast_to(beta(q_grid), (n, q_grid.shape[0]))], axis=1)
+        loss = jnp.where(biased > 0, b * (1.0 - gg) + (1.0 - b) * (1.0 - gb),
+                         b * (1.0 - gg) + (1.0 - b) * gb)
+        reward = jnp.where(feasible, -cost - c_loss * loss, -jnp.inf)
+        p_good = b * gg + (1.0 - b) * gb
+        moves = (jnp.abs(gg - gb) > 0.0) | (side > 0)
+        succ_g = jnp.where(moves & (p_good > 0), b * gg / jnp.where(p_good > 0, p_good, 1.0), b)
+        succ_b = jnp.where(moves & (p_good < 1),
+                           b * (1.0 - gg) / jnp.where(p_good < 1, 1.0 - p_good, 1.0), b)
+        lo_g, lam_g = locate(pos, table, first, bpx, succ_g, side)
+        lo_b, lam_b = locate(pos, table, first, bpx, succ_b, -side)
+        self_node = jnp.broadcast_to(jnp.arange(n, dtype=jnp.int32)[:, None], q.shape)
+        lo_g = jnp.where(moves, lo_g, self_node)
+        lo_b = jnp.where(moves, lo_b, self_node)
+        lam_g = jnp.where(moves, lam_g, 0.0)
+        lam_b = jnp.where(moves, lam_b, 0.0)
+        w = jnp.stack([p_good * (1 - lam_g), p_good * lam_g,
+                       (1 - p_good) * (1 - lam_b), (1 - p_good) * lam_b])
+        return q, reward, lo_g, lo_b, w
+
+    def locate(pos, table, first, bpx, y, side):  # type: ignore[no-untyped-def]
+        """BeliefGrid.locate: segment interpolation, then snapping onto breakpoint nodes."""
+        size = pos.shape[0]
+        y = jnp.clip(y, 0.0, 1.0)
+        lo = jnp.clip(bucket_search(jnp, pos, table, y, span), 0, size - 1)
+        hi = jnp.minimum(lo + 1, size - 1)
+        gap = pos[hi] - pos[lo]
+        lam = jnp.where(gap > 0, (y - pos[lo]) / jnp.where(gap > 0, gap, 1.0), 0.0)
+        targets = [(0.0, jnp.zeros_like(lo))]
+        targets += [(bpx[j], first[j] + 1 + side.astype(jnp.int32)) for j in range(n_bps)]
+        targets += [(1.0, jnp.full_like(lo, size - 1))]
+        for x, idx in targets:
+            on = jnp.abs(y - x) <= SNAP_TOL
+            lo = jnp.where(on, idx, lo)
+            lam = jnp.where(on, 0.0, lam)
+        return lo, jnp.clip(lam, 0.0, 1.0)
+
+    def expected(vp, lo_g, lo_b, w):  # type: ignore[no-untyped-def]
+        return w[0] * vp[lo_g] + w[1] * vp[lo_g + 1] + w[2] * vp[lo_b] + w[3] * vp[lo_b + 1]
+
+    def greedy(qv):  # type: ignore[no-untyped-def]
+        best = qv.max(axis=1)
+        tol = TIE_Q * jnp.maximum(1.0, jnp.abs(best))
+        return jnp.argmax(qv >= (best - tol)[:, None], axis=1), best
+
+    def solve_one(pos, table, belief, first, bpx, q_grid, par, delta, eps, max_iter, mpi_steps):  # type: ignore[no-untyped-def]
+        q, reward, lo_g, lo_b, w = transitions(pos, table, belief, first, bpx, q_grid, par)
+        c = jnp.where(delta > 0, delta / (1.0 - delta), 0.0)
+
+        def bellman(v):  # type: ignore[no-untyped-def]
+            vp = jnp.append(v, 0.0)
+            qv = jnp.where(delta == 0, reward, reward + delta * expected(vp, lo_g, lo_b, w))
+            pol, best = greedy(qv)
+            d = best - v
+            return pol, best, c * d.min(), c * d.max(), jnp.abs(d).max(), jnp.argmax(qv, axis=1)
+
+        def body(state):  # type: ignore[no-untyped-def]
+            v, it, _ = state
+            # The partial evaluation follows an exact maximiser, not the tie-broken choice:
+            # a choice up to TIE_Q below the best would bias V by TIE_Q/(1 − δ) and keep the
+            # bound gap above a small epsilon (see docs/performance.md).
+            _, tv, lo, hi, _, pol = bellman(v)
+            gap = hi - lo
+            rows = jnp.arange(v.shape[0])
+            r_s, g_s, b_s = reward[rows, pol], lo_g[rows, pol], lo_b[rows, pol]
+            w_s = w[:, rows, pol]
+
+            def step(_, u):  # type: ignore[no-untyped-def]
+                return r_s + delta * expected(jnp.append(u, 0.0), g_s, b_s, w_s)
+
+            partial = lax.fori_loop(0, mpi_steps, step, tv)
+            return jnp.where(gap < eps, tv + 0.5 * (lo + hi), partial), it + 1, gap
+
+        def cond(state):  # type: ignore[no-untyped-def]
+            _, it, gap = state
+            return (gap >= eps) & (it < max_iter)
+
+        v0 = jnp.zeros(belief.shape[0])
+        v, it, gap_loop = lax.while_loop(cond, body, (v0, jnp.asarray(0), jnp.asarray(jnp.inf)))
+        pol, tv, lo, hi, resid, _ = bellman(v)
+        rows = jnp.arange(v.shape[0])
+        return {"V": v, "q": q[rows, pol], "choice": pol, "lower": tv + lo, "upper": tv + hi,
+                "gap": hi - lo, "residual": resid, "iterations": it, "loop_gap": gap_loop}
+
+    batched = jax.vmap(solve_one, in_axes=(0, 0, 0, 0, 0, 0, 0, 0, None, None, None))
+    return jax.jit(batched)
+
+
+def bucket_search(jnp: Any, pos: Any, table: Any, y: Any, span: int) -> Any:
+    """searchsorted(pos, y, 'right') − 1, exactly, from the table of :func:`_buckets`."""
+    n_buckets = table.shape[0] - 3
+    k = jnp.clip(jnp.floor(y * n_buckets).astype(jnp.int32) - 1, 0, n_buckets)
+    start = table[k]
+    last = pos.shape[0] - 1
+    lo = start
+    for j in range(1, span + 1):
+        lo = lo + (pos[jnp.minimum(start + j, last)] <= y) * (start + j <= last)
+    return lo
+
+
+def _layout(params: Params, beliefs: int, precisions: int) -> tuple[BeliefGrid, np.ndarray]:
+    grid = make_belief_grid(beliefs, Bayesian().breakpoints(params))
+    return grid, make_precision_grid(params.q_min, precisions)
+
+
+def _buckets(position: np.ndarray) -> np.ndarray:
+    """table[k] = searchsorted(position, k/K, 'right') − 1 for K = 2·nodes buckets of [0, 1].
+
+    Indices are int32 throughout: XLA's CPU gathers are about 3× faster with them.
+    ``jnp.searchsorted`` is a binary search of log2(S) dependent gathers, slow on CPU; with
+    the table, the search for y starts at bucket floor(yK) − 1 (at or below y whatever the
+    rounding) and counts the few nodes of the next two buckets that lie at or below y: the
+    same index as a binary search, in a fixed number of gathers.
+    """
+    n_buckets = 2 * position.size
+    edges = np.arange(n_buckets + 3) / n_buckets
+    return np.searchsorted(position, edges, side="right").astype(np.int32) - 1
+
+
+def _span(tables: np.ndarray) -> int:
+    return int((tables[:, 2:] - tables[:, :-2]).max())
+
+
+def _inputs(group: list[tuple[Params, BeliefGrid, np.ndarray]]) -> list[np.ndarray]:
+    pos = np.stack([g.position for _, g, _ in group])
+    table = np.stack([_buckets(g.position) for _, g, _ in group])
+    bel = np.stack([g.belief for _, g, _ in group])
+    first = np.stack([np.array([int(g.node_index(x, -1)) for x in g.breakpoints], dtype=np.int32)
+                      .reshape(-1) for _, g, _ in group])
+    bpx = np.stack([np.array(g.breakpoints, dtype=np.float64).reshape(-1) for _, g, _ in group])
+    qg = np.stack([q for _, _, q in group])
+    par = np.array([[pr.p, pr.q_min, *cost_shape(pr), pr.C, float(pr.planner == "biased")]
+                    for pr, _, _ in group])
+    delta = np.array([pr.delta for pr, _, _ in group])
+    return [pos, table, bel, first, bpx, qg, par, delta]
+
+
+def solve_batch(
+    params_list: Sequence[Params],
+    *,
+    beliefs: int = 1001,
+    precisions: int = 201,
+    method: str = "mpi",
+    options: SolverOptions | None = None,
+    chunk: int | None = None,
+) -> list[Solution]:
+    """Solve many problems at once with the vmapped JAX solver (float64).
+
+    Args:
+        params_list: the problems (infinite horizon; linear or power cost; Bayesian agents).
+        beliefs: belief grid size (the same for every problem).
+        precisions: precision grid size.
+        method: ``mpi`` (default; ``pi`` means ``mpi`` here) or ``vi``.
+        options: stopping rule (epsilon, max_iter, mpi_steps).
+        chunk: problems per vmapped call; default: as many as fit in ``CHUNK_BYTES``.
+
+    Returns:
+        One :class:`~steerherd.solution.Solution` per problem, in order; ``seconds`` is the
+        problem's share of its chunk's wall time.
+
+    Raises:
+        ParameterError: for an unknown method or an unsupported problem.
+        ConvergenceError: if any problem reaches ``max_iter`` before its bound gap < epsilon.
+    """
+    if method not in JAX_METHODS:
+        raise ParameterError(f"method must be one of {list(JAX_METHODS)}, got {method!r}")
+    options = SolverOptions() if options is None else options
+    method = "vi" if method == "vi" else "mpi"
+    steps = 0 if method == "vi" else options.mpi_steps
+    for pr in params_list:
+        _check(pr)
+    laid = [(pr, *_layout(pr, beliefs, precisions)) for pr in params_list]
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, (_, g, _) in enumerate(laid):
+        groups.setdefault((g.size, len(g.breakpoints)), []).append(i)
+    out: list[Solution | None] = [None] * len(laid)
+    for (size, n_bps), idx in groups.items():
+        idx = sorted(idx, key=lambda i: laid[i][0].delta)  # a chunk waits for its slowest
+        per = size * (precisions + N_EXACT) * 8 * 9  # q, reward, 2 indices, 4 weights, Q
+        step = chunk or max(1, CHUNK_BYTES // per)
+        for s in range(0, len(idx), step):
+            part = idx[s:s + step]
+            # Pad a short last chunk with copies so that every call has one shape (no
+            # recompilation); the copies' results are dropped.
+            pad = part + [part[-1]] * (min(step, len(idx)) - len(part))
+            sols = _run([laid[i] for i in pad], n_bps, steps, method, options)
+            for i, sol in zip(part, sols, strict=False):
+                out[i] = sol
+    return [sol for sol in out if sol is not None]
+
+
+def _run(group: list[tuple[Params, BeliefGrid, np.ndarray]], n_bps: int, steps: int,
+         method: str, options: SolverOptions) -> list[Solution]:
+    jax = _import_jax()
+    start = time.perf_counter()
+    with jax.enable_x64(True):
+        args = _inputs(group)
+        fn = _compiled(n_bps, _span(args[1]))
+        res = fn(*args, options.epsilon, options.max_iter, steps)
+        res = {k: np.asarray(v) for k, v in res.items()}
+    share = (time.perf_counter() - start) / len(group)
+    sols = []
+    for j, (params, grid, q_grid) in enumerate(group):
+        gap = float(res["gap"][j])
+        converged = gap < options.epsilon or params.delta == 0.0
+        if not converged:
+            raise ConvergenceError(
+                f"jax {method} stopped at max_iter={options.max_iter} with bound gap {gap:.2e}"
+                f" > epsilon={options.epsilon:.0e} for {params.to_dict()}"
+            )
+        choice = res["choice"][j].astype(np.int64)
+        kind = np.where(choice < N_EXACT, choice, KIND_GRID).astype(np.int64)
+        cert = Certificate(
+            converged=True, method=f"jax-{method}", iterations=int(res["iterations"][j]),
+            bellman_residual=float(res["residual"][j]), lower=res["lower"][j],
+            upper=res["upper"][j], gap=gap, epsilon=options.epsilon,
+        )
+        sols.append(Solution(
+            params=params, grid=grid, V=res["V"][j], q=res["q"][j], kind=kind,
+            certificate=cert, agent=Bayesian().to_dict(), n_precisions=int(q_grid.size),
+            refine=False, seconds=share,
+        ))
+    return sols
+
+
+def solve_jax(params: Params, *, beliefs: int = 1001, precisions: int = 201,
+              method: str = "mpi", options: SolverOptions | None = None) -> Solution:
+    """One problem through :func:`solve_batch` (see there)."""
+    return solve_batch([params], beliefs=beliefs, precisions=precisions, method=method,
+                       options=options)[0]

@@ -1,0 +1,340 @@
+"""Parameter sweeps: a grid or random design, solved on any ``concurrent.futures.Executor``.
+
+A TOML config names the design and its axes::
+
+    design = "grid"            # or "random" (then: samples = N)
+    seed = 0                   # random draws; stored with the sweep
+    method = "pi"              # numpy solver: vi | pi | mpi
+    backend = "numpy"          # or "jax" (batched, vmapped)
+    [axes]
+    planner = ["altruistic", "biased"]
+    p = [0.6, 0.7, 0.8]        # a list, or for a random design {low = 0.55, high = 0.95}
+    k = [0.25, 0.5]
+    delta = [0.0, 0.9]
+    cost = ["linear"]          # linear | power (alpha applies to power only)
+    horizon = ["inf"]          # or whole numbers (finite horizon, numpy only)
+    beliefs = [1001]
+    precisions = [201]
+
+Instances are solved in chunks by a function of this module (so a process pool or a Dask
+worker can import it) and summarised (thresholds, regimes, V at the prior, certificate,
+time); the caller stores each summary as it arrives (:mod:`steerherd.sweep_store`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+import tomllib
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from steerherd.errors import ParameterError
+
+AXES = ("planner", "p", "k", "delta", "cost", "alpha", "C", "horizon", "prior", "beliefs",
+        "precisions")
+
+
+class Range(BaseModel):
+    """A continuous range for a random design (uniform, or log-uniform)."""
+
+    model_config = ConfigDict(extra="forbid")
+    low: float
+    high: float
+    log: bool = False
+
+
+Num = list[float] | Range
+
+
+class Axes(BaseModel):
+    """The values of each parameter (lists; ranges in a random design)."""
+
+    model_config = ConfigDict(extra="forbid")
+    planner: list[Literal["altruistic", "biased"]] = ["altruistic"]
+    p: Num = [0.7]
+    k: Num = [0.5]
+    delta: Num = [0.9]
+    cost: list[Literal["linear", "power"]] = ["linear"]
+    alpha: Num = [0.5]
+    C: Num = [1.0]
+    horizon: list[int | Literal["inf"]] = ["inf"]
+    prior: Num = [0.5]
+    beliefs: list[int] = [1001]
+    precisions: list[int] = [201]
+
+
+class SweepConfig(BaseModel):
+    """A sweep: its design, solver and axes."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = "sweep"
+    design: Literal["grid", "random"] = "grid"
+    samples: int | None = Field(default=None, ge=1)
+    seed: int = 0
+    method: Literal["vi", "pi", "mpi"] = "pi"
+    backend: Literal["numpy", "jax"] = "numpy"
+    epsilon: float = Field(default=1e-10, gt=0)
+    axes: Axes = Axes()
+
+
+def load_config(path: str | Path) -> SweepConfig:
+    """Read and validate a sweep config.
+
+    Raises:
+        ParameterError: one line naming the file and the first problem.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ParameterError(f"no sweep config at {str(path)!r}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ParameterError(f"{str(path)!r} is not valid TOML: {exc}") from None
+    try:
+        cfg = SweepConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        raise ParameterError(f"{str(path)!r}: {where}: {err['msg']}") from None
+    if cfg.design == "random" and cfg.samples is None:
+        raise ParameterError(f"{str(path)!r}: a random design needs samples = N")
+    if cfg.design == "grid":
+        ranged = [a for a in AXES if isinstance(getattr(cfg.axes, a), Range)]
+        if ranged:
+            raise ParameterError(f"{str(path)!r}: axes {ranged} are ranges; a grid design"
+                                 " needs lists (or use design = \"random\")")
+    return cfg
+
+
+def expand(cfg: SweepConfig) -> list[dict[str, Any]]:
+    """The sweep's instances, validated, duplicates (same key) removed, in design order.
+
+    Raises:
+        ParameterError: for an empty axis, an empty design or an invalid combination.
+    """
+    from steerherd.sweep_store import instance_key
+
+    for name in AXES:
+        value = getattr(cfg.axes, name)
+        if isinstance(value, list) and not value:
+            raise ParameterError(f"axis {name!r} is empty: give at least one value")
+    points = _grid_points(cfg) if cfg.design == "grid" else _random_points(cfg)
+    seen: dict[str, dict[str, Any]] = {}
+    for point in points:
+        inst = make_instance(point, cfg.epsilon)
+        seen.setdefault(instance_key(inst), inst)
+    if not seen:
+        raise ParameterError("the sweep design is empty")
+    return [{"key": k, **v} for k, v in seen.items()]
+
+
+def _grid_points(cfg: SweepConfig) -> Iterator[dict[str, Any]]:
+    lists = [getattr(cfg.axes, a) for a in AXES]
+    for combo in itertools.product(*lists):
+        yield dict(zip(AXES, combo, strict=True))
+
+
+def _random_points(cfg: SweepConfig) -> Iterator[dict[str, Any]]:
+    rng = np.random.default_rng(cfg.seed)
+    for _ in range(cfg.samples or 0):
+        point = {}
+        for name in AXES:
+            axis = getattr(cfg.axes, name)
+            if isinstance(axis, Range):
+                lo, hi = (math.log(axis.low), math.log(axis.high)) if axis.log else (axis.low,
+                                                                                      axis.high)
+                x = float(rng.uniform(lo, hi))
+                point[name] = math.exp(x) if axis.log else x
+            else:
+                point[name] = axis[int(rng.integers(len(axis)))]
+        yield point
+
+
+def make_instance(point: dict[str, Any], epsilon: float) -> dict[str, Any]:
+    """Params (validated) and grid of one design point."""
+    from steerherd.costs import make_cost
+    from steerherd.model import Params
+
+    alpha = point["alpha"] if point["cost"] == "power" else None
+    horizon = None if point["horizon"] == "inf" else int(point["horizon"])
+    params = Params(planner=point["planner"], p=float(point["p"]), C=float(point["C"]),
+                    delta=float(point["delta"]), horizon=horizon, prior=float(point["prior"]),
+                    cost=make_cost(point["cost"], k=float(point["k"]), alpha=alpha))
+    grid = {"beliefs": int(point["beliefs"]), "precisions": int(point["precisions"]),
+            "epsilon": float(epsilon)}
+    return {"params": params.to_dict(), "grid": grid}
+
+
+def summarise(sol: Any) -> dict[str, Any]:
+    """What the store keeps of a Solution (no per-node arrays)."""
+    cert = sol.certificate
+    return {
+        "thresholds": {k: (None if t is None else t.to_dict()) for k, t in sol.thresholds.items()},
+        "regimes": [r.to_dict() for r in sol.regimes],
+        "value_at_prior": float(sol.value(sol.params.prior)),
+        "certificate": {"converged": cert.converged, "method": cert.method,
+                        "iterations": cert.iterations, "bellman_residual": cert.bellman_residual,
+                        "gap": cert.gap, "epsilon": cert.epsilon},
+        "nodes": int(sol.grid.size),
+        "seconds": float(sol.seconds),
+    }
+
+
+def solve_chunk(instances: Sequence[dict[str, Any]], method: str, backend: str
+                ) -> list[dict[str, Any]]:
+    """Solve instances and return store rows (runs in a worker: a pure function).
+
+    The JAX backend solves the chunk as one vmapped batch (grouped by grid); finite
+    horizons always go to numpy.
+    """
+    import steerherd
+    from steerherd.dp.solve import SolverOptions
+    from steerherd.model import Params
+
+    params = [Params.from_dict(i["params"]) for i in instances]
+    sols: dict[int, Any] = {}
+    if backend == "jax":
+        from steerherd.dp.jax_backend import solve_batch
+
+        by_grid: dict[tuple[int, int, float], list[int]] = {}
+        for j, inst in enumerate(instances):
+            if params[j].horizon is None:
+                g = inst["grid"]
+                by_grid.setdefault((g["beliefs"], g["precisions"], g["epsilon"]), []).append(j)
+        for (nb, nq, eps), idx in by_grid.items():
+            out = solve_batch([params[j] for j in idx], beliefs=nb, precisions=nq,
+                              method="vi" if method == "vi" else "mpi",
+                              options=SolverOptions(epsilon=eps, mpi_steps=100))
+            sols.update(zip(idx, out, strict=True))
+    for j, inst in enumerate(instances):
+        if j not in sols:
+            g = inst["grid"]
+            sols[j] = steerherd.solve(params[j], beliefs=g["beliefs"], precisions=g["precisions"],
+                                      method=method, options=SolverOptions(epsilon=g["epsilon"]))
+    return [{**inst, "summary": summarise(sols[j]), "seconds": sols[j].seconds}
+            for j, inst in enumerate(instances)]
+
+
+def run_sweep(
+    instances: Sequence[dict[str, Any]],
+    executor: Executor,
+    on_rows: Callable[[list[dict[str, Any]]], object],
+    *,
+    method: str = "pi",
+    backend: str = "numpy",
+    chunk: int = 1,
+    in_flight: int = 8,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Submit instances in chunks to ``executor``, handing each finished chunk to ``on_rows``.
+
+    At most ``in_flight`` chunks are submitted at a time, so an interruption loses at most
+    those. Returns the number of instances solved.
+    """
+    if backend == "jax":
+        # A vmapped loop runs until its slowest instance converges: batch like with like.
+        instances = sorted(instances, key=_batch_order)
+    chunks = [list(instances[i:i + chunk]) for i in range(0, len(instances), chunk)]
+    pending: set[Future[list[dict[str, Any]]]] = set()
+    solved = 0
+    for part in chunks:
+        pending.add(executor.submit(solve_chunk, part, method, backend))
+        if len(pending) >= in_flight:
+            solved += _drain(pending, on_rows, progress, FIRST_COMPLETED)
+    while pending:
+        solved += _drain(pending, on_rows, progress, FIRST_COMPLETED)
+    return solved
+
+
+def _batch_order(inst: dict[str, Any]) -> tuple[Any, ...]:
+    g, par = inst["grid"], inst["params"]
+    return (g["beliefs"], g["precisions"], par["horizon"] is not None, par["p"] == 0.5,
+            par["delta"])
+
+
+def _drain(pending: set[Future[Any]], on_rows: Callable[[list[dict[str, Any]]], object],
+           progress: Callable[[int], None] | None, when: str) -> int:
+    done, _ = wait(pending, return_when=when)
+    n = 0
+    for fut in done:
+        pending.discard(fut)
+        rows = fut.result()
+        on_rows(rows)
+        n += len(rows)
+        if progress is not None:
+            progress(len(rows))
+    return n
+
+
+class SerialExecutor(Executor):
+    """Runs each task at submit time in this process (the plain loop; JAX's batch path)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
+        start = time.perf_counter()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # handed to the caller through the future
+            fut.set_exception(exc)
+        self.last_seconds = time.perf_counter() - start
+        return fut
+
+
+#: How long to wait for an existing Dask scheduler before giving up.
+DASK_CONNECT_TIMEOUT_S = 5
+
+
+@contextmanager
+def open_executor(workers: int | None = None, dask: str | None = None,
+                  serial: bool = False) -> Iterator[Executor]:
+    """The executor for a sweep: serial, a local process pool, or Dask.
+
+    Args:
+        workers: processes for the local pool (default: the CPU count).
+        dask: ``"local"`` for a loopback LocalCluster of 2 worker processes, or a scheduler
+            address ``tcp://HOST:PORT`` to join.
+        serial: run in this process (the JAX batch path, or debugging).
+
+    Raises:
+        ParameterError: if Dask is not installed or the scheduler cannot be reached.
+    """
+    if serial:
+        yield SerialExecutor()
+        return
+    if dask is None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn, not fork: a forked child of a process that has started JAX (or any thread)
+        # can deadlock; forkserver needs a Unix socket, which sandboxes may refuse.
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            yield pool
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - depends on the install
+        raise ParameterError("--dask needs Dask: install steerherd[dask]") from None
+    if dask == "local":
+        with LocalCluster(host="127.0.0.1", processes=True, n_workers=2, threads_per_worker=1,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            yield client.get_executor()
+        return
+    if not dask.startswith(("tcp://", "tls://", "inproc://")):
+        raise ParameterError(f"--dask must be 'local' or a scheduler address tcp://HOST:PORT,"
+                             f" got {dask!r}")
+    try:
+        client = Client(dask, timeout=DASK_CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError) as exc:
+        raise ParameterError(f"cannot reach the Dask scheduler at {dask} within"
+                             f" {DASK_CONNECT_TIMEOUT_S} s ({type(exc).__name__})") from None
+    with client:
+        yield client.get_executor()
