@@ -119,8 +119,8 @@ def make_belief_grid(n: int, breakpoints: ArrayLike = ()) -> BeliefGrid:
         ParameterError: if n < 11.
 
     >>> g = make_belief_grid(11, [0.5])
-    >>> [float(x) for x in g.position[4:9]], [int(s) for s in g.side[4:9]]
-    ([0.4, 0.5, 0.5, 0.5, 0.6], [0, -1, 0, 1, 0])
+    >>> [float(x) for x in g.position[3:8]], [int(s) for s in g.side[3:8]]
+    ([0.375, 0.5, 0.5, 0.5, 0.625], [0, -1, 0, 1, 0])
     """
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 11:
         raise ParameterError(f"the number of beliefs must be a whole number >= 11, got {n!r}")
