@@ -13,11 +13,16 @@ Compilation (JAX's jit, QuantEcon's numba) is done on a small warm-up first and 
 from __future__ import annotations
 
 import argparse
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 
 import steerherd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script
+
 from benchmarks._common import markdown, mdptoolbox_form, measure, sa_pairs
 from steerherd import Params, SolverOptions, make_cost
 from steerherd.dp.solve import build_problem

@@ -10,10 +10,15 @@ log(nodes) by least squares. Memory is tracemalloc's peak (numpy and scipy buffe
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import numpy as np
 
 import steerherd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script
+
 from benchmarks._common import markdown, measure
 from steerherd import Params, make_cost
 

@@ -14,15 +14,18 @@ Prints a markdown table. Timings are the best of ``--repeat`` runs in this one p
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
-from steerherd import LinearCost, Params
-from steerherd.dp.solve import build_problem, solve_problem
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script
+
+from benchmarks._common import sa_pairs  # noqa: E402
+from steerherd import LinearCost, Params  # noqa: E402
+from steerherd.dp.solve import build_problem, solve_problem  # noqa: E402
 
 CASES = {
     "altruistic p=0.7 k=0.5 δ=0.9": Params(
@@ -44,23 +47,9 @@ def quantecon_pi(params: Params, beliefs: int, precisions: int) -> np.ndarray:
     from quantecon.markov import DiscreteDP
 
     tr = build_problem(params, beliefs=beliefs, precisions=precisions).transitions
-    ddp = DiscreteDP(*to_sa_pair_form(tr))
+    s_idx, a_idx, r, q = sa_pairs(tr)
+    ddp = DiscreteDP(r, q, tr.delta, s_idx, a_idx)
     return np.asarray(ddp.solve(method="policy_iteration").v)
-
-
-def to_sa_pair_form(tr: Any) -> tuple[np.ndarray, sp.csr_matrix, float, np.ndarray, np.ndarray]:
-    """(R, Q, beta, s_indices, a_indices) over the feasible (node, candidate) pairs."""
-    s_idx, a_idx = np.nonzero(np.isfinite(tr.reward))
-    n = tr.reward.shape[0]
-    # Built directly in CSR form (four entries a row, in row order): the cheapest honest
-    # conversion, so that QuantEcon is not charged for a slow COO-to-CSR sort.
-    cols = np.stack([tr.lo_g, tr.lo_g + 1, tr.lo_b, tr.lo_b + 1], axis=-1)[s_idx, a_idx]
-    vals = np.moveaxis(tr.weights, 0, -1)[s_idx, a_idx]
-    cols = np.minimum(cols, n - 1)  # lo + 1 past the last node carries weight 0
-    indptr = np.arange(0, 4 * s_idx.size + 1, 4)
-    q = sp.csr_matrix((vals.reshape(-1), cols.reshape(-1), indptr), shape=(s_idx.size, n))
-    q.sum_duplicates()
-    return tr.reward[s_idx, a_idx], q, tr.delta, s_idx, a_idx
 
 
 def best_time(fn: Callable[[], np.ndarray], repeat: int) -> tuple[float, np.ndarray]:

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script
 
 from benchmarks._common import markdown, sa_pairs
 from steerherd.sweep import SerialExecutor, open_executor, run_sweep, solve_chunk
