@@ -21,6 +21,7 @@ from steerherd.dp.bellman import KIND_ABOVE, KIND_BELOW, KIND_GRID, KIND_NAMES, 
 from steerherd.dp.grid import BeliefGrid
 from steerherd.dp.solve import Certificate, RawSolution
 from steerherd.errors import ParameterError
+from steerherd.files import read_json
 from steerherd.model import Params
 from steerherd.structure import (
     Regime,
@@ -271,14 +272,7 @@ class Solution:
             ParameterError: if the file is missing or not a solution.
         """
         path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise ParameterError(f"no solution file at {str(path)!r}") from None
-        except json.JSONDecodeError as exc:
-            raise ParameterError(
-                f"{str(path)!r} is not JSON ({exc.msg}, line {exc.lineno})"
-            ) from None
+        data = read_json(path, "solution")
         if not isinstance(data, dict):
             raise ParameterError(f"{str(path)!r} does not hold a solution object")
         return cls.from_dict(data)

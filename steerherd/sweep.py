@@ -26,7 +26,6 @@ from __future__ import annotations
 import itertools
 import math
 import time
-import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager
@@ -34,9 +33,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from steerherd.errors import ParameterError
+from steerherd.files import read_toml, validate
 
 AXES = ("planner", "p", "k", "delta", "cost", "alpha", "C", "horizon", "prior", "beliefs",
         "precisions")
@@ -92,18 +92,7 @@ def load_config(path: str | Path) -> SweepConfig:
         ParameterError: one line naming the file and the first problem.
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ParameterError(f"no sweep config at {str(path)!r}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(f"{str(path)!r} is not valid TOML: {exc}") from None
-    try:
-        cfg = SweepConfig.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(x) for x in err["loc"])
-        raise ParameterError(f"{str(path)!r}: {where}: {err['msg']}") from None
+    cfg = validate(SweepConfig, read_toml(path, "sweep config"), path)
     if cfg.design == "random" and cfg.samples is None:
         raise ParameterError(f"{str(path)!r}: a random design needs samples = N")
     if cfg.design == "grid":

@@ -49,17 +49,11 @@ def simulate(
 
 
 def _table(path: Path) -> Any:
-    import json
-
     from steerherd.errors import ParameterError
+    from steerherd.files import read_json
     from steerherd.sim.policies import PolicyTable
 
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ParameterError(f"no policy table at {str(path)!r}") from None
-    except json.JSONDecodeError as exc:
-        raise ParameterError(f"{str(path)!r} is not JSON ({exc.msg}, line {exc.lineno})") from None
+    data = read_json(path, "policy table")
     if not isinstance(data, dict) or "b" not in data or "q" not in data:
         raise ParameterError(f'{str(path)!r} must hold {{"b": [...], "q": [...]}}')
     try:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from steerherd.errors import ParameterError
+from steerherd.files import read_toml, validate
 from steerherd.llm.roles import PROMPT_VERSION
 from steerherd.model import Params
 
@@ -134,18 +133,7 @@ def load_config(path: str | Path) -> ExperimentConfig:
         ParameterError: the file is missing, not TOML, or a field is unknown or out of range.
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ParameterError(f"config file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(f"{path} is not valid TOML: {exc}") from None
-    try:
-        cfg = ExperimentConfig.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise ParameterError(f"{path}: {loc}: {err['msg']} (got {err.get('input')!r})") from None
+    cfg = validate(ExperimentConfig, read_toml(path, "experiment config"), path)
     for planner in ("altruistic", "biased"):
         cfg.model.params(planner, True)  # validates p, C, k, delta now, not mid-run
     check_prompt_version(cfg.prompt_version)
