@@ -7,21 +7,35 @@ solvers inside its handler, so ``steerherd --help`` stays fast. Errors a user ca
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
 
 from steerherd.errors import ConvergenceError, SteerherdError
 
-try:  # typer >= 0.20 vendors click; older releases use click itself
-    from typer._click.exceptions import ClickException as _TyperClickException
-except ImportError:  # pragma: no cover - depends on the installed typer
-    _TyperClickException = ()  # type: ignore[assignment,misc]
-import click
 
-_CLICK_ERRORS = (click.ClickException, _TyperClickException)
-_EXITS = (click.exceptions.Exit, typer.Exit)
-_ABORTS = (click.exceptions.Abort, typer.Abort)
+def _exception_types() -> tuple[tuple[type[BaseException], ...], ...]:
+    """(usage errors, exits, aborts) of whichever click this typer uses.
+
+    Recent typer releases vendor click (``typer._click``) and do not install it; older ones
+    use click itself. Either may be present, so both are looked up and neither is required.
+    """
+    errors: list[type[BaseException]] = []
+    exits: list[type[BaseException]] = [typer.Exit]
+    aborts: list[type[BaseException]] = [typer.Abort]
+    for name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        errors.append(module.ClickException)
+        exits += [module.Exit] if hasattr(module, "Exit") else []
+        aborts += [module.Abort] if hasattr(module, "Abort") else []
+    return tuple(errors), tuple(exits), tuple(aborts)
+
+
+_CLICK_ERRORS, _EXITS, _ABORTS = _exception_types()
 
 app = typer.Typer(
     name="steerherd",
@@ -61,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     except _CLICK_ERRORS as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # the help is already printed
             return 0
-        _error(exc.format_message())
+        _error(getattr(exc, "format_message", exc.__str__)())
         return 2
     except _EXITS as exc:
         return int(getattr(exc, "exit_code", 0))
@@ -72,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         _error(str(exc))
         return 1
     except SteerherdError as exc:
+        _error(str(exc))
+        return 2
+    except ImportError as exc:
+        if "steerherd[" not in str(exc):  # not a missing optional extra: a real bug
+            raise
         _error(str(exc))
         return 2
     return int(result) if isinstance(result, int) else 0

@@ -63,3 +63,26 @@ def test_help_does_not_import_heavy_libraries() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert "HEAVY []" in proc.stdout
+
+
+def test_missing_extra_is_one_line_exit_2(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import steerherd.dp.lp as lp
+
+    def no_cvxpy(*_: object, **__: object) -> None:
+        raise ImportError("install steerherd[lp] (cvxpy and highspy) to use method 'lp'")
+
+    monkeypatch.setattr(lp, "solve_lp_values", no_cvxpy)
+    assert main(["solve", "--method", "lp", "--beliefs", "51", "--json", "-"]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: install steerherd[lp] (cvxpy and highspy) to use method 'lp'\n"
+
+
+def test_other_import_errors_are_not_hidden(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import steerherd.dp.lp as lp
+
+    def broken(*_: object, **__: object) -> None:
+        raise ImportError("cannot import name 'x' from 'y'")
+
+    monkeypatch.setattr(lp, "solve_lp_values", broken)
+    with pytest.raises(ImportError, match="cannot import name"):
+        main(["solve", "--method", "lp", "--beliefs", "51", "--json", "-"])
