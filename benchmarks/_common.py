@@ -14,17 +14,20 @@ import scipy.sparse as sp
 from steerherd.dp.bellman import Transitions
 
 
-def measure(fn: Callable[[], Any]) -> tuple[Any, float, float]:
-    """(result, wall seconds, peak traced memory in MiB): a timed call, then a traced one.
+def measure(fn: Callable[[], Any], repeat: int = 3) -> tuple[Any, float, float]:
+    """(result, best wall seconds of ``repeat`` calls, peak traced memory in MiB).
 
-    The time comes from a call without tracemalloc, whose hooks slow down allocation-heavy
-    code unevenly (scipy.sparse more than numpy); the peak comes from a second, traced call.
-    tracemalloc sees numpy/scipy buffers but not XLA's (JAX) or numba's.
+    The times come from calls without tracemalloc, whose hooks slow down allocation-heavy
+    code unevenly (scipy.sparse more than numpy); the best of several calls damps the noise
+    of a shared machine. The peak comes from one more, traced call. tracemalloc sees
+    numpy/scipy buffers but not XLA's (JAX) or numba's.
     """
-    gc.collect()
-    start = time.perf_counter()
-    out = fn()
-    seconds = time.perf_counter() - start
+    seconds = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        out = fn()
+        seconds = min(seconds, time.perf_counter() - start)
     gc.collect()
     tracemalloc.start()
     tracemalloc.reset_peak()
