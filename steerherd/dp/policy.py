@@ -89,6 +89,7 @@ def improve(
     v: FloatArray | None,
     keep: PolicyRows | None = None,
     tie: float = 0.0,
+    qv: FloatArray | None = None,
 ) -> tuple[PolicyRows, FloatArray]:
     """The greedy step: (best rows, (T V) at every node); ``v=None`` means V = 0.
 
@@ -98,12 +99,13 @@ def improve(
         keep: a current policy (policy iteration): a node keeps its candidate when that is
             exactly as good as the best, so that the iteration does not cycle between ties.
         tie: relative tie tolerance for the candidate order (see :func:`greedy`).
+        qv: the Q-values at ``v`` if the caller already has them (they are not recomputed).
     """
     tr = problem.transitions
     if v is None:
         v = np.zeros(problem.grid.size)
         qv = tr.reward
-    else:
+    elif qv is None:
         qv = tr.q_values(v)
     policy, best = greedy(qv, tie)
     rows = select(tr, policy)

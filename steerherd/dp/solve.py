@@ -148,13 +148,13 @@ def solve_problem(problem: Problem, method: str = "pi", options: SolverOptions |
                                "mpi": _modified_pi}
     if method not in drivers:
         raise ParameterError(f"method must be one of {list(METHODS)}, got {method!r}")
-    v, iterations = drivers[method](problem, options)
+    v, iterations, qv = drivers[method](problem, options)
     for _ in range(REFINE_ROUNDS if problem.refine else 0):
         # Refine against the converged V, add the refined precisions as candidates, re-solve.
         problem = with_candidates(problem, refined_precisions(problem, v))
-        v, more = drivers[method](problem, options)
+        v, more, qv = drivers[method](problem, options)
         iterations += more
-    return _finish(problem, v, method, iterations, options)
+    return _finish(problem, v, method, iterations, options, qv)
 
 
 def evaluate_policy(rows: PolicyRows, delta: float) -> FloatArray:
@@ -175,19 +175,24 @@ def _mp_gap(delta: float, d: FloatArray) -> tuple[float, float, float]:
     return hi - lo, lo, hi
 
 
-def _value_iteration(problem: Problem, options: SolverOptions) -> tuple[FloatArray, int]:
+#: What a driver returns: (V, iterations, Q-values at V if it computed them, else None).
+_Driven = tuple[FloatArray, int, FloatArray | None]
+
+
+def _value_iteration(problem: Problem, options: SolverOptions) -> _Driven:
     return _modified_pi(problem, options, steps=0)
 
 
-def _policy_iteration(problem: Problem, options: SolverOptions) -> tuple[FloatArray, int]:
+def _policy_iteration(problem: Problem, options: SolverOptions) -> _Driven:
     delta = problem.params.delta
     rows, _ = improve(problem, None)  # the myopic policy: V = 0 needs no expectation
     for it in range(1, options.max_iter + 1):
         v = evaluate_policy(rows, delta)
-        new, tv = improve(problem, v, keep=rows)
+        qv = problem.transitions.q_values(v)
+        new, tv = improve(problem, v, keep=rows, qv=qv)
         gap, _, _ = _mp_gap(delta, tv - v)
         if gap < options.epsilon:
-            return v, it
+            return v, it, qv  # _finish reuses the Q-values at the returned V
         rows = new
     raise ConvergenceError(
         f"policy iteration stopped at max_iter={options.max_iter} with bound gap {gap:.2e}"
@@ -196,7 +201,7 @@ def _policy_iteration(problem: Problem, options: SolverOptions) -> tuple[FloatAr
 
 def _modified_pi(
     problem: Problem, options: SolverOptions, steps: int | None = None
-) -> tuple[FloatArray, int]:
+) -> _Driven:
     """Greedy step, then ``steps`` applications of T_σ (default ``mpi_steps``; 0 is VI)."""
     delta = problem.params.delta
     steps = options.mpi_steps if steps is None else steps
@@ -206,7 +211,7 @@ def _modified_pi(
         rows, tv = improve(problem, v)
         gap, lo, hi = _mp_gap(delta, tv - v)
         if gap < options.epsilon:
-            return tv + 0.5 * (lo + hi), it
+            return tv + 0.5 * (lo + hi), it, None  # the midpoint: no Q-values at it yet
         v = tv
         for _ in range(steps):
             v = rows.reward + delta * rows.expected_next(v)
@@ -217,10 +222,18 @@ def _modified_pi(
 
 
 def _finish(
-    problem: Problem, v: FloatArray, method: str, iterations: int, options: SolverOptions
+    problem: Problem,
+    v: FloatArray,
+    method: str,
+    iterations: int,
+    options: SolverOptions,
+    qv: FloatArray | None = None,
 ) -> RawSolution:
-    """The certificate of V, and the greedy policy with near-ties broken by candidate order."""
-    rows, tv = improve(problem, v, tie=TIE_Q)
+    """The certificate of V, and the greedy policy with near-ties broken by candidate order.
+
+    ``qv`` are the Q-values at ``v`` when the driver already computed them.
+    """
+    rows, tv = improve(problem, v, tie=TIE_Q, qv=qv)
     d = tv - v
     gap, lo, hi = _mp_gap(problem.params.delta, d)
     cert = Certificate(
