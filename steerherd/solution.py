@@ -147,7 +147,7 @@ class Solution:
     @cached_property
     def thresholds(self) -> dict[str, Threshold | None]:
         """The paper's thresholds (d_A, t_A, t_M or t_1, t_2), bracketed by grid nodes."""
-        return extract_thresholds(self.params, self.belief, self.modes)
+        return extract_thresholds(self.params, self.belief, self.modes, self.grid.side)
 
     # --- functions of b -------------------------------------------------------------
     def value(self, b: ArrayLike) -> FloatArray:

@@ -179,16 +179,58 @@ def _formula(mode: str, position: FloatArray, kind: IntArray) -> str:
     return "interior"
 
 
+def obfuscation_run(
+    params: Params, position: FloatArray, side: IntArray, mode: np.ndarray
+) -> tuple[int, int] | None:
+    """(first, last) node of the obfuscation run that ends at b = p, or None.
+
+    This is Theorem 5's (t₂, p]: the maximal run of ``obfuscate`` nodes that contains the
+    node at p itself (the point's own node where p is a breakpoint, else the last node at or
+    below p) and does not reach below 1/2 + 0 (the right limit at 1/2 is its lowest node).
+    """
+    at_p = np.flatnonzero((np.abs(position - params.p) <= TIE_TOL) & (side == 0))
+    p_node = int(at_p[0]) if at_p.size else int(np.flatnonzero(position <= params.p)[-1])
+    if mode[p_node] != "obfuscate":
+        return None
+    first = p_node
+    while first > 0 and mode[first - 1] == "obfuscate" and (
+            position[first - 1] > 0.5 or (position[first - 1] == 0.5 and side[first - 1] == 1)):
+        first -= 1
+    return first, p_node
+
+
+def t2_threshold(
+    params: Params, position: FloatArray, side: IntArray, mode: np.ndarray
+) -> Threshold | None:
+    """Theorem 5's t₂: the start of the obfuscation run that ends at p (None if p is not in one).
+
+    The one definition used by ``Solution.thresholds``, ``verify`` and the docs. Bracket: the
+    node before the run and the run's first node; t₂ = 1/2 exactly when the run starts at the
+    right limit 1/2 + 0 (obfuscation on all of (1/2, p]).
+    """
+    run = obfuscation_run(params, position, side, mode)
+    if run is None:
+        return None
+    first = run[0]
+    lo = float(position[first - 1]) if first > 0 else float(position[first])
+    hi = float(position[first])
+    return Threshold(0.5 * (lo + hi), lo, hi)
+
+
 def extract_thresholds(
-    params: Params, position: FloatArray, mode: np.ndarray
+    params: Params, position: FloatArray, mode: np.ndarray, side: IntArray | None = None
 ) -> dict[str, Threshold | None]:
     """The paper's thresholds, each bracketed by the two grid nodes around it.
 
     Altruistic: ``d_A`` (first belief from 0 where the planner invests), ``t_A`` (first
     belief where it buys the perfect signal) and the closed form ``t_M``; with no investment
     on [0, 1/2], d_A = t_A = 1/2. Biased: ``t_1`` (first belief from 0 where the planner
-    invests) and ``t_2`` (start of the obfuscation interval in (1/2, p]; None if empty).
+    invests) and ``t_2`` (:func:`t2_threshold`: the start of the obfuscation run that ends
+    at p, Theorem 5's (t₂, p]; None if p is not obfuscated). ``side`` is the grid's node
+    sides (default: read from repeated positions, which sort as x−, x, x+).
     """
+    if side is None:
+        side = _sides_from_positions(position)
     if params.planner == "altruistic":
         left = position <= 0.5
         return {
@@ -196,11 +238,20 @@ def extract_thresholds(
             "t_A": _first(position, left & (mode == "full"), default=0.5),
             "t_M": Threshold(*(3 * (myopic_threshold(params),)), exact=True),
         }
-    upper = (position > 0.5) & (position <= params.p + TIE_TOL)
     return {
         "t_1": _first(position, mode != "baseline", default=1.0),
-        "t_2": _first(position, upper & (mode == "obfuscate"), default=None),
+        "t_2": t2_threshold(params, position, side, mode),
     }
+
+
+def _sides_from_positions(position: FloatArray) -> IntArray:
+    """Node sides of a grid whose breakpoints appear as three equal positions (x−, x, x+)."""
+    side = np.zeros(position.size, dtype=np.int64)
+    same = np.flatnonzero(np.diff(position) == 0.0)
+    for i in same:
+        if i == 0 or position[i - 1] != position[i]:  # the first of a triple
+            side[i], side[i + 2] = -1, 1
+    return side
 
 
 def _first(position: FloatArray, mask: np.ndarray, default: float | None) -> Threshold | None:

@@ -22,11 +22,22 @@ thm5       biased: q* = p on [0, t₁) ∪ (p, 1], t₁ ≤ 1 − p; q* ≥ p on
 Conventions. Theorem 3's ``max(b, 1 − b)`` is read as ``max(p, b, 1 − b)``: on (1 − p, p)
 the free baseline is already informative, so a node reported as ``baseline`` there counts
 as the theorem's informative regime. Theorem 5's t₂ is the start of the obfuscation run that
-ends at p; t₂ = 1/2 (obfuscation on all of (1/2, p], which the myopic planner does when
-k < C(2p − 1)) breaks the paper's strict 1/2 < t₂ only at the boundary: it is counted in
-``details["t2_at_half"]``, not as a violation. A claim about the solver's choice between
-candidates whose values differ by less than the solver's tie tolerance (``TIE_Q``) is not
-tested at that node.
+ends at p (:func:`steerherd.structure.t2_threshold`, the definition ``Solution.thresholds``
+uses too). A claim about the solver's choice between candidates whose values differ by less
+than the solver's tie tolerance (``TIE_Q``) is not tested at that node.
+
+Strict inequalities. The paper's strict claims are claims of their own: each holds or fails
+and is reported in ``details["strict"]`` as ``{claim: {"holds": bool, "margin": float}}``
+(margin > 0 iff it holds); ``verify`` counts each in its own column, and a failure there is a
+failure of the paper's claim. ``passed`` and ``margin`` cover the theorem's other claims only
+(so that "the structure holds but a strict inequality is an equality" stays visible):
+
+* Thm 3 ``d_A > 0``: on the bracket of d_A, from both edges: the node before the first
+  investing node (from 0, and mirrored from 1) is not the edge itself; margin = the distance
+  from the edge to the last non-investing node before the first investing one.
+* Thm 4 ``t2 < t3``: from Theorem 4's closed form (exact, no grid): margin t₃ − t₂.
+* Thm 5 ``1/2 < t2``: the obfuscation run ending at p does not contain the right limit 1/2 + 0
+  (evaluated at 1/2 + ETA); margin = the belief of the run's first node minus 1/2.
 """
 
 from __future__ import annotations
@@ -42,11 +53,13 @@ from steerherd.errors import ParameterError
 from steerherd.model import TIE_TOL
 from steerherd.solution import Solution
 from steerherd.structure import (
+    Threshold,
     myopic_altruistic_policy,
     myopic_biased_policy,
     myopic_biased_tests,
     myopic_biased_thresholds,
     myopic_threshold,
+    obfuscation_run,
 )
 from steerherd.types import FloatArray
 
@@ -189,17 +202,21 @@ def check_convexity(sol: Solution) -> TheoremResult:
         runs.append(np.flatnonzero(seg))
     runs.append(np.flatnonzero(side == 0))
     worst, where, n_bad = np.inf, None, 0
+    failing: list[tuple[float, float]] = []
     for idx in runs:
         x, jump, tol = _slope_jumps(pos[idx], v[idx], eps, lip)
         if x.size == 0:
             continue
         slack = jump + tol
         n_bad += int(np.count_nonzero(slack < 0))
+        failing += [(float(s), float(b)) for s, b in zip(slack, x, strict=True) if s < 0]
         i = int(np.argmin(slack))
         if slack[i] < worst:
             worst, where = float(slack[i]), float(x[i])
     return TheoremResult("thm2", n_bad == 0, worst, {
-        "value_tolerance": eps, "worst_at_belief": where, "failing_nodes": n_bad})
+        "value_tolerance": eps, "worst_at_belief": where, "failing_nodes": n_bad,
+        # The worst failing nodes' beliefs (at most 20), for the curvature re-check.
+        "failing_beliefs": [b for _, b in sorted(failing)[:20]]})
 
 
 # --- Theorem 3 ---------------------------------------------------------------------------
@@ -251,19 +268,31 @@ def check_altruistic_regimes(sol: Solution) -> TheoremResult:
     t_a_left = float(pos[full[0] - 1]) if full.size and full[0] > 0 else 0.5
     t_a_right = 1.0 - float(pos[full[-1] + 1]) if full.size and full[-1] < pos.size - 1 else 0.5
     margins = {"t_M - t_A (left)": t_m - t_a_left, "t_M - t_A (right)": t_m - t_a_right}
-    if modes[0] != "baseline" or modes[-1] != "baseline":
-        margins["d_A > 0"] = -float(pos[1] - pos[0])
     if bad.any():
         step = float(np.diff(np.unique(pos)).max())
         margins["order"] = -max(size_left + size_right, step)
+    strict = {"d_A > 0": _d_a_positive(pos, modes)}
     worst = min(margins.values())
     thr = sol.thresholds
     return TheoremResult("thm3", worst >= -TIE_TOL, worst, {
+        "strict": strict,
         "d_A": thr["d_A"].value if thr["d_A"] else None,
         "t_A": thr["t_A"].value if thr["t_A"] else None, "t_M": t_m,
         "margins": margins, "out_of_order": _runs(pos, bad),
         "modes_out_of_order": sorted({str(m) for m in modes[bad]}),
     })
+
+
+def _d_a_positive(pos: FloatArray, modes: np.ndarray) -> dict[str, Any]:
+    """Thm 3's strict d_A > 0 on d_A's bracket, from both edges (see the module notes)."""
+    invest = np.flatnonzero(modes != "baseline")
+    if invest.size == 0:
+        return {"holds": True, "margin": 0.5}
+    first, last = int(invest[0]), int(invest[-1])
+    left = float(pos[first - 1]) if first > 0 else -0.0
+    right = 1.0 - float(pos[last + 1]) if last < pos.size - 1 else -0.0
+    margin = min(left, right)
+    return {"holds": margin > 0.0, "margin": margin}
 
 
 def _runs(position: FloatArray, mask: np.ndarray) -> list[list[float]]:
@@ -279,16 +308,8 @@ def _runs(position: FloatArray, mask: np.ndarray) -> list[list[float]]:
 
 # --- Theorem 5 ---------------------------------------------------------------------------
 def _obfuscation_run(sol: Solution) -> tuple[int, int] | None:
-    """(first, last) node of the obfuscation run ending at b = p, or None if p is not in one."""
-    pos, side, modes = sol.grid.position, sol.grid.side, sol.modes
-    p_node = int(sol.grid.node_index(sol.params.p, 0))
-    if modes[p_node] != "obfuscate":
-        return None
-    first = p_node
-    while first > 0 and modes[first - 1] == "obfuscate" and (
-            pos[first - 1] > 0.5 or (pos[first - 1] == 0.5 and side[first - 1] == 1)):
-        first -= 1
-    return first, p_node
+    """(first, last) node of the obfuscation run ending at b = p (the shared definition)."""
+    return obfuscation_run(sol.params, sol.grid.position, sol.grid.side, sol.modes)
 
 
 def check_biased_regimes(sol: Solution) -> TheoremResult:
@@ -321,11 +342,18 @@ def check_biased_regimes(sol: Solution) -> TheoremResult:
         slack = q[esc] - (1.0 - b[esc]) + Q_TOL - np.where(below[esc], 2 * Q_TOL, 0.0)
         margins["q* >= 1-b on (1-p, 1/2)"] = float(slack.min())
     t2, details = _upper_half(sol, margins)
+    run = _obfuscation_run(sol)
+    if run is not None:
+        start = float(pos[run[0]]) - 0.5  # 0 when the run starts at 1/2 + 0
+        strict = {"1/2 < t2": {"holds": start > 0.0, "margin": start}}
+    else:  # no obfuscation at p: no t2 to compare (the run's absence is a margin above)
+        strict = {}
     worst = min(margins.values())
     thr = sol.thresholds
     details.update({
         "t_1": thr["t_1"].value if thr["t_1"] else None, "t_2": t2, "margins": margins,
-        "failed": sorted(k for k, m in margins.items() if m < 0),
+        "strict": strict, "failed": sorted(k for k, m in margins.items() if m < 0),
+        "strict_failed": sorted(k for k, c in strict.items() if not c["holds"]),
     })
     return TheoremResult("thm5", worst >= 0.0, worst, details)
 
@@ -333,7 +361,8 @@ def check_biased_regimes(sol: Solution) -> TheoremResult:
 def _upper_half(sol: Solution, margins: dict[str, float]) -> tuple[float | None, dict[str, Any]]:
     """Thm 5 on [1/2, p]: the obfuscation run (t₂, p], and q* ≥ b where attained before it.
 
-    Adds its margins to ``margins``; returns t₂ (the node before the run) and details.
+    Adds its margins to ``margins``; returns t₂ (``Solution.thresholds["t_2"]``, the midpoint
+    of its bracket) and details.
     """
     pos, side, b, q, kind = sol.grid.position, sol.grid.side, sol.grid.belief, sol.q, sol.kind
     run = _obfuscation_run(sol)
@@ -347,8 +376,10 @@ def _upper_half(sol: Solution, margins: dict[str, float]) -> tuple[float | None,
     if attained.any():
         slack = float((q[attained] - b[attained]).min()) + Q_TOL
         margins["q* >= b on [1/2, t2) where attained"] = slack
-    return (float(pos[t2_first - 1]) if run is not None else None), {
+    t2: Threshold | None = sol.thresholds["t_2"]
+    return (t2.value if t2 is not None else None), {
         "unattained_before_t2": int(np.count_nonzero(half & (kind == KIND_BELOW))),
+        "t2_bracket": None if t2 is None else [t2.lo, t2.hi],
         "t2_at_half": bool(run is not None and pos[run[0]] == 0.5),
     }
 
@@ -401,5 +432,9 @@ def check_myopic_biased(sol: Solution) -> TheoremResult:
     test = np.where(b < 1.0 - par.p, f, np.where(b < 0.5, h, np.where(b <= par.p, g, np.inf)))
     test = np.where(b == 0.5, np.inf, test)
     thr = myopic_biased_thresholds(par)
-    return _closed_form_result(sol, "thm4", q_cf, mode_cf == "obfuscate",
-                               myopic_biased_value(par, b), test, {"thresholds": thr})
+    res = _closed_form_result(sol, "thm4", q_cf, mode_cf == "obfuscate",
+                              myopic_biased_value(par, b), test, {"thresholds": thr})
+    gap = thr["t3"] - thr["t2"]
+    strict = {"t2 < t3": {"holds": gap > 0.0, "margin": gap}}
+    res.details["strict"] = strict
+    return res

@@ -2,12 +2,22 @@
 
 Each instance is solved on a (beliefs × precisions) grid and every applicable theorem is
 checked (:mod:`steerherd.theorems`). A theorem that fails is checked again on a grid
-``refine_factor`` times finer in both beliefs and precisions: if it then holds, the failure
-is reported as a *discretisation artefact*; if it still fails, it is a *violation* (a finding,
-reported with its parameters and its size). Nothing is dropped. A violation whose size falls
-at least :data:`SHRINK_FACTOR`-fold on the finer grid is still a violation, flagged
-``shrinking``: the signature of an O(h) discretisation effect that 4x refinement has not yet
-removed, as opposed to a kink or a regime that stays put.
+``refine_factor`` times finer in both beliefs and precisions, and classified:
+
+* Theorem 2 (convexity), by curvature at fixed beliefs (:mod:`steerherd.curvature`): at the
+  failing nodes' beliefs, the second difference over a stencil of fixed half-width H (4 steps
+  of the base grid) on both grids. A **violation** if it stays negative (``concave``: real
+  concavity, smooth or a kink), or if the per-node slope jump on the finer grid has not
+  shrunk at least :data:`SHRINK_FACTOR`-fold (``kink``: a jump that stays put as h → 0);
+  otherwise a **discretisation artefact**. (Per-node slope jumps shrink like V''·h where V
+  is smoothly concave, so their shrinking alone never makes a failure an artefact.)
+* Theorems 1, 3, 4, 5: a violation if the finer grid fails too, else an artefact.
+
+The paper's strict inequalities (Thm 3's d_A > 0, Thm 4's t₂ < t₃, Thm 5's 1/2 < t₂) are
+claims of their own (``details["strict"]`` of each check): each is counted in its own column,
+holds or fails on the base grid, and a failure is re-checked on the finer grid (it stays a
+failure only if it fails there too; Thm 4's is a closed form, exact on any grid). Nothing is
+dropped.
 """
 
 from __future__ import annotations
@@ -24,12 +34,15 @@ from steerherd.errors import ParameterError, SteerherdError
 from steerherd.model import Params
 from steerherd.theorems import THEOREMS, TITLES, TheoremResult, check_all
 
+#: The strict inequality each theorem's check reports on its own, by theorem.
+STRICT_CLAIMS = {"thm3": "d_A > 0", "thm4": "t2 < t3", "thm5": "1/2 < t2"}
+
 #: The sweep's ranges (uniform draws; rounded to 4 decimals so printed parameters reproduce).
 P_RANGE = (0.55, 0.95)
 K_RANGE = (0.05, 2.0)
 DELTA_RANGE = (0.0, 0.95)
 ALPHA_RANGE = (0.3, 0.9)
-#: A violation whose margin shrinks at least this much under refinement is flagged ``shrinking``.
+#: A Thm 2 failure whose per-node margin shrinks less than this under refinement is a kink.
 SHRINK_FACTOR = 2.0
 #: Share of instances with δ = 0 exactly (where Theorems 1 and 4 apply).
 MYOPIC_SHARE = 0.25
@@ -60,9 +73,13 @@ class InstanceReport:
     Attributes:
         params: the problem.
         results: the checks on the base grid.
-        refined: for each theorem that failed there, its check on the finer grid.
+        refined: for each theorem that failed there (or whose strict claim failed), its check
+            on the finer grid.
         error: the solver's message if it failed (then nothing was checked).
         seconds: wall time of the solves and checks.
+        curvature: for a Thm 2 failure, the curvature evidence (``evidence``: one
+            :meth:`~steerherd.curvature.CurvatureEvidence.to_dict` per belief; ``concave``,
+            ``kink``: the verdicts); empty when no curvature test was run.
     """
 
     params: Params
@@ -70,14 +87,32 @@ class InstanceReport:
     refined: dict[str, TheoremResult] = field(default_factory=dict)
     error: str | None = None
     seconds: float = 0.0
+    curvature: dict[str, Any] = field(default_factory=dict)
 
     def status(self, theorem: str) -> str | None:
-        """``pass``, ``artefact`` (fails, then holds when refined), ``violation`` or None."""
+        """``pass``, ``artefact``, ``violation`` or None (see the module's rules)."""
         for r in self.results:
             if r.theorem == theorem:
                 if r.passed:
                     return "pass"
+                if theorem == "thm2" and self.curvature:
+                    real = self.curvature["concave"] or self.curvature["kink"]
+                    return "violation" if real else "artefact"
                 return "artefact" if self.refined[theorem].passed else "violation"
+        return None
+
+    def strict_status(self, theorem: str) -> str | None:
+        """The theorem's strict claim: ``holds``, ``fails``, ``artefact`` (fails on the base grid
+        only) or None (not applicable or not reported)."""
+        claim = STRICT_CLAIMS.get(theorem)
+        for r in self.results:
+            if r.theorem == theorem and claim in r.details.get("strict", {}):
+                if r.details["strict"][claim]["holds"]:
+                    return "holds"
+                fine = self.refined.get(theorem)
+                held = fine is not None and fine.details.get("strict", {}).get(
+                    claim, {}).get("holds", False)
+                return "artefact" if held else "fails"
         return None
 
 
@@ -85,20 +120,32 @@ def check_instance(params: Params, beliefs: int = 401, precisions: int = 101,
                    refine_factor: int = 4, method: str = "pi") -> InstanceReport:
     """Solve one problem and check its theorems, re-checking failures on a finer grid."""
     from steerherd import solve
+    from steerherd.curvature import curvature_evidence
 
     start = time.perf_counter()
     try:
         sol = solve(params, beliefs=beliefs, precisions=precisions, method=method)
         results = check_all(sol)
         refined: dict[str, TheoremResult] = {}
-        failed = {r.theorem for r in results if not r.passed}
+        curvature: dict[str, Any] = {}
+        failed = {r.theorem for r in results if not r.passed} | {
+            r.theorem for r in results
+            if not all(c["holds"] for c in r.details.get("strict", {}).values())}
         if failed:
             fine = solve(params, beliefs=refine_factor * (beliefs - 1) + 1,
                          precisions=refine_factor * (precisions - 1) + 1, method=method)
             refined = {r.theorem: r for r in check_all(fine) if r.theorem in failed}
+            base2 = next((r for r in results if r.theorem == "thm2" and not r.passed), None)
+            if base2 is not None:
+                evidence = curvature_evidence([sol, fine], base2.details["failing_beliefs"])
+                fine2 = refined["thm2"]
+                kink = (not fine2.passed) and fine2.margin * SHRINK_FACTOR <= base2.margin
+                curvature = {"evidence": [e.to_dict() for e in evidence],
+                             "concave": any(e.concave for e in evidence), "kink": bool(kink)}
     except SteerherdError as exc:
         return InstanceReport(params, error=str(exc), seconds=time.perf_counter() - start)
-    return InstanceReport(params, tuple(results), refined, seconds=time.perf_counter() - start)
+    return InstanceReport(params, tuple(results), refined, seconds=time.perf_counter() - start,
+                          curvature=curvature)
 
 
 def run_sweep(params: Iterable[Params], beliefs: int = 401, precisions: int = 101,
@@ -121,36 +168,70 @@ def describe(params: Params) -> dict[str, Any]:
 
 
 def summarise(reports: list[InstanceReport]) -> dict[str, Any]:
-    """Per theorem: instances checked, violations, artefacts, worst margin and where."""
+    """Per theorem: instances checked, violations (of which concave, kink: Thm 2), artefacts,
+    the strict claim (checked, fails, artefacts), worst margin and where."""
     table: dict[str, dict[str, Any]] = {}
     findings: list[dict[str, Any]] = []
+    strict_findings: list[dict[str, Any]] = []
     for thm in THEOREMS:
-        row: dict[str, Any] = {"title": TITLES[thm], "checked": 0, "violations": 0, "shrinking": 0,
-               "artefacts": 0, "worst_margin": None, "worst_at": None}
+        row: dict[str, Any] = {"title": TITLES[thm], "checked": 0, "violations": 0,
+                               "concave": 0, "kink": 0, "artefacts": 0,
+                               "worst_margin": None, "worst_at": None}
+        claim = STRICT_CLAIMS.get(thm)
+        if claim is not None:
+            row["strict"] = {"claim": claim, "checked": 0, "fails": 0, "artefacts": 0}
         for rep in reports:
             status = rep.status(thm)
             if status is None:
                 continue
             row["checked"] += 1
             res = next(r for r in rep.results if r.theorem == thm)
+            strict = rep.strict_status(thm)
+            if claim is not None and strict is not None:
+                row["strict"]["checked"] += 1
+                row["strict"]["fails"] += int(strict == "fails")
+                row["strict"]["artefacts"] += int(strict == "artefact")
+                if strict != "holds":
+                    strict_findings.append(_finding(rep, thm, "strict " + strict, res, claim))
             if row["worst_margin"] is None or res.margin < row["worst_margin"]:
                 row["worst_margin"], row["worst_at"] = res.margin, describe(rep.params)
             if status == "pass":
                 continue
             row["violations" if status == "violation" else "artefacts"] += 1
-            fine = rep.refined[thm]
-            shrinking = status == "violation" and fine.margin * SHRINK_FACTOR > res.margin
-            row["shrinking"] += int(shrinking)
-            findings.append({"theorem": thm, "kind": status, "shrinking": bool(shrinking),
-                             "params": describe(rep.params),
-                             "margin": res.margin, "refined_margin": fine.margin,
-                             "details": res.details, "refined_details": fine.details})
+            if thm == "thm2" and rep.curvature and status == "violation":
+                row["concave"] += int(rep.curvature["concave"])
+                row["kink"] += int(rep.curvature["kink"] and not rep.curvature["concave"])
+            findings.append(_finding(rep, thm, status, res))
         table[thm] = row
-    # Thm 5's strict 1/2 < t2 fails at the boundary when obfuscation reaches 1/2: counted, shown.
+    # Where obfuscation reaches 1/2 (t2 = 1/2): the usual way Thm 5's 1/2 < t2 fails.
     table["thm5"]["t2_at_half"] = sum(
         bool(r.details.get("t2_at_half")) for rep in reports for r in rep.results
         if r.theorem == "thm5")
     errors = [{"params": describe(r.params), "error": r.error} for r in reports if r.error]
-    return {"theorems": table, "findings": findings, "errors": errors,
-            "instances": len(reports),
-            "genuine_violations": sum(f["kind"] == "violation" for f in findings)}
+    return {"theorems": table, "findings": findings, "strict_findings": strict_findings,
+            "errors": errors, "instances": len(reports),
+            "genuine_violations": sum(f["kind"] == "violation" for f in findings),
+            "strict_failures": sum(f["kind"] == "strict fails" for f in strict_findings)}
+
+
+def _finding(rep: InstanceReport, thm: str, kind: str, res: TheoremResult,
+             claim: str | None = None) -> dict[str, Any]:
+    """One failure, with its parameters, margins and evidence."""
+    fine = rep.refined.get(thm)
+    out: dict[str, Any] = {
+        "theorem": thm, "kind": kind, "params": describe(rep.params),
+        "margin": (res.details["strict"][claim]["margin"] if claim else res.margin),
+        "refined_margin": None if fine is None else (
+            fine.details.get("strict", {}).get(claim, {}).get("margin") if claim
+            else fine.margin),
+        "details": res.details, "refined_details": None if fine is None else fine.details,
+        # Kept for readers of older reports: the per-node margin shrank >= 2x when refined.
+        # Informational only; it classifies nothing (see the module's rules).
+        "shrinking": bool(fine is not None and not claim and fine.margin < 0
+                          and fine.margin * SHRINK_FACTOR > res.margin),
+    }
+    if claim:
+        out["claim"] = claim
+    if thm == "thm2" and rep.curvature and not claim:
+        out["curvature"] = rep.curvature
+    return out

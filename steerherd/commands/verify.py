@@ -17,7 +17,8 @@ def verify(
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the report to PATH.")
                          ] = None,
 ) -> int:
-    """Check Theorems 1-5 on random (planner, p, k, delta, cost) problems; exit 1 on a violation."""
+    """Check Theorems 1-5 on random (planner, p, k, delta, cost) problems; exit 1 on a violation
+    or a failed strict inequality of the paper."""
     import json
     import time
 
@@ -40,7 +41,8 @@ def verify(
     _print(report)
     if json_path is not None:
         json_path.write_text(json.dumps(report, indent=1, default=_jsonable))
-    return 1 if report["genuine_violations"] or report["errors"] else 0
+    failures = report["genuine_violations"] + report["strict_failures"]
+    return 1 if failures or report["errors"] else 0
 
 
 def _jsonable(obj: Any) -> Any:
@@ -79,29 +81,41 @@ def _print(report: dict[str, Any]) -> None:
     table = Table(title=f"theorem checks: {report['instances']} instances, seed {report['seed']},"
                   f" grid {report['beliefs']}x{report['precisions']} (re-check 4x finer)",
                   title_justify="left")
-    for col in ("theorem", "checked", "violations", "of which shrinking", "artefacts",
-                "worst margin", "worst at"):
+    for col in ("theorem", "checked", "violations", "Thm 2: concave / kink", "artefacts",
+                "strict claim", "strict fails / checked", "worst margin", "worst at"):
         table.add_column(col)
     for row in report["theorems"].values():
         worst = "—" if row["worst_margin"] is None else f"{row['worst_margin']:.3g}"
+        st = row.get("strict")
         table.add_row(row["title"], str(row["checked"]), str(row["violations"]),
-                      str(row["shrinking"]), str(row["artefacts"]), worst, _fmt(row["worst_at"]))
+                      f"{row['concave']} / {row['kink']}" if row["title"].startswith("Thm 2")
+                      else "", str(row["artefacts"]), st["claim"] if st else "",
+                      f"{st['fails']} / {st['checked']}" if st else "", worst,
+                      _fmt(row["worst_at"]))
     console.print(table)
     thm5 = report["theorems"]["thm5"]
     if thm5["checked"]:
-        console.print(f"Thm 5 boundary: t2 = 1/2 (obfuscation on all of (1/2, p]; the paper states"
-                      f" 1/2 < t2) on {thm5['t2_at_half']} of {thm5['checked']} biased instances")
-    for f in report["findings"]:
-        failed = f["details"].get("failed") or sorted(
-            k for k, m in f["details"].get("margins", {}).items() if m < 0)
-        kind = f["kind"] + (" (shrinking)" if f["shrinking"] else "")
-        console.print(f"{kind:9s} {f['theorem']}  {_fmt(f['params'])}  margin "
-                      f"{f['margin']:.3g} -> refined {f['refined_margin']:.3g}"
-                      + (f"  [{', '.join(failed)}]" if failed else ""))
+        console.print(f"Thm 5: t2 = 1/2 (obfuscation on all of (1/2, p]) on {thm5['t2_at_half']}"
+                      f" of {thm5['checked']} biased instances")
+    for f in report["findings"] + report["strict_findings"]:
+        failed = [f["claim"]] if "claim" in f else (f["details"].get("failed") or sorted(
+            k for k, m in f["details"].get("margins", {}).items() if m < 0))
+        refined = "—" if f["refined_margin"] is None else f"{f['refined_margin']:.3g}"
+        curv = ""
+        if "curvature" in f:
+            ev = min(f["curvature"]["evidence"], key=lambda e: e["second_differences"][-1])
+            curv = (f"  min D2 at b={ev['belief']:.4f} (H={ev['stencil']:.3g}): "
+                    + " -> ".join(f"{d:.3g}" for d in ev["second_differences"])
+                    + (" concave" if f["curvature"]["concave"] else "")
+                    + (" kink" if f["curvature"]["kink"] else ""))
+        console.print(f"{f['kind']:15s} {f['theorem']}  {_fmt(f['params'])}  margin "
+                      f"{f['margin']:.3g} -> refined {refined}"
+                      + (f"  [{', '.join(failed)}]" if failed else "") + curv)
     for e in report["errors"]:
         console.print(f"[red]solver error[/] {_fmt(e['params'])}: {e['error']}")
+    rows = report["theorems"].values()
     console.print(f"{report['genuine_violations']} genuine violation(s) "
-                  f"({sum(r['shrinking'] for r in report['theorems'].values())} shrinking), "
-                  f"{sum(r['artefacts'] for r in report['theorems'].values())} discretisation "
-                  f"artefact(s), {len(report['errors'])} solver error(s); "
-                  f"{report['seconds']:.1f} s")
+                  f"({sum(r['concave'] for r in rows)} concave, {sum(r['kink'] for r in rows)}"
+                  f" kink), {sum(r['artefacts'] for r in rows)} discretisation artefact(s), "
+                  f"{report['strict_failures']} failed strict inequalit(ies), "
+                  f"{len(report['errors'])} solver error(s); {report['seconds']:.1f} s")
