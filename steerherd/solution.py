@@ -223,6 +223,9 @@ class Solution:
             "certificate": self.certificate.to_dict(),
             "side": self.grid.side.tolist(),
             "attained": self.attained.tolist(),
+            # How to play each node's precision: −1 a limit from below (play q − margin),
+            # +1 from above (q + margin), 0 attained (see steerherd.limits).
+            "limit_side": KIND_SIDE[self.kind].tolist(),
             "candidate": [KIND_NAMES[k] for k in self.kind],
             "grid": {
                 "breakpoints": list(self.grid.breakpoints),

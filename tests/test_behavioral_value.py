@@ -28,6 +28,7 @@ AGENTS: list[AgentModel] = [
     Behavioral(1.0, 0.5, 1.5),
     Behavioral(1.0, 1.0, 0.8),  # over-weights the public belief: cascades early
     Behavioral(0.8, 1.2, 1.0),
+    Behavioral(1.0, 0.7, 2.5, lam=0.1),  # with choice noise: no switching precision, no limits
 ]
 PROBLEMS = [
     Params(planner="biased", p=0.7, delta=0.9, cost=LinearCost(0.5)),
@@ -47,15 +48,19 @@ def _with_prior(params: Params, prior: float) -> Params:
 @pytest.mark.parametrize("agent", AGENTS, ids=repr)
 def test_reported_value_is_the_reported_policys_value(params: Params, agent: AgentModel) -> None:
     sol = sh.solve(params, beliefs=2001, precisions=201, agent=agent)
+    # A noisy agent never cascades, so its runs cost N steps each: fewer, shorter runs (δ^200
+    # < 1e-9 here), and no limits to play with a margin.
+    noisy = agent.critical_precision(np.array([0.5])) is None
+    runs, n_agents = (4_000, 200) if noisy else (RUNS, N_AGENTS)
     for b in (1.0 - params.p, 0.5, params.p):
         v = float(sol.value(b))
         par = _with_prior(params, b)
-        played = {
-            "limit": simulate(sol, par, agent=agent, runs=RUNS, agents=N_AGENTS, state="prior",
-                              seed=7),
-            "margin": simulate(lambda x: sol.policy(x, margin=MARGIN), par, agent=agent,
-                               runs=RUNS, agents=N_AGENTS, state="prior", seed=7),
-        }
+        played = {"limit": simulate(sol, par, agent=agent, runs=runs, agents=n_agents,
+                                    state="prior", seed=7)}
+        if not noisy:
+            played["margin"] = simulate(lambda x: sol.policy(x, margin=MARGIN), par,
+                                        agent=agent, runs=runs, agents=n_agents,
+                                        state="prior", seed=7)
         # Playing q ± margin instead of the limit costs at most β(margin) more per agent (β
         # concave, β(0) = 0) and moves each successor by O(margin): a budget of
         # (β(margin) + 10·margin)/(1 − δ), which is what "within β's modulus" means here.
@@ -101,3 +106,20 @@ def test_policy_margin_is_validated_and_plays_the_right_side() -> None:
     for bad in (0.0, -1e-3, 0.5, "x", True):
         with pytest.raises(sh.ParameterError, match="margin"):
             sol.policy(b, margin=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("agent", AGENTS[:3], ids=repr)
+def test_other_only_for_interior_optima_and_json_carries_the_side(agent: AgentModel) -> None:
+    from steerherd.dp.bellman import KIND_CROSS, KIND_GRID, KIND_REFINED, LIMIT_KINDS
+
+    params = Params(planner="biased", p=0.7, delta=0.9, cost=LinearCost(0.5))
+    sol = sh.solve(params, beliefs=801, precisions=101, agent=agent)
+    other = sol.modes == "other"
+    assert np.all(np.isin(sol.kind[other], (KIND_GRID, KIND_REFINED, KIND_CROSS)))
+    limits = np.isin(sol.kind, LIMIT_KINDS)
+    assert set(sol.modes[limits]) <= {"obfuscate", "escape", "tip"}
+    data = sol.to_dict()
+    side = np.array(data["limit_side"])
+    assert np.array_equal(side != 0, limits) and np.array_equal(~limits, data["attained"])
+    node = int(sol.grid.node_index(1.0 - params.p, 0))
+    assert data["mode"][node] == "escape" and side[node] == 1  # Thm 5's last-ditch escape
