@@ -277,7 +277,7 @@ def myopic_biased_thresholds(params: Params) -> dict[str, float]:
     k > C(2p − 1), else t₅ = 1/2. Other costs: the roots of f, h and g, bracketed on a fine
     grid and refined by Brent's method. Empty regimes collapse (t₂ = t₃, t₄ = t₅ = 1/2).
     """
-    from steerherd.costs import LinearCost
+    from steerherd.model.costs import LinearCost
 
     p, c = params.p, params.C
     if isinstance(params.cost, LinearCost):

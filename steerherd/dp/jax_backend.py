@@ -31,12 +31,12 @@ from typing import Any
 import numpy as np
 
 from steerherd.agents import Bayesian
-from steerherd.costs import LinearCost, PowerCost
 from steerherd.dp.bellman import KIND_ABOVE, KIND_BELOW, KIND_GRID, N_EXACT, TIE_Q
 from steerherd.dp.grid import SNAP_TOL, BeliefGrid, make_belief_grid, make_precision_grid
 from steerherd.dp.solve import Certificate, SolverOptions
 from steerherd.errors import ConvergenceError, ParameterError
 from steerherd.model import TIE_TOL, Params
+from steerherd.model.costs import LinearCost, PowerCost
 from steerherd.solution import Solution
 
 JAX_METHODS = ("vi", "mpi", "pi")

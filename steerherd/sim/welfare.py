@@ -42,11 +42,11 @@ from typing import Any
 
 import numpy as np
 
-from steerherd._solve import solve
 from steerherd.agents import AgentModel, Bayesian, Behavioral
-from steerherd.costs import make_cost
+from steerherd.api import solve
 from steerherd.errors import ParameterError
 from steerherd.model import Params
+from steerherd.model.costs import make_cost
 from steerherd.sim.exact import exact_statistics
 from steerherd.sim.montecarlo import SimResult, check_size, simulate
 from steerherd.sim.policies import PolicyTable

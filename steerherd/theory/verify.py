@@ -1,7 +1,7 @@
 """Check the paper's theorems on a seeded random sweep of problems.
 
 Each instance is solved on a (beliefs × precisions) grid and every applicable theorem is
-checked (:mod:`steerherd.theorems`). A theorem that fails is checked again on a grid
+checked (:mod:`steerherd.theory.theorems`). A theorem that fails is checked again on a grid
 ``refine_factor`` times finer in both beliefs and precisions: if it then holds, the failure
 is reported as a *discretisation artefact*; if it still fails, it is a *violation* (a finding,
 reported with its parameters and its size). Nothing is dropped. A violation whose size falls
@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from steerherd.costs import LinearCost, PowerCost
 from steerherd.errors import ParameterError, SteerherdError
 from steerherd.model import Params
-from steerherd.theorems import THEOREMS, TITLES, TheoremResult, check_all
+from steerherd.model.costs import LinearCost, PowerCost
+from steerherd.theory.theorems import THEOREMS, TITLES, TheoremResult, check_all
 
 #: The sweep's ranges (uniform draws; rounded to 4 decimals so printed parameters reproduce).
 P_RANGE = (0.55, 0.95)

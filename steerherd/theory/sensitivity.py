@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 
 from steerherd.agents import Bayesian
-from steerherd.costs import LinearCost, PowerCost
 from steerherd.errors import ParameterError
 from steerherd.model import Params, critical_precision, reward_from_actions
+from steerherd.model.costs import LinearCost, PowerCost
 from steerherd.solution import Solution
 
 #: Finite-difference steps (k's is scaled by max(k, 1)).

@@ -18,7 +18,7 @@ A TOML config names the design and its axes::
 
 Instances are solved in chunks by a function of this module (so a process pool or a Dask
 worker can import it) and summarised (thresholds, regimes, V at the prior, certificate,
-time); the caller stores each summary as it arrives (:mod:`steerherd.sweep_store`).
+time); the caller stores each summary as it arrives (:mod:`steerherd.sweep.store`).
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def expand(cfg: SweepConfig) -> list[dict[str, Any]]:
     Raises:
         ParameterError: for an empty axis, an empty design or an invalid combination.
     """
-    from steerherd.sweep_store import instance_key
+    from steerherd.sweep.store import instance_key
 
     for name in AXES:
         value = getattr(cfg.axes, name)
@@ -149,8 +149,8 @@ def _random_points(cfg: SweepConfig) -> Iterator[dict[str, Any]]:
 
 def make_instance(point: dict[str, Any], epsilon: float) -> dict[str, Any]:
     """Params (validated) and grid of one design point."""
-    from steerherd.costs import make_cost
     from steerherd.model import Params
+    from steerherd.model.costs import make_cost
 
     alpha = point["alpha"] if point["cost"] == "power" else None
     horizon = None if point["horizon"] == "inf" else int(point["horizon"])

@@ -48,7 +48,7 @@ def solve(
         ParameterError: for a bad argument (the message names it and what is allowed).
         ConvergenceError: if the solver hits its iteration limit.
 
-    >>> from steerherd.costs import LinearCost
+    >>> from steerherd.model.costs import LinearCost
     >>> sol = solve(Params(planner="altruistic", p=0.7, delta=0.0, cost=LinearCost(0.5)),
     ...             beliefs=101)
     >>> float(sol.policy(0.5)), str(sol.mode(0.5))

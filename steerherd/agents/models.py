@@ -7,7 +7,7 @@ belief stays that of an observer who knows the agent model and sees (q, a).
 * :class:`Bayesian` — the paper's agents (MODEL.md §1).
 * :class:`Behavioral` — weighted log-odds with agree/disagree signal weights and optional
   logit choice noise (NB1–NB3); fitted by :func:`fit_behavioral_beliefs` and
-  :func:`fit_behavioral_actions` (in :mod:`steerherd.agent_fit`, re-exported here).
+  :func:`fit_behavioral_actions` (in :mod:`steerherd.agents.fit`).
 * :class:`Tabulated` — a response table P(G | ω, b, q) from data, interpolated.
 """
 
@@ -377,15 +377,3 @@ def agent_from_dict(data: dict[str, Any] | None) -> AgentModel:
     if kind == "tabulated":
         return Tabulated(data, name=data.get("name", "tabulated"))
     raise ParameterError(f"unknown agent model {kind!r}; allowed: bayesian, behavioral, tabulated")
-
-
-from steerherd.agent_fit import (  # noqa: E402  (re-export; agent_fit imports Behavioral)
-    BehavioralFit,
-    fit_behavioral_actions,
-    fit_behavioral_beliefs,
-)
-
-__all__ = [
-    "AgentModel", "Bayesian", "Behavioral", "BehavioralFit", "Tabulated", "agent_from_dict",
-    "check_probabilities", "fit_behavioral_actions", "fit_behavioral_beliefs",
-]

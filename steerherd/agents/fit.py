@@ -26,7 +26,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from steerherd.agents import Behavioral, agreement, expit, logit
+from steerherd.agents.models import Behavioral, agreement, expit, logit
 from steerherd.errors import ParameterError
 from steerherd.types import ArrayLike, FloatArray
 
