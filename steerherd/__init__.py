@@ -12,12 +12,16 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.metadata
 import sys
 import warnings
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+try:
+    __version__ = importlib.metadata.version("steerherd")
+except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a bare source tree
+    __version__ = "unknown"
 
 _EXPORTS = {
     "solve": "steerherd.api",
@@ -30,7 +34,7 @@ _EXPORTS = {
     "LinearCost": "steerherd.model.costs",
     "PowerCost": "steerherd.model.costs",
     "make_cost": "steerherd.model.costs",
-    "SolverOptions": "steerherd.dp.solve",
+    "SolverOptions": "steerherd.dp.certificate",
     "ConvergenceError": "steerherd.errors",
     "ParameterError": "steerherd.errors",
     "SteerherdError": "steerherd.errors",
@@ -61,7 +65,7 @@ __all__ = [
 if TYPE_CHECKING:
     from steerherd.agents import AgentModel, Bayesian, Behavioral, Tabulated
     from steerherd.api import solve, solve_batch
-    from steerherd.dp.solve import SolverOptions
+    from steerherd.dp.certificate import SolverOptions
     from steerherd.errors import ConvergenceError, ParameterError, SteerherdError
     from steerherd.model import Params
     from steerherd.model.costs import CallableCost, LinearCost, PowerCost, make_cost

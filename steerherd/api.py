@@ -62,8 +62,8 @@ def solve(
                                  " use backend='numpy'")
         from steerherd.dp.jax_backend import solve_jax
 
-        return solve_jax(params, beliefs=beliefs, precisions=precisions, method=method,
-                         options=options)
+        return Solution(**solve_jax(params, beliefs=beliefs, precisions=precisions,
+                                    method=method, options=options))
     start = time.perf_counter()
     problem = build_problem(params, beliefs=beliefs, precisions=precisions, agent=agent,
                             refine=refine)
@@ -93,7 +93,7 @@ def solve_batch(
     if backend == "jax":
         from steerherd.dp.jax_backend import solve_batch as jax_batch
 
-        return jax_batch(params_list, beliefs=beliefs, precisions=precisions, method=method,
-                         options=options)
+        return [Solution(**fields) for fields in jax_batch(
+            params_list, beliefs=beliefs, precisions=precisions, method=method, options=options)]
     return [solve(p, beliefs=beliefs, precisions=precisions, method=method, options=options)
             for p in params_list]

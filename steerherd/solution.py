@@ -10,16 +10,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from steerherd import __version__
 from steerherd.agents import AgentModel, agent_from_dict
 from steerherd.dp.bellman import KIND_ABOVE, KIND_BELOW, KIND_GRID, KIND_NAMES, KIND_REFINED
+from steerherd.dp.certificate import Certificate, RawSolution
 from steerherd.dp.grid import BeliefGrid
-from steerherd.dp.solve import Certificate, RawSolution
 from steerherd.errors import ParameterError
 from steerherd.files import read_json
 from steerherd.model import Params
@@ -211,7 +211,7 @@ class Solution:
                 "precision": self.stage_precision.tolist(),
                 "candidate": [[KIND_NAMES[k] for k in row] for row in self.stage_kind],
             },
-            "steerherd_version": __version__,
+            "steerherd_version": _package_version(),
         }
 
     def save(self, path: str | Path) -> Path:
@@ -276,3 +276,11 @@ class Solution:
         if not isinstance(data, dict):
             raise ParameterError(f"{str(path)!r} does not hold a solution object")
         return cls.from_dict(data)
+
+
+def _package_version() -> str:
+    """The installed steerherd's version (from its metadata, not from the package itself)."""
+    try:
+        return version("steerherd")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+        return "unknown"

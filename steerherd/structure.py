@@ -35,8 +35,6 @@ from steerherd.dp.bellman import (
 from steerherd.model import TIE_TOL, Params, critical_precision
 from steerherd.types import ArrayLike, FloatArray, IntArray
 
-MODES = ("baseline", "full", "informative", "obfuscate", "other")
-
 
 def modes_of(
     params: Params, belief: FloatArray, q: FloatArray, kind: IntArray,
@@ -158,7 +156,7 @@ def extract_thresholds(
     on [0, 1/2], d_A = t_A = 1/2. Biased: ``t_1`` (first belief from 0 where the planner
     invests) and ``t_2`` (start of the obfuscation interval in (1/2, p]; None if empty).
     """
-    if params.planner == "altruistic":
+    if params.altruistic:
         left = position <= 0.5
         return {
             "d_A": _first(position, left & (mode != "baseline"), default=0.5),
@@ -210,16 +208,6 @@ def myopic_altruistic_policy(params: Params, b: ArrayLike) -> FloatArray:
 # optimal. f increases strictly (one root t₁); g is convex (its non-positive set is one
 # interval [t₄, t₅]); h's positive set is the interval (t₂, t₃) for the linear and power
 # families (h(x)/x is concave there).
-
-#: Regime names of the myopic biased policy, in the order of Theorem 4's thresholds.
-MYOPIC_BIASED_REGIMES = (
-    ("[0, t1)", "baseline"), ("[t1, 1-p)", "informative (q = 1-b > p)"),
-    ("[1-p, t2]", "baseline"), ("(t2, t3)", "informative (q = 1-b < p)"),
-    ("[t3, 1/2]", "baseline"), ("(1/2, t4)", "obfuscate (q -> b from below)"),
-    ("[t4, t5]", "baseline"), ("(t5, p]", "obfuscate (q -> b from below)"),
-    ("(p, 1]", "baseline"),
-)
-
 
 def myopic_biased_tests(params: Params, b: ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Theorem 4's sign tests (f, h, g) at beliefs b (each meaningful on its own interval)."""

@@ -7,6 +7,7 @@ Pure numpy maths, no I/O. Every other part of steerherd calls the Bayes step her
 from steerherd.model.beliefs import (
     TIE_TOL,
     action_good,
+    bayes_action_probs,
     critical_precision,
     is_informative,
     posterior,
@@ -15,6 +16,7 @@ from steerherd.model.beliefs import (
     prob_action_bad,
     prob_error,
     prob_signal_good,
+    successors,
 )
 from steerherd.model.costs import (
     COST_FAMILIES,
@@ -39,6 +41,7 @@ __all__ = [
     "Planner",
     "PowerCost",
     "action_good",
+    "bayes_action_probs",
     "cost_from_dict",
     "cost_of",
     "critical_precision",
@@ -52,4 +55,5 @@ __all__ = [
     "prob_signal_good",
     "reward",
     "reward_from_actions",
+    "successors",
 ]

@@ -30,13 +30,12 @@ Every function here is vectorised over numpy arrays and works in float64.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from steerherd.model.tolerances import TIE_TOL  # noqa: F401  (the table of tolerances)
 from steerherd.types import ArrayLike, BoolArray, FloatArray
-
-#: Beliefs and precisions closer than this are equal. A tie such as q = max(b, 1 − b) that is
-#: exact on paper can be off by an ulp in floating point; it must still count as a tie.
-TIE_TOL = 1e-12
 
 
 def _f(x: ArrayLike) -> FloatArray:
@@ -111,3 +110,63 @@ def prob_action_bad(b: ArrayLike, q: ArrayLike) -> FloatArray:
     cascade = np.where(b > 0.5, 0.0, 1.0)
     return np.where(is_informative(b, q), informative, cascade)
 
+
+
+def bayes_action_probs(
+    b: Any, q: Any, side: Any = None, xp: Any = np
+) -> tuple[Any, Any]:
+    """The Bayesian action rule as probabilities: (P(a = G | ω = G), P(a = G | ω = B)).
+
+    The agent follows its signal where 1 − q ≤ b ≤ q (ties follow it, within ``TIE_TOL``)
+    and otherwise takes the cascade action, G if b > 1/2. A one-sided limit precision forces
+    the side: ``side = −1`` (q ↑ max(b, 1 − b)) ignores the signal, ``side = +1`` follows it.
+    Written against the array namespace ``xp`` (numpy or jax.numpy), so that the numpy
+    reference and the JAX backend share one rule.
+
+    >>> gg, gb = bayes_action_probs(np.array(0.8), np.array(0.7))
+    >>> float(gg), float(gb)  # b > q: a G cascade whatever the state
+    (1.0, 1.0)
+    """
+    informative = q >= xp.maximum(b, 1.0 - b) - TIE_TOL
+    if side is not None:
+        informative = xp.where(side < 0, False, xp.where(side > 0, True, informative))
+    cascade_good = xp.where(b > 0.5, 1.0, 0.0)
+    return xp.where(informative, q, cascade_good), xp.where(informative, 1.0 - q, cascade_good)
+
+
+def successors(
+    b: Any, good_g: Any, good_b: Any, side: Any = 0, xp: Any = np
+) -> tuple[Any, Any, Any, Any]:
+    r"""The one Bayes step of the public belief after the next agent's action.
+
+    An observer who knows the agent model sees action G with probability
+    ``P_G = b·P(G|G) + (1 − b)·P(G|B)`` and updates to ``b'_G = b·P(G|G)/P_G`` or
+    ``b'_B = b·P(B|G)/(1 − P_G)``. Where the action reveals nothing (P(G|G) = P(G|B), a
+    cascade) both successors are b. A limit from above (``side > 0``) keeps the agent
+    informative even where q → 1/2 makes the signal itself worthless: its successors are
+    then b ± 0, not b. An action of probability 0 gets successor b (it never happens).
+
+    Every module that moves the public belief (the DP, the JAX backend, sensitivity, the
+    simulators) calls this function; ``xp`` is numpy or jax.numpy.
+
+    Args:
+        b: public belief.
+        good_g: P(a = G | ω = G, b, q), from an agent model.
+        good_b: P(a = G | ω = B, b, q).
+        side: −1, 0 or +1: the side of a one-sided limit precision (broadcast with b).
+        xp: the array namespace.
+
+    Returns:
+        ``(p_good, succ_g, succ_b, moves)``: P(a = G), the two successors, and where the
+        action is informative.
+
+    >>> pg, bg, bb, moves = successors(np.array(0.5), np.array(0.8), np.array(0.2))
+    >>> round(float(pg), 12), round(float(bg), 12), round(float(bb), 12), bool(moves)
+    (0.5, 0.8, 0.2, True)
+    """
+    p_good = b * good_g + (1.0 - b) * good_b
+    moves = (xp.abs(good_g - good_b) > 0.0) | (side > 0)
+    succ_g = xp.where(moves & (p_good > 0), b * good_g / xp.where(p_good > 0, p_good, 1.0), b)
+    succ_b = xp.where(moves & (p_good < 1),
+                      b * (1.0 - good_g) / xp.where(p_good < 1, 1.0 - p_good, 1.0), b)
+    return p_good, succ_g, succ_b, moves

@@ -73,9 +73,14 @@ class Params:
             raise ParameterError(f"prior must be in [0, 1], got {self.prior}")
 
     @property
+    def altruistic(self) -> bool:
+        """True for the altruistic planner (r_A), False for the biased one (r_B)."""
+        return self.planner == "altruistic"
+
+    @property
     def q_min(self) -> float:
         """Lowest precision the planner may choose: p (altruistic) or 1/2 (biased)."""
-        return self.p if self.planner == "altruistic" else 0.5
+        return self.p if self.altruistic else 0.5
 
     def replace(self, **changes: Any) -> Params:
         """A copy with some fields changed (validated again)."""

@@ -20,7 +20,7 @@ def cost_of(params: Params, q: ArrayLike) -> FloatArray:
 
 def reward(params: Params, b: ArrayLike, q: ArrayLike) -> FloatArray:
     """The planner's per-agent reward r(b, q) (r_A or r_B by ``params.planner``)."""
-    loss = prob_error(b, q) if params.planner == "altruistic" else prob_action_bad(b, q)
+    loss = prob_error(b, q) if params.altruistic else prob_action_bad(b, q)
     return -cost_of(params, q) - params.C * loss
 
 
@@ -41,7 +41,7 @@ def reward_from_actions(
         For Bayesian agents this equals :func:`reward`.
     """
     b, g_g, g_b = _f(b), _f(good_if_good), _f(good_if_bad)
-    if params.planner == "altruistic":
+    if params.altruistic:
         loss = b * (1.0 - g_g) + (1.0 - b) * g_b
     else:
         loss = b * (1.0 - g_g) + (1.0 - b) * (1.0 - g_b)

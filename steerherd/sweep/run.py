@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager
@@ -184,14 +183,14 @@ def solve_chunk(instances: Sequence[dict[str, Any]], method: str, backend: str
     The JAX backend solves the chunk as one vmapped batch (grouped by grid); finite
     horizons always go to numpy.
     """
-    import steerherd
+    from steerherd.api import solve
     from steerherd.dp.solve import SolverOptions
     from steerherd.model import Params
 
     params = [Params.from_dict(i["params"]) for i in instances]
     sols: dict[int, Any] = {}
     if backend == "jax":
-        from steerherd.dp.jax_backend import solve_batch
+        from steerherd.api import solve_batch
 
         by_grid: dict[tuple[int, int, float], list[int]] = {}
         for j, inst in enumerate(instances):
@@ -201,12 +200,12 @@ def solve_chunk(instances: Sequence[dict[str, Any]], method: str, backend: str
         for (nb, nq, eps), idx in by_grid.items():
             out = solve_batch([params[j] for j in idx], beliefs=nb, precisions=nq,
                               method="vi" if method == "vi" else "mpi",
-                              options=SolverOptions(epsilon=eps, mpi_steps=100))
+                              options=SolverOptions(epsilon=eps, mpi_steps=100), backend="jax")
             sols.update(zip(idx, out, strict=True))
     for j, inst in enumerate(instances):
         if j not in sols:
             g = inst["grid"]
-            sols[j] = steerherd.solve(params[j], beliefs=g["beliefs"], precisions=g["precisions"],
+            sols[j] = solve(params[j], beliefs=g["beliefs"], precisions=g["precisions"],
                                       method=method, options=SolverOptions(epsilon=g["epsilon"]))
     return [{**inst, "summary": summarise(sols[j]), "seconds": sols[j].seconds}
             for j, inst in enumerate(instances)]
@@ -268,12 +267,10 @@ class SerialExecutor(Executor):
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         fut: Future[Any] = Future()
-        start = time.perf_counter()
         try:
             fut.set_result(fn(*args, **kwargs))
         except Exception as exc:  # handed to the caller through the future
             fut.set_exception(exc)
-        self.last_seconds = time.perf_counter() - start
         return fut
 
 

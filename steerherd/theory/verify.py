@@ -84,7 +84,7 @@ class InstanceReport:
 def check_instance(params: Params, beliefs: int = 401, precisions: int = 101,
                    refine_factor: int = 4, method: str = "pi") -> InstanceReport:
     """Solve one problem and check its theorems, re-checking failures on a finer grid."""
-    from steerherd import solve
+    from steerherd.api import solve
 
     start = time.perf_counter()
     try:
