@@ -85,6 +85,7 @@ from steerherd.dp.fast_sweep import (
     check_structure,
     first_informative,
     has_structure,
+    node_lookup,
     sweep,
 )
 from steerherd.dp.grid import BeliefGrid, make_belief_grid, make_precision_grid
@@ -161,7 +162,8 @@ def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: Ag
                        above, below)
     near = _column(q_grid, params, grid, agent, nearest, j0 > 0)
     return Setting(params=params, grid=grid, q_grid=q_grid, agent=agent, exact=exact,
-                   structured=structured, first_informative=j0, near=near)
+                   structured=structured, first_informative=j0, near=near,
+                   lookup=node_lookup(grid))
 
 
 def _column(q_grid: FloatArray, params: Params, grid: BeliefGrid, agent: AgentModel,
@@ -213,32 +215,39 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) ->
     n_exact = setting.exact.kind.size
     policy = np.argmax(active.reward, axis=1)  # the myopic policy, as the full solver starts
     iterations = 0
+    gap = np.inf
+    # Until a sweep first adds a grid precision, the greedy step runs over the active set and
+    # the sweep only certifies; from then on every step sweeps (a full-set greedy step), which
+    # keeps the number of policy evaluations close to the full solver's.
+    sweep_each = False
     while True:
-        gap = np.inf
-        while True:
-            if iterations >= options.max_iter:
-                raise ConvergenceError(
-                    f"fast policy iteration stopped at max_iter={options.max_iter} with bound"
-                    f" gap {gap:.2e}"
-                )
-            iterations += 1
-            v = evaluate_policy(select(active, policy), delta)
-            qv = active.q_values(v)
-            new = np.argmax(qv, axis=1)
-            best = qv[rows_idx, new]
-            new = np.where(qv[rows_idx, policy] >= best, policy, new)  # keep exact ties
-            gap = _mp_gap(delta, best - v)[0]
-            if gap < options.epsilon:
-                break
+        if iterations >= options.max_iter:
+            raise ConvergenceError(
+                f"fast policy iteration stopped at max_iter={options.max_iter} with bound"
+                f" gap {gap:.2e}"
+            )
+        iterations += 1
+        v = evaluate_policy(select(active, policy), delta)
+        qv = active.q_values(v)
+        new = np.argmax(qv, axis=1)
+        best = qv[rows_idx, new]
+        new = np.where(qv[rows_idx, policy] >= best, policy, new)  # keep exact ties
+        gap = _mp_gap(delta, best - v)[0]
+        if gap >= options.epsilon and not sweep_each:
             policy = new
+            continue
         res = sweep(setting, v, qv[:, :n_exact], _floor(best))
         add = res.grid_best > best
-        if not add.any():
+        if add.any():
+            parts.append(_column(setting.q_grid, setting.params, setting.grid, setting.agent,
+                                 res.grid_arg, add))
+            active = _concat(parts)
+            policy = np.where(add, active.kind.size - 1, new)
+            sweep_each = True
+        elif gap < options.epsilon:
             return _finish(setting, problem, v, res, iterations, options, "fast")
-        parts.append(_column(setting.q_grid, setting.params, setting.grid, setting.agent,
-                             res.grid_arg, add))
-        active = _concat(parts)
-        policy = np.where(add, active.kind.size - 1, new)
+        else:
+            policy = new
 
 
 def _report_rows(setting: Setting, res: SweepResult) -> PolicyRows:

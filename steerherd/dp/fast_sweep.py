@@ -33,8 +33,10 @@ from steerherd.dp.grid import BeliefGrid
 from steerherd.model import TIE_TOL, Params
 from steerherd.types import FloatArray, IntArray
 
-#: Grid precisions per block (the unit that is bounded, then skipped or evaluated).
-BLOCK = 16
+#: Block widths, coarse to fine: every node's followed grid precisions are cut into blocks
+#: of the first width and bounded; a surviving block is cut into blocks of the next width and
+#: bounded again; blocks of the last width that survive are evaluated.
+LEVELS = (64, 16, 4)
 #: (node, precision) pairs per chunk: bounds the sweep's temporaries to a few MB.
 CHUNK_PAIRS = 32_768
 #: Added to every block bound (relative to max(1, |bound|)) so that rounding in the bound's
@@ -57,6 +59,7 @@ class Setting:
         first_informative: per node, the first grid index the agent follows (0 if unstructured).
         near: per node, transitions of the ignored grid precision nearest p, shape (S, 1)
             (reward −inf where every grid precision is followed).
+        lookup: :func:`node_lookup` of the grid.
     """
 
     params: Params
@@ -67,6 +70,7 @@ class Setting:
     structured: bool
     first_informative: IntArray
     near: Transitions
+    lookup: tuple[IntArray, IntArray]
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,13 +155,76 @@ def _range_max(table: FloatArray, lo: IntArray, hi: IntArray) -> FloatArray:
     return np.maximum(table[k, lo], table[k, hi - (1 << k) + 1])
 
 
-def _node_range(position: FloatArray, y_lo: FloatArray, y_hi: FloatArray
-                ) -> tuple[IntArray, IntArray]:
-    """Nodes that can interpolate any successor in [y_lo, y_hi], padded by one each side."""
-    last = position.size - 1
-    lo = np.searchsorted(position, y_lo - RANGE_PAD, side="left") - 1
-    hi = np.searchsorted(position, y_hi + RANGE_PAD, side="right")
-    return np.clip(lo, 0, last), np.clip(hi, 0, last)
+def node_lookup(grid: BeliefGrid) -> tuple[IntArray, IntArray]:
+    """Per cell c of a uniform partition of [0, 1] into 2·S cells, the last node at or below
+    c/M and the first node at or above it (M = number of cells), for O(1) node ranges."""
+    cells = 2 * grid.size
+    x = np.arange(cells + 1) / cells
+    last_le = np.searchsorted(grid.position, x, side="right") - 1
+    first_ge = np.searchsorted(grid.position, x, side="left")
+    top = grid.size - 1
+    return np.clip(last_le, 0, top), np.clip(first_ge, 0, top)
+
+
+def _first_ge(setting: Setting, y: FloatArray) -> IntArray:
+    """Index of the first node whose position is ≥ y (S if none)."""
+    pos = setting.grid.position
+    last_le, first_ge = setting.lookup
+    cells = last_le.size - 1
+    n = first_ge[np.clip(np.floor(y * cells), 0, cells).astype(np.int64)]
+    n = np.where(y > pos[-1], pos.size, n)
+    while True:  # the cell's first node may still be below y: at most a few steps
+        below = pos[np.minimum(n, pos.size - 1)] < y
+        below &= n < pos.size
+        if not below.any():
+            return n
+        n = n + below
+
+
+def _max_over(setting: Setting, table: FloatArray, v: FloatArray, y_lo: FloatArray,
+              y_hi: FloatArray) -> FloatArray:
+    """An upper bound of the interpolated V over successors in [y_lo, y_hi].
+
+    The interpolant is piecewise linear with kinks (and, at a breakpoint, jumps between the
+    nodes x−, x, x+) only at node positions, so its maximum over the interval is at an end or at
+    a node inside. The ends are interpolated here; the nodes taken are all those within
+    RANGE_PAD of the interval, which also covers a successor that the transitions snap onto
+    a node and the rounding of the ends themselves.
+    """
+    pos = setting.grid.position
+    top = pos.size - 1
+    a = _first_ge(setting, y_lo - RANGE_PAD)
+    b = _first_ge(setting, y_hi + RANGE_PAD) - 1  # last node ≤ y_hi + pad
+    inner = np.where(a <= b, _range_max(table, np.minimum(a, top), np.maximum(b, 0)), _NEG)
+    out = inner
+    for y in (y_lo, y_hi):
+        hi = np.minimum(_first_ge(setting, y), top)
+        lo = np.maximum(hi - 1, 0)
+        span = pos[hi] - pos[lo]
+        strict = (span > 0) & (pos[lo] < y) & (y < pos[hi])
+        lam = np.clip((y - pos[lo]) / np.where(strict, span, 1.0), 0.0, 1.0)
+        val = (1.0 - lam) * v[lo] + lam * v[hi]
+        out = np.maximum(out, np.where(strict, val, _NEG))
+    return out
+
+
+def _max_coarse(setting: Setting, table: FloatArray, v: FloatArray, y_lo: FloatArray,
+                y_hi: FloatArray) -> FloatArray:
+    """A cheaper, looser bound than :func:`_max_over`: the largest V over a node range that
+    surely contains every node the interpolant on [y_lo, y_hi] uses.
+
+    The range runs from the last node at or below the lookup cell of y_lo − RANGE_PAD, less
+    two, to the first node at or above the end of the cell of y_hi + RANGE_PAD, plus two (the
+    extra nodes cover the three nodes x−, x, x+ of a breakpoint).
+    """
+    last_le, first_ge = setting.lookup
+    cells = last_le.size - 1
+    top = setting.grid.size - 1
+    c_lo = np.clip(np.floor((y_lo - RANGE_PAD) * cells), 0, cells - 1).astype(np.int64)
+    c_hi = np.clip(np.floor((y_hi + RANGE_PAD) * cells), 0, cells - 1).astype(np.int64)
+    lo = np.maximum(last_le[c_lo] - 2, 0)
+    hi = np.minimum(first_ge[c_hi + 1] + 2, top)
+    return _range_max(table, lo, hi)
 
 
 def _informative_terms(params: Params, b: FloatArray, q: FloatArray
@@ -174,8 +241,8 @@ def _informative_terms(params: Params, b: FloatArray, q: FloatArray
     return loss, p_good, succ_g, succ_b
 
 
-def block_bounds(setting: Setting, table: FloatArray, nodes: IntArray, start: IntArray,
-                 stop: IntArray) -> FloatArray:
+def block_bounds(setting: Setting, table: FloatArray, v: FloatArray, nodes: IntArray,
+                 start: IntArray, stop: IntArray, coarse: bool = False) -> FloatArray:
     """Upper bound of Q over grid indices [start, stop) at each node (all followed precisions).
 
     Shapes: ``nodes`` (R, 1), ``start`` and ``stop`` (R, K); returns (R, K). The reward's
@@ -194,11 +261,9 @@ def block_bounds(setting: Setting, table: FloatArray, nodes: IntArray, start: In
     if params.delta == 0.0:
         ub = r_sup
     else:
-        pos = setting.grid.position
-        lo, hi = _node_range(pos, np.minimum(g_a, g_b), np.maximum(g_a, g_b))
-        m_g = _range_max(table, lo, hi)
-        lo, hi = _node_range(pos, np.minimum(bb_a, bb_b), np.maximum(bb_a, bb_b))
-        m_b = _range_max(table, lo, hi)
+        over = _max_coarse if coarse else _max_over
+        m_g = over(setting, table, v, np.minimum(g_a, g_b), np.maximum(g_a, g_b))
+        m_b = over(setting, table, v, np.minimum(bb_a, bb_b), np.maximum(bb_a, bb_b))
         e_sup = np.maximum(pg_a * m_g + (1.0 - pg_a) * m_b, pg_b * m_g + (1.0 - pg_b) * m_b)
         ub = r_sup + params.delta * e_sup
     return ub + BOUND_SLACK * np.maximum(1.0, np.abs(ub))
@@ -224,43 +289,37 @@ def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArra
     grid_best = np.full(n_nodes, _NEG)
     grid_arg = np.full(n_nodes, -1, dtype=np.int64)
     grid_col = np.full(n_nodes, -1, dtype=np.int64)
-    delta = setting.params.delta
-    table = _range_table(v) if setting.structured and delta != 0.0 else np.zeros((1, 1))
-    n_blocks = -(-n_q // BLOCK)
-    block_start = np.arange(n_blocks) * BLOCK
-    block_stop = np.minimum(block_start + BLOCK, n_q)
+    table = (_range_table(v) if setting.structured and setting.params.delta != 0.0
+             else np.zeros((1, 1)))
     near_q = q_values(setting.near, v)[:, 0]
     # Ignored grid precisions: skipped where an exact candidate is at least as good as the best
-    # of them (the one nearest p); else (rare) evaluated with the followed ones.
-    skip_ignored = exact_best >= near_q
-    rows_per_chunk = max(1, CHUNK_PAIRS // (n_blocks if setting.structured else n_q))
+    # of them (the one nearest p); else (rare) all evaluated.
+    check_ignored = (exact_best < near_q) & (near_q >= floor)
+    width = LEVELS[-1] if setting.structured else n_q
+    n_top = -(-n_q // (LEVELS[0] if setting.structured else n_q))
+    rows_per_chunk = max(1, CHUNK_PAIRS // (n_top if setting.structured else n_q))
     evaluated = 0
     for c0 in range(0, n_nodes, rows_per_chunk):
         nodes = np.arange(c0, min(c0 + rows_per_chunk, n_nodes))
-        j0 = setting.first_informative[nodes][:, None]
-        start = np.broadcast_to(block_start, (nodes.size, n_blocks))
-        stop = np.broadcast_to(block_stop, (nodes.size, n_blocks))
         if setting.structured:
-            lo = np.maximum(start, j0)
-            alive = lo < stop
-            ub = block_bounds(setting, table, nodes[:, None], np.where(alive, lo, stop - 1), stop)
-            alive &= ub >= floor[nodes][:, None]
-            # The ignored range [0, j0) as blocks too, where it is not dominated.
-            ign = ~skip_ignored[nodes][:, None] & (start < j0) & (near_q[nodes][:, None]
-                                                                 >= floor[nodes][:, None])
-            start = np.where(ign, start, np.where(alive, lo, start))
-            stop = np.where(ign & ~alive, np.minimum(stop, j0), stop)
-            alive |= ign
+            pn, lo_j, hi_j = _surviving(setting, table, v, nodes, floor)
+            ign = nodes[check_ignored[nodes]]
+            if ign.size:  # the rare float edge case: evaluate [0, j0) in blocks of ``width``
+                cuts = [np.arange(0, setting.first_informative[i], width) for i in ign]
+                reps = np.array([c.size for c in cuts], dtype=np.int64)
+                ig_lo = np.concatenate(cuts).astype(np.int64)
+                ig_node = np.repeat(ign, reps)
+                ig_hi = np.minimum(ig_lo + width, setting.first_informative[ig_node])
+                order = np.argsort(np.concatenate([pn, ig_node]), kind="stable")
+                pn = np.concatenate([pn, ig_node])[order]
+                lo_j = np.concatenate([lo_j, ig_lo])[order]
+                hi_j = np.concatenate([hi_j, ig_hi])[order]
         else:
-            alive = np.ones(start.shape, dtype=bool)
-        pr, pk = np.nonzero(alive)
-        if pr.size == 0:
+            pn, lo_j, hi_j = nodes, np.zeros(nodes.size, np.int64), np.full(nodes.size, n_q)
+        if pn.size == 0:
             continue
-        pn = nodes[pr]
-        lo_j = start[pr, pk]
-        hi_j = stop[pr, pk]
-        offs = np.arange(BLOCK)
-        j = lo_j[:, None] + offs
+        pr = pn - c0
+        j = lo_j[:, None] + np.arange(width)
         valid = j < hi_j[:, None]
         j = np.where(valid, j, lo_j[:, None])
         evaluated += int(valid.sum())
@@ -292,6 +351,37 @@ def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArra
     grid_col = np.where(exact_col >= 0, -1, grid_col)
     return SweepResult(tv=tv, grid_best=grid_best, grid_arg=grid_arg, exact_col=exact_col,
                        grid_col=grid_col, evaluated=evaluated)
+
+
+def _surviving(setting: Setting, table: FloatArray, v: FloatArray, nodes: IntArray,
+               floor: FloatArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Blocks of followed grid precisions whose bound reaches the floor, finest level.
+
+    Returns (node, first grid index, stop) per surviving block, sorted by node then index.
+    """
+    n_q = setting.q_grid.size
+    top = LEVELS[0]
+    starts = np.arange(0, n_q, top)
+    j0 = setting.first_informative[nodes][:, None]
+    lo = np.maximum(starts, j0)
+    hi = np.broadcast_to(np.minimum(starts + top, n_q), lo.shape)
+    alive = lo < hi
+    ub = block_bounds(setting, table, v, nodes[:, None], np.where(alive, lo, hi - 1), hi,
+                      coarse=True)
+    alive &= ub >= floor[nodes][:, None]
+    r, k = np.nonzero(alive)
+    pn, lo_j, hi_j = nodes[r], lo[r, k], hi[r, k]
+    for size, parent in zip(LEVELS[1:], LEVELS[:-1], strict=True):
+        parts = -(-parent // size)
+        sub_lo = (lo_j[:, None] + np.arange(parts) * size)
+        sub_hi = np.minimum(sub_lo + size, hi_j[:, None])
+        ok = sub_lo < sub_hi
+        node2 = np.broadcast_to(pn[:, None], sub_lo.shape)
+        ub = block_bounds(setting, table, v, node2, np.where(ok, sub_lo, sub_hi - 1), sub_hi)
+        ok &= ub >= floor[node2]
+        r, k = np.nonzero(ok)
+        pn, lo_j, hi_j = pn[r], sub_lo[r, k], sub_hi[r, k]
+    return pn, lo_j, hi_j
 
 
 def _block_q(setting: Setting, v: FloatArray, nodes: IntArray, q: FloatArray) -> FloatArray:
