@@ -102,6 +102,9 @@ from steerherd.errors import ConvergenceError
 from steerherd.model import Params
 from steerherd.types import FloatArray, IntArray
 
+#: Rows per block when the exact candidates' transitions are built.
+_ROWS = 2048
+
 
 def solve_fast(
     params: Params,
@@ -142,7 +145,12 @@ def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: Ag
     """Exact candidates' transitions, the agent's structure and the nearest ignored precision."""
     q, side, kind, feasible = candidate_precisions(params, grid.belief, q_grid[:0], agent)
     node = np.arange(grid.size)
-    reward, lo_g, lo_b, w = transitions_for(params, grid, grid.belief, node, q, side, agent)
+    reward, lo_g, lo_b = np.empty(q.shape), np.empty(q.shape, np.int64), np.empty(q.shape, np.int64)
+    w = np.empty((4, *q.shape))
+    for start in range(0, grid.size, _ROWS):  # in row blocks: small temporaries
+        rows = slice(start, start + _ROWS)
+        reward[rows], lo_g[rows], lo_b[rows], w[:, rows] = transitions_for(
+            params, grid, grid.belief[rows], node[rows], q[rows], side[rows], agent)
     reward[~feasible] = -np.inf
     exact = Transitions(q=q, side=side, kind=kind, reward=reward, lo_g=lo_g, lo_b=lo_b,
                         weights=w, delta=params.delta)
