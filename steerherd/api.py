@@ -19,7 +19,7 @@ def solve(
     *,
     beliefs: int = 1001,
     precisions: int = 201,
-    method: str = "pi",
+    method: str = "fast",
     agent: AgentModel | None = None,
     refine: bool = False,
     options: SolverOptions | None = None,
@@ -32,8 +32,12 @@ def solve(
         beliefs: number of belief nodes (plus three at each breakpoint).
         precisions: size of the precision grid on [q_min, 1] (the exact candidates p, 1,
             max(b, 1 − b) and its one-sided limits are always tried as well).
-        method: ``pi`` (default), ``vi``, ``mpi`` or ``lp`` (HiGHS via cvxpy, the cross-check;
-            its dual is on ``Solution.lp``); a finite horizon uses backward induction.
+        method: ``fast`` (default: candidate-set policy iteration with a certifying sweep,
+            :mod:`steerherd.dp.fast`; the same grid, candidates, policy and certificate as
+            ``pi`` without building the nodes × candidates arrays), or the full reference
+            solvers ``pi``, ``vi``, ``mpi`` and ``lp`` (HiGHS via cvxpy, the cross-check; its
+            dual is on ``Solution.lp``). A finite horizon uses backward induction (pruned
+            with ``fast``). With ``backend="jax"``, ``fast`` means the backend's ``pi``.
         agent: the agent response model (default :class:`~steerherd.agents.Bayesian`).
         refine: refine the best grid precision continuously at every belief.
         options: stopping rule and limits.
@@ -63,8 +67,15 @@ def solve(
         from steerherd.dp.jax_backend import solve_jax
 
         return Solution(**solve_jax(params, beliefs=beliefs, precisions=precisions,
-                                    method=method, options=options))
+                                    method="pi" if method == "fast" else method,
+                                    options=options))
     start = time.perf_counter()
+    if method == "fast":
+        from steerherd.dp.fast import solve_fast
+
+        raw = solve_fast(params, beliefs=beliefs, precisions=precisions, agent=agent,
+                         refine=refine, options=options)
+        return Solution.from_raw(raw, seconds=time.perf_counter() - start)
     problem = build_problem(params, beliefs=beliefs, precisions=precisions, agent=agent,
                             refine=refine)
     raw = solve_problem(problem, method=method, options=options)

@@ -19,6 +19,7 @@ _LINEAR = CostFamily("linear")
 
 
 class Method(StrEnum):
+    fast = "fast"
     vi = "vi"
     pi = "pi"
     mpi = "mpi"
@@ -49,7 +50,9 @@ def solve(
     prior: Annotated[float, typer.Option(help="Prior P(good) used for V(prior).", **_F)] = 0.5,
     beliefs: Annotated[int, typer.Option(help="Belief grid size.", **_I)] = 1001,
     precisions: Annotated[int, typer.Option(help="Precision grid size.", **_I)] = 201,
-    method: Annotated[Method, typer.Option(help="Solver.")] = Method.pi,
+    method: Annotated[
+        Method, typer.Option(help="Solver: fast (default) or the full pi, vi, mpi, lp.")
+    ] = Method.fast,
     refine: Annotated[
         bool, typer.Option(help="Refine the best grid precision continuously.")
     ] = False,

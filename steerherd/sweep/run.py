@@ -4,7 +4,7 @@ A TOML config names the design and its axes::
 
     design = "grid"            # or "random" (then: samples = N)
     seed = 0                   # random draws; stored with the sweep
-    method = "pi"              # numpy solver: vi | pi | mpi
+    method = "fast"            # numpy solver: fast | pi | vi | mpi (pi/vi/mpi: full reference)
     backend = "numpy"          # or "jax" (batched, vmapped)
     [axes]
     planner = ["altruistic", "biased"]
@@ -78,7 +78,7 @@ class SweepConfig(BaseModel):
     design: Literal["grid", "random"] = "grid"
     samples: int | None = Field(default=None, ge=1)
     seed: int = 0
-    method: Literal["vi", "pi", "mpi"] = "pi"
+    method: Literal["fast", "vi", "pi", "mpi"] = "fast"
     backend: Literal["numpy", "jax"] = "numpy"
     epsilon: float = Field(default=1e-10, gt=0)
     axes: Axes = Axes()
@@ -216,7 +216,7 @@ def run_sweep(
     executor: Executor,
     on_rows: Callable[[list[dict[str, Any]]], object],
     *,
-    method: str = "pi",
+    method: str = "fast",
     backend: str = "numpy",
     chunk: int = 1,
     in_flight: int = 8,
