@@ -17,12 +17,21 @@ from typing import Any
 import numpy as np
 
 from steerherd.agents import AgentModel, agent_from_dict
-from steerherd.dp.bellman import KIND_ABOVE, KIND_BELOW, KIND_GRID, KIND_NAMES, KIND_REFINED
+from steerherd.dp.bellman import (
+    CROSS_KINDS,
+    KIND_ABOVE,
+    KIND_GRID,
+    KIND_NAMES,
+    KIND_REFINED,
+    KIND_SIDE,
+    LIMIT_KINDS,
+)
 from steerherd.dp.certificate import Certificate, RawSolution
 from steerherd.dp.grid import BeliefGrid
 from steerherd.errors import ParameterError
 from steerherd.files import read_json
-from steerherd.model import Params
+from steerherd.limits import PolicyChoice
+from steerherd.model import Params, critical_precision
 from steerherd.structure import (
     Regime,
     Threshold,
@@ -128,7 +137,7 @@ class Solution:
     @property
     def attained(self) -> np.ndarray:
         """False where q* is a supremum that no precision attains (a one-sided limit)."""
-        return ~np.isin(self.kind, (KIND_BELOW, KIND_ABOVE))
+        return ~np.isin(self.kind, LIMIT_KINDS)
 
     @cached_property
     def regimes(self) -> list[Regime]:
@@ -147,12 +156,24 @@ class Solution:
         vp = np.append(self.V, 0.0)
         return (1.0 - lam) * vp[lo] + lam * vp[lo + 1]
 
-    def policy(self, b: ArrayLike) -> FloatArray:
+    def policy(self, b: ArrayLike, margin: float | None = None) -> Any:
         """q*(b): the nearest node's regime formula at b (interpolated for interior optima).
 
-        For a mode that is a limit (obfuscate, limit from above) this is the limit value.
         Where the mode follows b, the precision is the agent model's switching precision
-        (max(b, 1 − b) for Bayesian agents).
+        (max(b, 1 − b) for Bayesian agents), or for ``escape``/``tip`` against a
+        non-Bayesian agent the crossing precision max(b, 1 − b).
+
+        Args:
+            b: beliefs.
+            margin: if given, return playable precisions: a limit from below (``obfuscate``)
+                is played as q − margin, one from above (``escape``, ``tip``) as q + margin
+                (see :meth:`~steerherd.limits.PolicyChoice.play`).
+
+        Returns:
+            Without ``margin``, a :class:`~steerherd.limits.PolicyChoice`: the precision
+            (the limit value where no precision attains the supremum) *with* its side;
+            ``np.asarray``/``float`` of it give the limit values. With ``margin``, a float
+            array of precisions an agent can be handed.
         """
         b = np.asarray(b, dtype=np.float64)
         node = self._nearest(b)
@@ -162,7 +183,11 @@ class Solution:
         )
         follows_b = np.isin(self.modes[node], ("informative", "obfuscate")) | (kind == KIND_ABOVE)
         crit = np.maximum(self._critical(b), self.params.q_min)
-        return np.where(follows_b, crit, formula)
+        q = np.where(follows_b, crit, formula)
+        cross = np.maximum(critical_precision(b), self.params.q_min)
+        q = np.where(np.isin(kind, CROSS_KINDS), cross, q)
+        choice = PolicyChoice(q, KIND_SIDE[kind], self.params.q_min)
+        return choice if margin is None else choice.play(margin)
 
     def interpolate_q(self, b: ArrayLike) -> FloatArray:
         """q at b interpolated within b's segment; at a breakpoint, the point's own node.

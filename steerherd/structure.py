@@ -10,8 +10,28 @@ full           q = 1
 informative    q = max(b, 1 − b), attained (the agent just follows its signal)
 obfuscate      q ↑ max(b, 1 − b): the limit from below, not attained (the agent
                ignores its signal; the paper's b − ε)
-other          anything else: interior optima and the limit from above
+escape         q ↓ max(b, 1 − b) ≥ p: the limit from above, not attained. The
+               agent follows its signal, and a signal toward the planner's side
+               sends the public belief just past 1/2. Theorem 5's "q* ≥ p on
+               [t₁, 1 − p]", the last-ditch escape from the B cascade.
+tip            q ↓ max(b, 1 − b) < p: the same limit from above, below the free
+               precision: the precision is lowered to just above the tie, so that
+               a favourable signal still tips the belief past 1/2. Theorem 5's
+               "q* ≥ 1 − b on (1 − p, 1/2)" (can go below p).
+other          an interior optimum (a grid or refined precision that is none of
+               the above), or, for non-Bayesian agents, exactly q = max(b, 1 − b)
 =============  ===============================================================
+
+For Bayesian agents "max(b, 1 − b)" is the agent's switching precision and the crossing
+precision at once. For other deterministic agents the two differ: ``informative`` and
+``obfuscate`` refer to the agent's own switching precision; ``escape`` and ``tip`` to the
+crossing precision max(b, 1 − b) (where a successor reaches 1/2), from above, or, rarely,
+from below (a successor lands on 1/2 − 0 or 1/2 + 0; the side is in ``Solution.policy``).
+
+How to play a limit: no precision attains it. ``Solution.policy(b)`` returns the limit
+with its side; ``Solution.policy(b, margin=1e-6)`` returns playable precisions
+q − margin (obfuscate) or q + margin (escape, tip), whose value is within about
+β's modulus of continuity at the margin of the reported one.
 
 Theorem 1 (myopic altruistic planner, MODEL.md §3): invest q = 1 iff b ∈ (t_M, 1 − t_M), else
 q = p, with t_M = β(1 − p)/C when β(1 − p) < C(1 − p) and t_M = 1/2 otherwise. Endpoint ties
@@ -30,10 +50,18 @@ from steerherd.dp.bellman import (
     KIND_BASELINE,
     KIND_BELOW,
     KIND_CRITICAL,
+    KIND_CROSS_ABOVE,
+    KIND_CROSS_BELOW,
     KIND_FULL,
+    KIND_SIDE,
+    LIMIT_KINDS,
 )
 from steerherd.model import TIE_TOL, Params, critical_precision
 from steerherd.types import ArrayLike, FloatArray, IntArray
+
+MODES = ("baseline", "full", "informative", "obfuscate", "escape", "tip", "other")
+#: Modes whose precision is a one-sided limit that no precision attains.
+LIMIT_MODES = ("obfuscate", "escape", "tip")
 
 
 def modes_of(
@@ -54,7 +82,9 @@ def modes_of(
     mode[kind == KIND_BASELINE] = "baseline"
     mode[kind == KIND_FULL] = "full"
     mode[kind == KIND_BELOW] = "obfuscate"
-    mode[kind == KIND_ABOVE] = "other"
+    crossing = np.isin(kind, (KIND_ABOVE, KIND_CROSS_ABOVE, KIND_CROSS_BELOW))
+    mode[crossing & (q >= params.p - TIE_TOL)] = "escape"
+    mode[crossing & (q < params.p - TIE_TOL)] = "tip"
     return mode.astype(str)
 
 
@@ -106,8 +136,8 @@ def extract_regimes(
 ) -> list[Regime]:
     """Maximal runs of one mode over the (sorted) grid nodes."""
     regimes: list[Regime] = []
-    # A limit from above and an interior optimum are both "other" but not one regime.
-    key = [(str(md), k == KIND_ABOVE) for md, k in zip(mode, kind, strict=True)]
+    # A limit and an attained precision are never one regime, nor limits from two sides.
+    key = [(str(md), int(KIND_SIDE[k])) for md, k in zip(mode, kind, strict=True)]
     start = 0
     for i in range(1, position.size + 1):
         if i < position.size and key[i] == key[start]:
@@ -121,7 +151,7 @@ def extract_regimes(
                 formula=_formula(str(mode[start]), position[sl], kind[sl]),
                 q_lo=float(q[sl].min()),
                 q_hi=float(q[sl].max()),
-                attained=not bool(np.any((kind[sl] == KIND_BELOW) | (kind[sl] == KIND_ABOVE))),
+                attained=not bool(np.any(np.isin(kind[sl], LIMIT_KINDS))),
             )
         )
         start = i
@@ -139,8 +169,11 @@ def _formula(mode: str, position: FloatArray, kind: IntArray) -> str:
         return m
     if mode == "obfuscate":
         return f"{m} - 0 (sup from below, not attained)"
-    if np.all(kind == KIND_ABOVE):
-        return f"{m} + 0 (limit from above, not attained)"
+    if mode in ("escape", "tip"):
+        c = "max(b, 1-b)" if lo < 0.5 < hi else ("b" if lo >= 0.5 else "1-b")
+        if np.all(KIND_SIDE[kind] < 0):
+            return f"{c} - 0 (limit from below, not attained)"
+        return f"{c} + 0 (limit from above, not attained)"
     if np.any(kind == KIND_CRITICAL):
         return f"mixed: {m} or interior"
     return "interior"

@@ -68,7 +68,7 @@ def test_regime_map_plots_stored_modes(data, tmp_path) -> None:  # type: ignore[
     mod = _module(ROOT / "paper_figures/fig4_regime_map.py")
     stored = json.loads(data["maps"].read_text())
     fig = mod.draw(stored)
-    names = ["baseline", "full", "informative", "obfuscate", "other"]
+    names = ["baseline", "full", "informative", "obfuscate", "other", "escape", "tip"]
     for ax, m in zip(fig.axes, stored["maps"], strict=False):
         image = np.asarray(ax.get_images()[0].get_array())
         np.testing.assert_array_equal(image, np.vectorize(names.index)(np.asarray(m["mode"])))

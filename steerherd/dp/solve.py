@@ -43,7 +43,7 @@ from steerherd.dp.policy import (
     with_candidates,
 )
 from steerherd.errors import ConvergenceError, ParameterError
-from steerherd.model import Params
+from steerherd.model import TIE_TOL, Params
 from steerherd.types import FloatArray
 
 METHODS = ("vi", "pi", "mpi", "lp")
@@ -67,11 +67,27 @@ def build_problem(
 ) -> Problem:
     """Discretise: belief grid (with the agent model's breakpoints) and transitions."""
     agent = Bayesian() if agent is None else agent
-    grid = make_belief_grid(beliefs, agent.breakpoints(params))
+    grid = make_belief_grid(beliefs, grid_breakpoints(params, agent))
     q_grid = make_precision_grid(params.q_min, precisions)
     tr = build_transitions(params, grid, q_grid, agent)
     return Problem(params=params, grid=grid, q_grid=q_grid, agent=agent, transitions=tr,
                    refine=refine)
+
+
+def grid_breakpoints(params: Params, agent: AgentModel) -> tuple[float, ...]:
+    """The agent model's breakpoints, and 1 − p and p for any agent with a switching precision.
+
+    From b = 1 − p and b = p the free signal's successor is exactly 1/2, where the biased
+    value jumps; those beliefs get nodes of their own (Bayesian agents list them already), so
+    that the value and the policy reported there are the point's own, never an interpolation
+    across the jump (a non-Bayesian agent's own breakpoints do not include them).
+    """
+    points = sorted(agent.breakpoints(params))
+    if agent.critical_precision(np.array([0.5])) is not None and params.p > 0.5:
+        for x in (1.0 - params.p, params.p):
+            if all(abs(x - y) > TIE_TOL for y in points):
+                points.append(x)
+    return tuple(sorted(points))
 
 
 def solve_problem(problem: Problem, method: str = "pi", options: SolverOptions | None = None

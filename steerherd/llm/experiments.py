@@ -152,7 +152,8 @@ def optimal_percent(params: Params, solution: Any, b: float) -> int:
     """The optimal precision as a whole percent, keeping the optimum's effect on the agent.
 
     Informative mode: rounded up (so the agent still follows its signal); obfuscation (a
-    supremum just below b): the largest whole percent strictly below max(b, 1 − b);
+    supremum just below b): the largest whole percent strictly below max(b, 1 − b); escape
+    and tip (a limit from above): the least whole percent strictly above it;
     otherwise the nearest percent, never below the planner's minimum.
     """
     mode = str(solution.mode(b))
@@ -161,6 +162,8 @@ def optimal_percent(params: Params, solution: Any, b: float) -> int:
         pct = math.ceil(100 * max(b, 1 - b) - 1e-9)
     elif mode == "obfuscate":
         pct = math.ceil(100 * max(b, 1 - b) - 1e-9) - 1
+    elif mode in ("escape", "tip"):  # a limit from above: the least whole percent above it
+        pct = math.floor(100 * q + 1e-9) + 1
     else:
         pct = round(100 * q)
     return int(min(100, max(math.ceil(100 * params.q_min - 1e-9), pct)))

@@ -16,7 +16,11 @@ MODE_COLOURS = {
     "informative": "#2ca02c",
     "obfuscate": "#d62728",
     "other": "#ff7f0e",
+    "escape": "#9467bd",
+    "tip": "#e377c2",
 }
+#: Modes whose precision is a supremum, not attained (drawn hatched).
+LIMIT_MODES = ("obfuscate", "escape", "tip")
 
 
 def plot_value(ax: Any, data: Mapping[str, Any], label: str | None = None) -> Any:
@@ -117,10 +121,10 @@ def plot_policy_curves(
 
 
 def plot_regimes_shaded(ax: Any, data: Mapping[str, Any]) -> Any:
-    """q*(b) over regime-coloured bands; obfuscation (a supremum, not attained) is hatched."""
+    """q*(b) over regime-coloured bands; a supremum, not attained, is hatched."""
     for reg in data["regimes"]:
         colour = MODE_COLOURS[reg["mode"]]
-        hatch = "///" if reg["mode"] == "obfuscate" else None
+        hatch = "///" if reg["mode"] in LIMIT_MODES else None
         ax.axvspan(reg["lo"], max(reg["hi"], reg["lo"] + 2e-3), color=colour, alpha=0.18,
                    hatch=hatch, lw=0)
     b, q, side = (np.asarray(data[k]) for k in ("belief", "precision", "side"))

@@ -162,7 +162,8 @@ def _enumerate(rule: Any, params: Params, agent: AgentModel, n_agents: int, weig
                                if params.altruistic
                                else -params.C * tot["bad"] - tot["spend_disc"]),
             "p_cascade_correct": float(by_ok[-1]), "p_cascade_wrong": float(by_bad[-1]),
-            "p_no_cascade": float(1.0 - by_ok[-1] - by_bad[-1]),
+            # Clipped: the two cascade sums may exceed 1 by rounding (a few 1e-16).
+            "p_no_cascade": float(min(1.0, max(0.0, 1.0 - by_ok[-1] - by_bad[-1]))),
             "cascade_correct_by": by_ok, "cascade_wrong_by": by_bad, "max_support": largest}
 
 

@@ -16,8 +16,10 @@ a callable             b ↦ q, vectorised over a numpy array of beliefs
 =====================  ==========================================================
 
 **Limits.** A Solution may choose a supremum that no precision attains: q ↑ m (mode
-``obfuscate``, side −1) or q ↓ m (side +1), where m is the switching precision of the agent
-model the Solution was solved for. Such a choice is simulated as the limit, not as m itself:
+``obfuscate``, side −1) or q ↓ m (modes ``escape``/``tip``, side +1), where m is the
+switching precision of the agent model the Solution was solved for, or, against a
+non-Bayesian agent, q → max(b, 1 − b) from either side (``escape``/``tip``: a successor
+lands on 1/2 ± 0). Such a choice is simulated as the limit, not as m itself:
 
 * the side is handed to the simulated agent model, which takes the limit of its behaviour
   (q ↑ m: the agent ignores its signal and cascades; q ↓ m: it follows its signal), but
@@ -38,10 +40,10 @@ from typing import Any
 import numpy as np
 
 from steerherd.agents import AgentModel
-from steerherd.dp.bellman import KIND_ABOVE, KIND_BELOW, KIND_GRID, KIND_REFINED
+from steerherd.dp.bellman import CROSS_KINDS, KIND_ABOVE, KIND_GRID, KIND_REFINED, KIND_SIDE
 from steerherd.dp.grid import ETA, SNAP_TOL
 from steerherd.errors import ParameterError
-from steerherd.model import TIE_TOL, Params, successors
+from steerherd.model import TIE_TOL, Params, critical_precision, successors
 from steerherd.model.tolerances import SIDE_TOL  # noqa: F401  (the table of tolerances)
 from steerherd.solution import Solution
 from steerherd.structure import myopic_altruistic_policy
@@ -162,7 +164,8 @@ def _solution_rule(sol: Solution, name: str) -> PolicyRule:
     kind = sol.kind
     interp = np.isin(kind, (KIND_GRID, KIND_REFINED))
     follows = np.isin(sol.modes, ("informative", "obfuscate")) | (kind == KIND_ABOVE)
-    node_side = np.where(kind == KIND_BELOW, -1, np.where(kind == KIND_ABOVE, 1, 0))
+    cross = np.isin(kind, CROSS_KINDS)
+    node_side = KIND_SIDE[kind]
     qs, q_min = sol.q, sol.params.q_min
     lookup = NearestNode(sol)
     interp_q = SegmentInterpolation(sol)
@@ -176,6 +179,9 @@ def _solution_rule(sol: Solution, name: str) -> PolicyRule:
         fol = follows[node]
         if fol.any():
             q[fol] = np.maximum(sol._critical(b[fol]), q_min)
+        crs = cross[node]
+        if crs.any():  # a limit at the crossing precision max(b, 1 − b) (non-Bayesian agents)
+            q[crs] = np.maximum(critical_precision(b[crs]), q_min)
         return q, node_side[node]
 
     return PolicyRule(name, rule, {"policy": "solution", "params": sol.params.to_dict(),

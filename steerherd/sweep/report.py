@@ -10,7 +10,8 @@ from steerherd.errors import ParameterError
 #: Parameters that can be the regime map's horizontal axis.
 NUMERIC = ("p", "k", "alpha", "delta", "C", "prior")
 MODE_COLORS = {"baseline": "#bdbdbd", "full": "#2c7fb8", "informative": "#7fcdbb",
-               "obfuscate": "#d95f0e", "other": "#fec44f"}
+               "obfuscate": "#d95f0e", "other": "#fec44f", "escape": "#756bb1",
+               "tip": "#f768a1"}
 #: A regime map draws at most this many panels (one per combination of the other axes).
 MAX_PANELS = 12
 
@@ -78,7 +79,7 @@ def draw_regime_map(stored: list[dict[str, Any]], path: str | Path, x: str | Non
     for ax in list(axes.flat)[len(keys):]:
         ax.set_visible(False)
     fig.legend(handles=[Patch(color=c, label=m) for m, c in MODE_COLORS.items()],
-               loc="outside lower center", ncol=5, fontsize=7)
+               loc="outside lower center", ncol=7, fontsize=7)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=130)

@@ -98,7 +98,7 @@ def q_value(sol: Solution, b: float, q: float, side: int = 0) -> float:
 def _mode_q(sol: Solution, mode: str, b: float) -> tuple[float, int]:
     m = float(np.maximum(critical_precision(b), sol.params.q_min))
     return {"baseline": (sol.params.p, 0), "full": (1.0, 0), "informative": (m, 0),
-            "obfuscate": (m, -1)}.get(mode, (float("nan"), 0))
+            "obfuscate": (m, -1), "escape": (m, 1), "tip": (m, 1)}.get(mode, (float("nan"), 0))
 
 
 def precise_threshold(sol: Solution, name: str) -> float | None:
@@ -114,7 +114,7 @@ def precise_threshold(sol: Solution, name: str) -> float | None:
     i_lo = int(np.flatnonzero(pos == thr.lo)[-1])
     i_hi = int(np.flatnonzero(pos == thr.hi)[0])
     left, right = str(sol.modes[i_lo]), str(sol.modes[i_hi])
-    if not {left, right} <= {"baseline", "full", "informative", "obfuscate"}:
+    if not {left, right} <= {"baseline", "full", "informative", "obfuscate", "escape", "tip"}:
         return thr.value
 
     def diff(b: float) -> float:
@@ -252,8 +252,14 @@ def _confirm(full: Derivative, half: Derivative) -> Derivative:
 
 
 def _signature(regimes: tuple[str, ...]) -> tuple[str, ...]:
-    """Regime modes in order, consecutive repeats merged."""
-    return tuple(m for i, m in enumerate(regimes) if i == 0 or m != regimes[i - 1])
+    """Regime modes in order, consecutive repeats merged.
+
+    The limits from above (``escape``, ``tip``) count as ``other`` here, as they did before
+    they had names of their own: near-ties between such a limit and an interior grid
+    optimum flicker with the step and are no change of regime.
+    """
+    coarse = tuple("other" if m in ("escape", "tip") else m for m in regimes)
+    return tuple(m for i, m in enumerate(coarse) if i == 0 or m != coarse[i - 1])
 
 
 def _differences(name: str, h: float, base: dict[str, Quantity], sides: dict[int, Any]
