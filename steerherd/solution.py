@@ -28,9 +28,9 @@ from steerherd.dp.bellman import (
 )
 from steerherd.dp.certificate import Certificate, RawSolution
 from steerherd.dp.grid import BeliefGrid
+from steerherd.dp.limits import PolicyChoice
 from steerherd.errors import ParameterError
 from steerherd.files import read_json
-from steerherd.limits import PolicyChoice
 from steerherd.model import Params, critical_precision
 from steerherd.structure import (
     Regime,
@@ -167,10 +167,10 @@ class Solution:
             b: beliefs.
             margin: if given, return playable precisions: a limit from below (``obfuscate``)
                 is played as q − margin, one from above (``escape``, ``tip``) as q + margin
-                (see :meth:`~steerherd.limits.PolicyChoice.play`).
+                (see :meth:`~steerherd.dp.limits.PolicyChoice.play`).
 
         Returns:
-            Without ``margin``, a :class:`~steerherd.limits.PolicyChoice`: the precision
+            Without ``margin``, a :class:`~steerherd.dp.limits.PolicyChoice`: the precision
             (the limit value where no precision attains the supremum) *with* its side;
             ``np.asarray``/``float`` of it give the limit values. With ``margin``, a float
             array of precisions an agent can be handed.

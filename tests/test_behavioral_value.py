@@ -18,7 +18,7 @@ from steerherd.agents import AgentModel, Bayesian, Behavioral
 from steerherd.costs import LinearCost, PowerCost
 from steerherd.dp.bellman import transitions_for
 from steerherd.dp.solve import build_problem
-from steerherd.limits import PolicyChoice
+from steerherd.dp.limits import PolicyChoice
 from steerherd.model import Params
 from steerherd.sim.montecarlo import simulate
 
