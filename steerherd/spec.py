@@ -18,22 +18,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from steerherd.errors import ParameterError
+from steerherd.types import COST_FAMILIES, PLANNERS, CostFamily, Planner
 
 if TYPE_CHECKING:
     from steerherd.agents import AgentModel
     from steerherd.model import Params
 
-#: The paper's two planners. Every config, CLI choice and loop over planners uses this.
-Planner = Literal["altruistic", "biased"]
-PLANNERS: tuple[Planner, ...] = get_args(Planner)
-#: Built-in cost families β(x) = k·x and k·x^α.
-CostFamily = Literal["linear", "power"]
-COST_FAMILIES: tuple[CostFamily, ...] = get_args(CostFamily)
+__all__ = ["COST_FAMILIES", "PLANNERS", "AgentSpec", "CostFamily", "Planner", "ProblemSpec",
+           "describe_error", "parse_spec"]
+
 AgentKind = Literal["bayesian", "behavioral"]
 
 #: Grid limits: the belief grid is O(beliefs) memory for the structured solver and the

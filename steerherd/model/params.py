@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from steerherd.errors import ParameterError
 from steerherd.model.costs import Cost, LinearCost, cost_from_dict
+from steerherd.types import PLANNERS, Planner
 
-#: The two planners of the paper; the one literal every config and CLI choice is built from.
-Planner = Literal["altruistic", "biased"]
-PLANNERS: tuple[str, ...] = ("altruistic", "biased")
 
 @dataclass(frozen=True)
 class Params:

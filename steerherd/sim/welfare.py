@@ -51,8 +51,8 @@ from steerherd.sim.exact import exact_statistics
 from steerherd.sim.montecarlo import SimResult, check_size, simulate
 from steerherd.sim.policies import PolicyTable
 from steerherd.solution import Solution
+from steerherd.types import PLANNERS
 
-PLANNERS = ("altruistic", "biased")
 HORIZONS = ("myopic", "forward")
 STATES = ("B", "G")
 SETTINGS = ("analytical", "hybrid", "behavioral")
