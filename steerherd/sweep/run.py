@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from steerherd.errors import ParameterError
 from steerherd.files import read_toml, validate
+from steerherd.types import Planner
 
 AXES = ("planner", "p", "k", "delta", "cost", "alpha", "C", "horizon", "prior", "beliefs",
         "precisions")
@@ -57,7 +58,7 @@ class Axes(BaseModel):
     """The values of each parameter (lists; ranges in a random design)."""
 
     model_config = ConfigDict(extra="forbid")
-    planner: list[Literal["altruistic", "biased"]] = ["altruistic"]
+    planner: list[Planner] = ["altruistic"]
     p: Num = [0.7]
     k: Num = [0.5]
     delta: Num = [0.9]
