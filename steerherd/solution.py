@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from steerherd import __version__
 from steerherd.agents import AgentModel, agent_from_dict
 from steerherd.dp.bellman import (
     CROSS_KINDS,
@@ -26,11 +26,11 @@ from steerherd.dp.bellman import (
     KIND_SIDE,
     LIMIT_KINDS,
 )
+from steerherd.dp.certificate import Certificate, RawSolution
 from steerherd.dp.grid import BeliefGrid
-from steerherd.dp.solve import Certificate, RawSolution
+from steerherd.dp.limits import PolicyChoice
 from steerherd.errors import ParameterError
 from steerherd.files import read_json
-from steerherd.limits import PolicyChoice
 from steerherd.model import Params, critical_precision
 from steerherd.structure import (
     Regime,
@@ -167,10 +167,10 @@ class Solution:
             b: beliefs.
             margin: if given, return playable precisions: a limit from below (``obfuscate``)
                 is played as q − margin, one from above (``escape``, ``tip``) as q + margin
-                (see :meth:`~steerherd.limits.PolicyChoice.play`).
+                (see :meth:`~steerherd.dp.limits.PolicyChoice.play`).
 
         Returns:
-            Without ``margin``, a :class:`~steerherd.limits.PolicyChoice`: the precision
+            Without ``margin``, a :class:`~steerherd.dp.limits.PolicyChoice`: the precision
             (the limit value where no precision attains the supremum) *with* its side;
             ``np.asarray``/``float`` of it give the limit values. With ``margin``, a float
             array of precisions an agent can be handed.
@@ -224,7 +224,7 @@ class Solution:
             "side": self.grid.side.tolist(),
             "attained": self.attained.tolist(),
             # How to play each node's precision: −1 a limit from below (play q − margin),
-            # +1 from above (q + margin), 0 attained (see steerherd.limits).
+            # +1 from above (q + margin), 0 attained (see steerherd.dp.limits).
             "limit_side": KIND_SIDE[self.kind].tolist(),
             "candidate": [KIND_NAMES[k] for k in self.kind],
             "grid": {
@@ -239,7 +239,7 @@ class Solution:
                 "precision": self.stage_precision.tolist(),
                 "candidate": [[KIND_NAMES[k] for k in row] for row in self.stage_kind],
             },
-            "steerherd_version": __version__,
+            "steerherd_version": _package_version(),
         }
 
     def save(self, path: str | Path) -> Path:
@@ -304,3 +304,11 @@ class Solution:
         if not isinstance(data, dict):
             raise ParameterError(f"{str(path)!r} does not hold a solution object")
         return cls.from_dict(data)
+
+
+def _package_version() -> str:
+    """The installed steerherd's version (from its metadata, not from the package itself)."""
+    try:
+        return version("steerherd")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+        return "unknown"

@@ -231,7 +231,7 @@ def extract_thresholds(
     """
     if side is None:
         side = _sides_from_positions(position)
-    if params.planner == "altruistic":
+    if params.altruistic:
         left = position <= 0.5
         return {
             "d_A": _first(position, left & (mode != "baseline"), default=0.5),
@@ -293,16 +293,6 @@ def myopic_altruistic_policy(params: Params, b: ArrayLike) -> FloatArray:
 # interval [t₄, t₅]); h's positive set is the interval (t₂, t₃) for the linear and power
 # families (h(x)/x is concave there).
 
-#: Regime names of the myopic biased policy, in the order of Theorem 4's thresholds.
-MYOPIC_BIASED_REGIMES = (
-    ("[0, t1)", "baseline"), ("[t1, 1-p)", "informative (q = 1-b > p)"),
-    ("[1-p, t2]", "baseline"), ("(t2, t3)", "informative (q = 1-b < p)"),
-    ("[t3, 1/2]", "baseline"), ("(1/2, t4)", "obfuscate (q -> b from below)"),
-    ("[t4, t5]", "baseline"), ("(t5, p]", "obfuscate (q -> b from below)"),
-    ("(p, 1]", "baseline"),
-)
-
-
 def myopic_biased_tests(params: Params, b: ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Theorem 4's sign tests (f, h, g) at beliefs b (each meaningful on its own interval)."""
     b = np.asarray(b, dtype=np.float64)
@@ -359,7 +349,7 @@ def myopic_biased_thresholds(params: Params) -> dict[str, float]:
     k > C(2p − 1), else t₅ = 1/2. Other costs: the roots of f, h and g, bracketed on a fine
     grid and refined by Brent's method. Empty regimes collapse (t₂ = t₃, t₄ = t₅ = 1/2).
     """
-    from steerherd.costs import LinearCost
+    from steerherd.model.costs import LinearCost
 
     p, c = params.p, params.C
     if isinstance(params.cost, LinearCost):

@@ -1,14 +1,44 @@
-"""Type aliases shared across the package."""
+"""Type aliases shared across the package, and the paper's names as literal types.
+
+The literals (``Planner``, ``CostFamily``) are the one declaration of those names: every
+config, CLI choice and loop over planners is built from them. They import nothing heavy, so
+the CLI can build its choices without numpy; the numpy array aliases are made on first use.
+"""
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
 
-import numpy as np
-from numpy.typing import ArrayLike, NDArray
+#: The paper's two planners (MODEL.md §2).
+Planner: TypeAlias = Literal["altruistic", "biased"]
+PLANNERS: tuple[Planner, ...] = get_args(Planner)
+#: Built-in cost families β(x) = k·x and k·x^α.
+CostFamily: TypeAlias = Literal["linear", "power"]
+COST_FAMILIES: tuple[CostFamily, ...] = get_args(CostFamily)
 
-FloatArray: TypeAlias = NDArray[np.float64]
-IntArray: TypeAlias = NDArray[np.int64]
-BoolArray: TypeAlias = NDArray[np.bool_]
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["ArrayLike", "BoolArray", "FloatArray", "IntArray"]
+    FloatArray: TypeAlias = NDArray[np.float64]
+    IntArray: TypeAlias = NDArray[np.int64]
+    BoolArray: TypeAlias = NDArray[np.bool_]
+
+_ARRAY_ALIASES = ("ArrayLike", "BoolArray", "FloatArray", "IntArray")
+
+
+def __getattr__(name: str) -> Any:
+    """The numpy aliases, built when first imported (numpy loads only then)."""
+    if name not in _ARRAY_ALIASES:
+        raise AttributeError(f"module 'steerherd.types' has no attribute {name!r}")
+    import numpy as np
+    from numpy.typing import ArrayLike, NDArray
+
+    aliases = {"ArrayLike": ArrayLike, "FloatArray": NDArray[np.float64],
+               "IntArray": NDArray[np.int64], "BoolArray": NDArray[np.bool_]}
+    globals().update(aliases)
+    return aliases[name]
+
+
+__all__ = ["COST_FAMILIES", "PLANNERS", "ArrayLike", "BoolArray", "CostFamily", "FloatArray",
+           "IntArray", "Planner"]

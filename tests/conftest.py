@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 
@@ -28,3 +29,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(autouse=True)
 def _agg_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="module")
+def biased_sol() -> Any:
+    """The biased problem of tests/sim_cases.py, solved on a small grid."""
+    import steerherd as sh
+    from tests.sim_cases import P
+
+    return sh.solve(P, beliefs=401, precisions=81)

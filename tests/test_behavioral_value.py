@@ -15,11 +15,11 @@ import pytest
 
 import steerherd as sh
 from steerherd.agents import AgentModel, Bayesian, Behavioral
-from steerherd.costs import LinearCost, PowerCost
 from steerherd.dp.bellman import transitions_for
+from steerherd.dp.limits import PolicyChoice
 from steerherd.dp.solve import build_problem
-from steerherd.limits import PolicyChoice
 from steerherd.model import Params
+from steerherd.model.costs import LinearCost, PowerCost
 from steerherd.sim.montecarlo import simulate
 
 AGENTS: list[AgentModel] = [
@@ -123,3 +123,15 @@ def test_other_only_for_interior_optima_and_json_carries_the_side(agent: AgentMo
     assert np.array_equal(side != 0, limits) and np.array_equal(~limits, data["attained"])
     node = int(sol.grid.node_index(1.0 - params.p, 0))
     assert data["mode"][node] == "escape" and side[node] == 1  # Thm 5's last-ditch escape
+
+
+@pytest.mark.parametrize("agent", AGENTS, ids=repr)
+def test_fast_solver_matches_the_full_one_for_every_agent(agent: AgentModel) -> None:
+    """The default (fast) solver solves the same grid problem: the crossing candidates c, c±
+    with their behaviour side, and nodes at 1 − p and p, for non-Bayesian agents too."""
+    params = Params(planner="biased", p=0.7, delta=0.9, cost=LinearCost(0.5))
+    fast = sh.solve(params, beliefs=801, precisions=101, agent=agent, method="fast")
+    full = sh.solve(params, beliefs=801, precisions=101, agent=agent, method="pi")
+    assert np.array_equal(fast.belief, full.belief)
+    np.testing.assert_allclose(fast.V, full.V, atol=1e-9)
+    assert np.array_equal(fast.kind, full.kind) and np.array_equal(fast.q, full.q)

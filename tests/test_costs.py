@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from steerherd import CallableCost, LinearCost, ParameterError, PowerCost, make_cost
-from steerherd.costs import cost_from_dict
+from steerherd.model.costs import cost_from_dict
 
 
 def test_families() -> None:

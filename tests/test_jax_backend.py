@@ -11,7 +11,7 @@ import steerherd
 from steerherd import ConvergenceError, ParameterError, Params, SolverOptions, make_cost
 
 pytest.importorskip("jax")
-from steerherd.dp.jax_backend import solve_batch  # noqa: E402
+from steerherd.api import solve_batch  # noqa: E402
 
 #: Each value is within epsilon/2 (1e-10/2) of V* on the grid, so two solutions within 1e-10.
 VALUE_TOL = 1e-10

@@ -6,7 +6,7 @@ import pytest
 
 from steerherd import CallableCost, LinearCost, ParameterError, Params, PowerCost
 from steerherd.cli import main
-from steerherd.sensitivity import STEPS, sensitivity
+from steerherd.theory.sensitivity import STEPS, sensitivity
 
 GRID = {"beliefs": 401, "precisions": 101}
 

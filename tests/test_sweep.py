@@ -15,7 +15,7 @@ import pytest
 
 from steerherd.cli import main
 from steerherd.sweep import SerialExecutor, expand, load_config, open_executor, run_sweep
-from steerherd.sweep_store import ResultStore
+from steerherd.sweep.store import ResultStore
 
 SMALL = Path(__file__).parent / "data" / "sweep_small.toml"
 #: Values from two certified solves (each within epsilon/2 = 5e-11 of V*) differ by < 1e-10.
@@ -151,7 +151,7 @@ def test_unreachable_dask_exits_2_and_keeps_the_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pytest.importorskip("dask.distributed")
-    import steerherd.sweep as sweep
+    import steerherd.sweep.run as sweep
 
     monkeypatch.setattr(sweep, "DASK_CONNECT_TIMEOUT_S", 1)
     db = tmp_path / "small.sqlite"

@@ -14,7 +14,7 @@ from steerherd.structure import (
     myopic_biased_thresholds,
     myopic_biased_value,
 )
-from steerherd.theorems import (
+from steerherd.theory.theorems import (
     applicable,
     check,
     check_all,
@@ -22,7 +22,7 @@ from steerherd.theorems import (
     check_myopic_biased,
     convexity_tolerance,
 )
-from steerherd.verify import check_instance
+from steerherd.theory.verify import check_instance
 
 GRID = {"beliefs": 201, "precisions": 51}
 

@@ -9,7 +9,7 @@ import pytest
 
 from steerherd import LinearCost, ParameterError, Params
 from steerherd.cli import main
-from steerherd.verify import check_instance, sample_params, summarise
+from steerherd.theory.verify import check_instance, sample_params, summarise
 
 
 def test_small_sweep_writes_a_consistent_report(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -40,8 +40,8 @@ def test_sampling_is_seeded_and_in_range() -> None:
 
 def test_a_failure_that_vanishes_on_refinement_is_an_artefact() -> None:
     """Classification: status() reads the refined check for every failure."""
-    from steerherd.theorems import TheoremResult
-    from steerherd.verify import InstanceReport
+    from steerherd.theory.theorems import TheoremResult
+    from steerherd.theory.verify import InstanceReport
 
     bad = TheoremResult("thm2", False, -1e-3)
     rep = InstanceReport(Params(), (bad,), {"thm2": TheoremResult("thm2", True, 1e-9)})

@@ -21,12 +21,16 @@ import pytest
 
 import steerherd as sh
 from steerherd.cli import main
-from steerherd.costs import LinearCost, PowerCost
-from steerherd.curvature import curvature_evidence
 from steerherd.model import Params
+from steerherd.model.costs import LinearCost, PowerCost
 from steerherd.structure import myopic_biased_thresholds
-from steerherd.theorems import check_altruistic_regimes, check_biased_regimes, check_myopic_biased
-from steerherd.verify import InstanceReport, check_instance, summarise
+from steerherd.theory.curvature import curvature_evidence
+from steerherd.theory.theorems import (
+    check_altruistic_regimes,
+    check_biased_regimes,
+    check_myopic_biased,
+)
+from steerherd.theory.verify import InstanceReport, check_instance, summarise
 
 
 def test_smooth_concavity_is_a_violation_not_an_artefact() -> None:
@@ -61,7 +65,7 @@ class _Level:
 
 
 def test_curvature_that_shrinks_with_the_grid_is_no_concavity(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr("steerherd.theorems.convexity_tolerance", lambda s: 0.0)
+    monkeypatch.setattr("steerherd.theory.theorems.convexity_tolerance", lambda s: 0.0)
     h = 1 / 400
     # An O(h²) value error: its second difference over H = h is O(1) and negative on the
     # coarse grid, 16x smaller on the 4x finer one (where V'' = 2 wins): not concave.
@@ -78,7 +82,7 @@ def test_curvature_that_shrinks_with_the_grid_is_no_concavity(monkeypatch) -> No
 
 
 def test_a_report_without_curvature_or_kink_is_an_artefact() -> None:
-    from steerherd.theorems import TheoremResult
+    from steerherd.theory.theorems import TheoremResult
 
     bad = TheoremResult("thm2", False, -1e-3)
     rep = InstanceReport(Params(), (bad,), {"thm2": TheoremResult("thm2", False, -1e-4)},

@@ -68,7 +68,7 @@ def check_numerically(beliefs: int, precisions: int) -> tuple[int, float]:
     """Compare the closed form with δ = 0 solves on a (p, k) grid; (instances, worst margin)."""
     from steerherd import LinearCost, Params, PowerCost, solve
     from steerherd.structure import myopic_threshold
-    from steerherd.theorems import check_myopic_altruistic
+    from steerherd.theory.theorems import check_myopic_altruistic
 
     worst, count = np.inf, 0
     for pv, kv, fam in itertools.product(np.linspace(0.55, 0.95, 5), np.linspace(0.1, 2.0, 5),

@@ -119,7 +119,7 @@ def check_numerically(beliefs: int, precisions: int) -> tuple[int, Counter[str]]
     """δ = 0 solves on a (p, k) grid equal the closed form at every node; regime census."""
     from steerherd import LinearCost, Params, PowerCost, solve
     from steerherd.structure import _thresholds_by_roots, myopic_biased_thresholds
-    from steerherd.theorems import check_myopic_biased
+    from steerherd.theory.theorems import check_myopic_biased
 
     census: Counter[str] = Counter()
     count = 0

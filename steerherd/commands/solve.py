@@ -9,19 +9,17 @@ from typing import Annotated, Any
 import typer
 
 from steerherd.commands._parse import number, whole_number
+from steerherd.spec import COST_FAMILIES, PLANNERS
 
-
-class Planner(StrEnum):
-    altruistic = "altruistic"
-    biased = "biased"
-
-
-class CostFamily(StrEnum):
-    linear = "linear"
-    power = "power"
+# The CLI's choices are generated from the spec's literals, never declared again.
+Planner = StrEnum("Planner", {name: name for name in PLANNERS})  # type: ignore[misc]
+CostFamily = StrEnum("CostFamily", {name: name for name in COST_FAMILIES})  # type: ignore[misc]
+_ALTRUISTIC = Planner("altruistic")
+_LINEAR = CostFamily("linear")
 
 
 class Method(StrEnum):
+    fast = "fast"
     vi = "vi"
     pi = "pi"
     mpi = "mpi"
@@ -33,7 +31,7 @@ _I = {"parser": whole_number, "metavar": "INT"}
 
 
 def solve(
-    planner: Annotated[Planner, typer.Option(help="Planner's objective.")] = Planner.altruistic,
+    planner: Annotated[Planner, typer.Option(help="Planner's objective.")] = _ALTRUISTIC,
     p: Annotated[float, typer.Option("--p", help="Baseline precision, in [0.5, 1).", **_F)] = 0.7,
     k: Annotated[
         float, typer.Option("--k", help="Cost scale k >= 0: beta(x) = k*x or k*x^alpha.", **_F)
@@ -42,7 +40,7 @@ def solve(
     delta: Annotated[
         float, typer.Option("--delta", help="Discount factor in [0, 1); 1 needs --horizon.", **_F)
     ] = 0.9,
-    cost: Annotated[CostFamily, typer.Option(help="Cost family.")] = CostFamily.linear,
+    cost: Annotated[CostFamily, typer.Option(help="Cost family.")] = _LINEAR,
     alpha: Annotated[
         float | None, typer.Option(help="Exponent of the power cost, in (0, 1].", **_F)
     ] = None,
@@ -52,7 +50,9 @@ def solve(
     prior: Annotated[float, typer.Option(help="Prior P(good) used for V(prior).", **_F)] = 0.5,
     beliefs: Annotated[int, typer.Option(help="Belief grid size.", **_I)] = 1001,
     precisions: Annotated[int, typer.Option(help="Precision grid size.", **_I)] = 201,
-    method: Annotated[Method, typer.Option(help="Solver.")] = Method.pi,
+    method: Annotated[
+        Method, typer.Option(help="Solver: fast (default) or the full pi, vi, mpi, lp.")
+    ] = Method.fast,
     refine: Annotated[
         bool, typer.Option(help="Refine the best grid precision continuously.")
     ] = False,
@@ -70,17 +70,19 @@ def solve(
     """Solve the planner's problem and report regimes, thresholds and the certificate."""
     import json
 
-    from steerherd import Params, make_cost
     from steerherd import solve as run_solve
+    from steerherd.spec import parse_spec
 
-    params = Params(planner=planner.value, p=p, C=C, delta=delta, horizon=horizon, prior=prior,
-                    cost=make_cost(cost.value, k=k, alpha=alpha))
+    spec = parse_spec(dict(planner=planner.value, p=p, C=C, k=k, delta=delta, cost=cost.value,
+                           alpha=alpha, horizon=horizon, prior=prior, beliefs=beliefs,
+                           precisions=precisions))
+    params = spec.params()
     sol = run_solve(params, beliefs=beliefs, precisions=precisions, method=method.value,
                     refine=refine)
     data = sol.to_dict()
     derivs = None
     if sensitivity:
-        from steerherd.sensitivity import sensitivity as run_sensitivity
+        from steerherd.theory.sensitivity import sensitivity as run_sensitivity
 
         derivs = run_sensitivity(params, beliefs=beliefs, precisions=precisions,
                                  method=method.value)
@@ -105,7 +107,7 @@ def _print_sensitivity(derivs: list[Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from steerherd.sensitivity import STEPS
+    from steerherd.theory.sensitivity import STEPS
 
     table = Table(title="sensitivity (central differences; steps "
                   + ", ".join(f"{k}: {v:g}" for k, v in STEPS.items()) + ", k's times max(k, 1))",

@@ -54,7 +54,7 @@ def _run(config: Path, store_path: Path | None, workers: int | None, dask: str |
     )
 
     from steerherd.sweep import expand, load_config, open_executor, run_sweep
-    from steerherd.sweep_store import ResultStore
+    from steerherd.sweep.store import ResultStore
 
     cfg = load_config(config)
     backend = backend or cfg.backend
@@ -81,8 +81,8 @@ def _run(config: Path, store_path: Path | None, workers: int | None, dask: str |
 
 def _report(db: Path, out: Path | None, x: str | None, limit: int | None) -> None:
     from steerherd.errors import ParameterError
-    from steerherd.sweep_report import draw_regime_map, print_table
-    from steerherd.sweep_store import ResultStore
+    from steerherd.sweep.report import draw_regime_map, print_table
+    from steerherd.sweep.store import ResultStore
 
     if not db.is_file():
         raise ParameterError(f"no results store at {str(db)!r}")

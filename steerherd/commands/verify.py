@@ -25,7 +25,7 @@ def verify(
     import numpy as np
 
     from steerherd.errors import ParameterError
-    from steerherd.verify import sample_params, summarise
+    from steerherd.theory.verify import sample_params, summarise
 
     if seed < 0:
         raise ParameterError(f"--seed must be >= 0, got {seed}")
@@ -58,7 +58,7 @@ def _jsonable(obj: Any) -> Any:
 def _run(params: list[Any], beliefs: int, precisions: int) -> list[Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from steerherd.verify import run_sweep
+    from steerherd.theory.verify import run_sweep
 
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), transient=True) as bar:

@@ -55,7 +55,9 @@ import numpy as np
 
 from steerherd.agents import AgentModel
 from steerherd.dp.grid import BeliefGrid
-from steerherd.model import TIE_TOL, Params, critical_precision, reward_from_actions
+from steerherd.dp.kernel import expected_value
+from steerherd.model import TIE_TOL, Params, critical_precision, reward_from_actions, successors
+from steerherd.model.tolerances import TIE_Q  # noqa: F401  (the table of tolerances)
 from steerherd.types import FloatArray, IntArray
 
 KIND_BASELINE, KIND_FULL, KIND_CRITICAL, KIND_BELOW, KIND_ABOVE, KIND_GRID, KIND_REFINED = range(7)
@@ -69,9 +71,6 @@ LIMIT_KINDS = (KIND_BELOW, KIND_ABOVE, KIND_CROSS_BELOW, KIND_CROSS_ABOVE)
 #: Kinds whose precision is the crossing precision max(b, 1 − b) (for any agent).
 CROSS_KINDS = (KIND_CROSS, KIND_CROSS_BELOW, KIND_CROSS_ABOVE)
 
-#: Candidates whose Q-values are within this (relative to max(1, |Q|)) of the best are ties,
-#: broken by the candidate order above. It is far above the solvers' own error (≤ 1e-10).
-TIE_Q = 1e-9
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,15 +110,6 @@ class Transitions:
         if self.delta == 0.0:
             return self.reward.copy()
         return self.reward + self.delta * self.expected_next(v)
-
-
-def expected_value(
-    v: FloatArray, lo_g: IntArray, lo_b: IntArray, weights: FloatArray
-) -> FloatArray:
-    """E[V(b')] from the two successors' interpolation nodes and the four weights."""
-    vp = np.append(v, 0.0)  # lo + 1 may point one past the last node, with weight 0
-    w = weights
-    return w[0] * vp[lo_g] + w[1] * vp[lo_g + 1] + w[2] * vp[lo_b] + w[3] * vp[lo_b + 1]
 
 
 def candidate_precisions(
@@ -187,13 +177,7 @@ def transitions_for(
     a_side = side if behaviour_side is None else behaviour_side
     good_g, good_b = agent.action_probs(b, q, a_side)
     reward = reward_from_actions(params, b, q, good_g, good_b)
-    p_good = b * good_g + (1.0 - b) * good_b
-    # A limit from above (side +1) keeps the agent informative even where q → 1/2 makes the
-    # signal itself worthless: the successors are then b ± 0, not b.
-    moves = (np.abs(good_g - good_b) > 0.0) | (a_side > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        succ_g = np.where(moves & (p_good > 0), b * good_g / p_good, b)
-        succ_b = np.where(moves & (p_good < 1), b * (1.0 - good_g) / (1.0 - p_good), b)
+    p_good, succ_g, succ_b, moves = successors(b, good_g, good_b, a_side)
     # b'_G rises and b'_B falls with q, so a limit q ± 0 puts b'_G on side ±, b'_B on side ∓.
     lo_g, lam_g = grid.locate(succ_g, side)
     lo_b, lam_b = grid.locate(succ_b, -side)

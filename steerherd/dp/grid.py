@@ -19,13 +19,8 @@ from functools import cached_property
 import numpy as np
 
 from steerherd.errors import ParameterError
+from steerherd.model.tolerances import ETA, SNAP_TOL  # noqa: F401  (the table of tolerances)
 from steerherd.types import ArrayLike, FloatArray, IntArray
-
-#: Offset at which a one-sided node x± is evaluated.
-ETA = 1e-9
-#: A successor closer than this to a breakpoint lands on it: exact ties (q = max(b, 1 − b)
-#: sends one successor to exactly 1/2) must not be sent to the wrong side by rounding.
-SNAP_TOL = 1e-12
 
 
 @dataclass(frozen=True, eq=False)

@@ -26,20 +26,45 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from steerherd.agents import Bayesian
-from steerherd.costs import LinearCost, PowerCost
 from steerherd.dp.bellman import KIND_ABOVE, KIND_BELOW, KIND_GRID, N_EXACT, TIE_Q
+from steerherd.dp.certificate import Certificate, SolverOptions
 from steerherd.dp.grid import SNAP_TOL, BeliefGrid, make_belief_grid, make_precision_grid
-from steerherd.dp.solve import Certificate, SolverOptions
+from steerherd.dp.kernel import expected_value
 from steerherd.errors import ConvergenceError, ParameterError
-from steerherd.model import TIE_TOL, Params
-from steerherd.solution import Solution
+from steerherd.model import TIE_TOL, Params, bayes_action_probs, successors
+from steerherd.model.costs import LinearCost, PowerCost
 
 JAX_METHODS = ("vi", "mpi", "pi")
+
+
+class ProblemArrays(NamedTuple):
+    """The parameters that enter the jitted transitions, one array entry per problem.
+
+    A NamedTuple is a JAX pytree, so a batch is vmapped field by field and each field is
+    read by name inside ``jit`` (never by position in a flat vector).
+    """
+
+    p: Any
+    q_min: Any
+    k: Any
+    alpha: Any
+    C: Any
+    biased: Any
+
+    @classmethod
+    def stack(cls, params: Sequence[Params]) -> ProblemArrays:
+        """One entry per problem, float64 (``biased`` is 1.0 for the biased planner)."""
+        shapes = [cost_shape(pr) for pr in params]
+        return cls(p=np.array([pr.p for pr in params]),
+                   q_min=np.array([pr.q_min for pr in params]),
+                   k=np.array([k for k, _ in shapes]), alpha=np.array([a for _, a in shapes]),
+                   C=np.array([pr.C for pr in params]),
+                   biased=np.array([float(not pr.altruistic) for pr in params]))
 #: Default memory for one vmapped chunk of transitions (bytes); chunks are sized to fit.
 CHUNK_BYTES = 1 << 30
 
@@ -88,7 +113,7 @@ def _compiled(n_bps: int, span: int) -> Any:
     lax = jax.lax
 
     def transitions(pos, table, belief, first, bpx, q_grid, par):  # type: ignore[no-untyped-def]
-        p, q_min, k, alpha, c_loss, biased = (par[i] for i in range(6))
+        p, q_min, k, alpha = par.p, par.q_min, par.k, par.alpha
         n = belief.shape[0]
         b = belief[:, None]
         m = jnp.maximum(belief, 1.0 - belief)
@@ -99,12 +124,8 @@ def _compiled(n_bps: int, span: int) -> Any:
         feasible = (q >= q_min - TIE_TOL) & (q <= 1.0 + TIE_TOL)
         feasible &= jnp.where(col == KIND_BELOW, (m > q_min + TIE_TOL)[:, None], True)
         feasible &= jnp.where(col == KIND_ABOVE, (m < 1.0 - TIE_TOL)[:, None], True)
-        # Bayesian agents (agents.Bayesian.action_probs), the limits forcing their side.
-        informative = q >= jnp.maximum(b, 1.0 - b) - TIE_TOL
-        informative = jnp.where(side < 0, False, jnp.where(side > 0, True, informative))
-        cascade = jnp.where(b > 0.5, 1.0, 0.0)
-        gg = jnp.where(informative, q, cascade)
-        gb = jnp.where(informative, 1.0 - q, cascade)
+        # Bayesian agents: the one action rule of steerherd.model, traced with jax.numpy.
+        gg, gb = bayes_action_probs(b, q, side, xp=jnp)
         # β on the 5 exact columns per node and once on the precision grid (a power is dear).
         def beta(x):  # type: ignore[no-untyped-def]
             dist = jnp.abs(x - p)
@@ -112,14 +133,10 @@ def _compiled(n_bps: int, span: int) -> Any:
 
         cost = jnp.concatenate(
             [beta(exact), jnp.broadcast_to(beta(q_grid), (n, q_grid.shape[0]))], axis=1)
-        loss = jnp.where(biased > 0, b * (1.0 - gg) + (1.0 - b) * (1.0 - gb),
+        loss = jnp.where(par.biased > 0, b * (1.0 - gg) + (1.0 - b) * (1.0 - gb),
                          b * (1.0 - gg) + (1.0 - b) * gb)
-        reward = jnp.where(feasible, -cost - c_loss * loss, -jnp.inf)
-        p_good = b * gg + (1.0 - b) * gb
-        moves = (jnp.abs(gg - gb) > 0.0) | (side > 0)
-        succ_g = jnp.where(moves & (p_good > 0), b * gg / jnp.where(p_good > 0, p_good, 1.0), b)
-        succ_b = jnp.where(moves & (p_good < 1),
-                           b * (1.0 - gg) / jnp.where(p_good < 1, 1.0 - p_good, 1.0), b)
+        reward = jnp.where(feasible, -cost - par.C * loss, -jnp.inf)
+        p_good, succ_g, succ_b, moves = successors(b, gg, gb, side, xp=jnp)
         lo_g, lam_g = locate(pos, table, first, bpx, succ_g, side)
         lo_b, lam_b = locate(pos, table, first, bpx, succ_b, -side)
         self_node = jnp.broadcast_to(jnp.arange(n, dtype=jnp.int32)[:, None], q.shape)
@@ -148,9 +165,6 @@ def _compiled(n_bps: int, span: int) -> Any:
             lam = jnp.where(on, 0.0, lam)
         return lo, jnp.clip(lam, 0.0, 1.0)
 
-    def expected(vp, lo_g, lo_b, w):  # type: ignore[no-untyped-def]
-        return w[0] * vp[lo_g] + w[1] * vp[lo_g + 1] + w[2] * vp[lo_b] + w[3] * vp[lo_b + 1]
-
     def greedy(qv):  # type: ignore[no-untyped-def]
         best = qv.max(axis=1)
         tol = TIE_Q * jnp.maximum(1.0, jnp.abs(best))
@@ -161,8 +175,8 @@ def _compiled(n_bps: int, span: int) -> Any:
         c = jnp.where(delta > 0, delta / (1.0 - delta), 0.0)
 
         def bellman(v):  # type: ignore[no-untyped-def]
-            vp = jnp.append(v, 0.0)
-            qv = jnp.where(delta == 0, reward, reward + delta * expected(vp, lo_g, lo_b, w))
+            qv = jnp.where(delta == 0, reward,
+                           reward + delta * expected_value(v, lo_g, lo_b, w, xp=jnp))
             pol, best = greedy(qv)
             d = best - v
             return pol, best, c * d.min(), c * d.max(), jnp.abs(d).max(), jnp.argmax(qv, axis=1)
@@ -179,7 +193,7 @@ def _compiled(n_bps: int, span: int) -> Any:
             w_s = w[:, rows, pol]
 
             def step(_, u):  # type: ignore[no-untyped-def]
-                return r_s + delta * expected(jnp.append(u, 0.0), g_s, b_s, w_s)
+                return r_s + delta * expected_value(u, g_s, b_s, w_s, xp=jnp)
 
             partial = lax.fori_loop(0, mpi_steps, step, tv)
             return jnp.where(gap < eps, tv + 0.5 * (lo + hi), partial), it + 1, gap
@@ -234,7 +248,7 @@ def _span(tables: np.ndarray) -> int:
     return int((tables[:, 2:] - tables[:, :-2]).max())
 
 
-def _inputs(group: list[tuple[Params, BeliefGrid, np.ndarray]]) -> list[np.ndarray]:
+def _inputs(group: list[tuple[Params, BeliefGrid, np.ndarray]]) -> list[Any]:
     pos = np.stack([g.position for _, g, _ in group])
     table = np.stack([_buckets(g.position) for _, g, _ in group])
     bel = np.stack([g.belief for _, g, _ in group])
@@ -242,8 +256,7 @@ def _inputs(group: list[tuple[Params, BeliefGrid, np.ndarray]]) -> list[np.ndarr
                       .reshape(-1) for _, g, _ in group])
     bpx = np.stack([np.array(g.breakpoints, dtype=np.float64).reshape(-1) for _, g, _ in group])
     qg = np.stack([q for _, _, q in group])
-    par = np.array([[pr.p, pr.q_min, *cost_shape(pr), pr.C, float(pr.planner == "biased")]
-                    for pr, _, _ in group])
+    par = ProblemArrays.stack([pr for pr, _, _ in group])
     delta = np.array([pr.delta for pr, _, _ in group])
     return [pos, table, bel, first, bpx, qg, par, delta]
 
@@ -256,7 +269,7 @@ def solve_batch(
     method: str = "mpi",
     options: SolverOptions | None = None,
     chunk: int | None = None,
-) -> list[Solution]:
+) -> list[dict[str, Any]]:
     """Solve many problems at once with the vmapped JAX solver (float64).
 
     Args:
@@ -268,7 +281,8 @@ def solve_batch(
         chunk: problems per vmapped call; default: as many as fit in ``CHUNK_BYTES``.
 
     Returns:
-        One :class:`~steerherd.solution.Solution` per problem, in order; ``seconds`` is the
+        The fields of one :class:`~steerherd.solution.Solution` per problem (``Solution(**f)``;
+        :func:`steerherd.solve_batch` wraps them), in order; ``seconds`` is the
         problem's share of its chunk's wall time.
 
     Raises:
@@ -286,7 +300,7 @@ def solve_batch(
     groups: dict[tuple[int, int], list[int]] = {}
     for i, (_, g, _) in enumerate(laid):
         groups.setdefault((g.size, len(g.breakpoints)), []).append(i)
-    out: list[Solution | None] = [None] * len(laid)
+    out: list[dict[str, Any] | None] = [None] * len(laid)
     for (size, n_bps), idx in groups.items():
         idx = sorted(idx, key=lambda i: laid[i][0].delta)  # a chunk waits for its slowest
         per = size * (precisions + N_EXACT) * 8 * 9  # q, reward, 2 indices, 4 weights, Q
@@ -303,7 +317,7 @@ def solve_batch(
 
 
 def _run(group: list[tuple[Params, BeliefGrid, np.ndarray]], n_bps: int, steps: int,
-         method: str, options: SolverOptions) -> list[Solution]:
+         method: str, options: SolverOptions) -> list[dict[str, Any]]:
     jax = _import_jax()
     start = time.perf_counter()
     with jax.enable_x64(True):
@@ -328,7 +342,7 @@ def _run(group: list[tuple[Params, BeliefGrid, np.ndarray]], n_bps: int, steps: 
             bellman_residual=float(res["residual"][j]), lower=res["lower"][j],
             upper=res["upper"][j], gap=gap, epsilon=options.epsilon,
         )
-        sols.append(Solution(
+        sols.append(dict(
             params=params, grid=grid, V=res["V"][j], q=res["q"][j], kind=kind,
             certificate=cert, agent=Bayesian().to_dict(), n_precisions=int(q_grid.size),
             refine=False, seconds=share,
@@ -337,7 +351,7 @@ def _run(group: list[tuple[Params, BeliefGrid, np.ndarray]], n_bps: int, steps: 
 
 
 def solve_jax(params: Params, *, beliefs: int = 1001, precisions: int = 201,
-              method: str = "mpi", options: SolverOptions | None = None) -> Solution:
+              method: str = "mpi", options: SolverOptions | None = None) -> dict[str, Any]:
     """One problem through :func:`solve_batch` (see there)."""
     return solve_batch([params], beliefs=beliefs, precisions=precisions, method=method,
                        options=options)[0]

@@ -28,18 +28,16 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
 
-from steerherd.dp.policy import Problem
+from steerherd.dp.certificate import RawSolution, SolverOptions, finish
+from steerherd.dp.policy import Problem, evaluate_policy, improve, select
 from steerherd.errors import ConvergenceError, ParameterError
+from steerherd.model.tolerances import LP_TOL  # noqa: F401  (the table of tolerances)
 from steerherd.types import FloatArray
-
-#: HiGHS primal/dual feasibility tolerance. Values are then accurate to about this times the
-#: LP's scale, well inside the 1e-8 agreement the cross-check promises.
-LP_TOL = 1e-10
 
 
 @dataclass(frozen=True, eq=False)
@@ -168,8 +166,6 @@ def polish(problem: Problem, value: FloatArray, max_steps: int = 10) -> tuple[Fl
         ``(values, steps)``: the policy's exact values and the number of evaluations (1 when
         the LP's own greedy policy is already optimal, the usual case).
     """
-    from steerherd.dp.policy import improve, select
-    from steerherd.dp.solve import evaluate_policy
 
     tr = problem.transitions
     rows = select(tr, np.argmax(tr.q_values(value), axis=1))
@@ -182,7 +178,7 @@ def polish(problem: Problem, value: FloatArray, max_steps: int = 10) -> tuple[Fl
     return v, max_steps
 
 
-def solve_lp(problem: Problem, options: object | None = None) -> object:
+def solve_lp(problem: Problem, options: SolverOptions | None = None) -> RawSolution:
     """Solve by LP, polish, certify; the RawSolution carries the :class:`LPResult`.
 
     Args:
@@ -192,16 +188,11 @@ def solve_lp(problem: Problem, options: object | None = None) -> object:
     Returns:
         A :class:`~steerherd.dp.solve.RawSolution` with ``lp`` set.
     """
-    from dataclasses import replace
-
-    from steerherd.dp.solve import SolverOptions, _finish
-
     opts = SolverOptions() if options is None else options
-    assert isinstance(opts, SolverOptions)
     lp = solve_lp_values(problem)
     try:
         value, steps = polish(problem, lp.value)
-        raw = _finish(problem, value, "lp", steps, opts)
+        raw = finish(problem, value, "lp", steps, opts)
     except ConvergenceError as exc:
         raise ConvergenceError(
             f"lp: the greedy policy of the LP values fails its certificate ({exc});"

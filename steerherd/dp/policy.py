@@ -13,17 +13,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 from steerherd.agents import AgentModel
 from steerherd.dp.bellman import (
     KIND_GRID,
     KIND_REFINED,
     Transitions,
-    expected_value,
     greedy,
     transitions_for,
 )
 from steerherd.dp.grid import BeliefGrid
+from steerherd.dp.kernel import expected_value
 from steerherd.model import Params
 from steerherd.types import FloatArray, IntArray
 
@@ -196,3 +197,12 @@ def with_candidates(problem: Problem, q: FloatArray) -> Problem:
         transitions=augmented,
         refine=problem.refine,
     )
+
+
+def evaluate_policy(rows: PolicyRows, delta: float) -> FloatArray:
+    """V_σ: solve (I − δ P_σ) V = r_σ (sparse LU)."""
+    if delta == 0.0:
+        return rows.reward.copy()
+    n = rows.q.size
+    a = (sp.identity(n, format="csr") - delta * rows.matrix()).tocsc()
+    return np.asarray(spla.spsolve(a, rows.reward), dtype=np.float64)

@@ -20,19 +20,24 @@ Finite horizon N (any δ ∈ [0, 1]): backward induction from V_{N+1} = 0, exact
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from steerherd.agents import AgentModel, Bayesian
 from steerherd.dp.bellman import TIE_Q, build_transitions
+from steerherd.dp.certificate import (
+    Certificate,
+    RawSolution,
+    SolverOptions,
+    finish,
+    mp_gap,
+)
 from steerherd.dp.grid import make_belief_grid, make_precision_grid
 from steerherd.dp.policy import (
     PolicyRows,
     Problem,
+    evaluate_policy,
     improve,
     refined_precisions,
     with_candidates,
@@ -45,77 +50,12 @@ METHODS = ("vi", "pi", "mpi", "lp")
 #: Rounds of continuous refinement (each adds one candidate per node and re-solves).
 REFINE_ROUNDS = 2
 
+#: Names kept for callers of the 0.1 layout.
+_finish = finish
+_mp_gap = mp_gap
 
-@dataclass(frozen=True)
-class SolverOptions:
-    """Stopping rule and limits.
-
-    Args:
-        epsilon: target MacQueen–Porteus gap on the grid (values within ε/2 of V*).
-        max_iter: iteration limit; reaching it raises ConvergenceError.
-        mpi_steps: partial policy-evaluation steps per iteration of ``mpi``.
-    """
-
-    epsilon: float = 1e-10
-    max_iter: int = 100_000
-    mpi_steps: int = 20
-
-    def __post_init__(self) -> None:
-        if not self.epsilon > 0:
-            raise ParameterError(f"epsilon must be > 0, got {self.epsilon}")
-        if self.max_iter < 1:
-            raise ParameterError(f"max_iter must be >= 1, got {self.max_iter}")
-        if self.mpi_steps < 1:
-            raise ParameterError(f"mpi_steps must be >= 1, got {self.mpi_steps}")
-
-
-@dataclass(frozen=True, eq=False)
-class Certificate:
-    """Evidence for a solution on its grid.
-
-    Attributes:
-        converged: the stopping rule was met (always true for a returned solution).
-        method: ``vi``, ``pi``, ``mpi`` or ``finite``.
-        iterations: iterations (stages, for a finite horizon).
-        bellman_residual: ‖T V − V‖∞ for the returned V.
-        lower, upper: MacQueen–Porteus bounds on V* at every node.
-        gap: max(upper − lower).
-        epsilon: the target gap.
-    """
-
-    converged: bool
-    method: str
-    iterations: int
-    bellman_residual: float
-    lower: FloatArray
-    upper: FloatArray
-    gap: float
-    epsilon: float
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready dict."""
-        return {
-            "converged": self.converged,
-            "method": self.method,
-            "iterations": self.iterations,
-            "bellman_residual": self.bellman_residual,
-            "gap": self.gap,
-            "epsilon": self.epsilon,
-            "lower": self.lower.tolist(),
-            "upper": self.upper.tolist(),
-        }
-
-
-@dataclass(frozen=True, eq=False)
-class RawSolution:
-    """What a solver returns before it is wrapped in a Solution."""
-
-    problem: Problem
-    value: FloatArray
-    rows: PolicyRows
-    certificate: Certificate
-    stage_rows: tuple[PolicyRows, ...] = ()
-    lp: Any = None  # steerherd.dp.lp.LPResult for method "lp": LP values and dual occupancy
+__all__ = ["METHODS", "Certificate", "RawSolution", "SolverOptions", "build_problem",
+           "evaluate_policy", "solve_problem"]
 
 
 def build_problem(
@@ -157,7 +97,7 @@ def solve_problem(problem: Problem, method: str = "pi", options: SolverOptions |
     if method == "lp":
         from steerherd.dp.lp import solve_lp
 
-        return solve_lp(problem, options)  # type: ignore[return-value]
+        return solve_lp(problem, options)
     if problem.params.horizon is not None:
         return _backward_induction(problem, options)
     drivers: dict[str, Any] = {"vi": _value_iteration, "pi": _policy_iteration,
@@ -170,25 +110,8 @@ def solve_problem(problem: Problem, method: str = "pi", options: SolverOptions |
         problem = with_candidates(problem, refined_precisions(problem, v))
         v, more, qv = drivers[method](problem, options)
         iterations += more
-    return _finish(problem, v, method, iterations, options, qv)
+    return finish(problem, v, method, iterations, options, qv)
 
-
-def evaluate_policy(rows: PolicyRows, delta: float) -> FloatArray:
-    """V_σ: solve (I − δ P_σ) V = r_σ (sparse LU)."""
-    if delta == 0.0:
-        return rows.reward.copy()
-    n = rows.q.size
-    a = (sp.identity(n, format="csr") - delta * rows.matrix()).tocsc()
-    return np.asarray(spla.spsolve(a, rows.reward), dtype=np.float64)
-
-
-def _mp_gap(delta: float, d: FloatArray) -> tuple[float, float, float]:
-    """(gap, lower offset, upper offset) of the MacQueen–Porteus bounds for d = T V − V."""
-    if delta == 0.0:
-        return 0.0, 0.0, 0.0
-    c = delta / (1.0 - delta)
-    lo, hi = c * float(d.min()), c * float(d.max())
-    return hi - lo, lo, hi
 
 
 #: What a driver returns: (V, iterations, Q-values at V if it computed them, else None).
@@ -206,7 +129,7 @@ def _policy_iteration(problem: Problem, options: SolverOptions) -> _Driven:
         v = evaluate_policy(rows, delta)
         qv = problem.transitions.q_values(v)
         new, tv = improve(problem, v, keep=rows, qv=qv)
-        gap, _, _ = _mp_gap(delta, tv - v)
+        gap, _, _ = mp_gap(delta, tv - v)
         if gap < options.epsilon:
             return v, it, qv  # _finish reuses the Q-values at the returned V
         rows = new
@@ -225,7 +148,7 @@ def _modified_pi(
     v = np.zeros(problem.grid.size)
     for it in range(1, options.max_iter + 1):
         rows, tv = improve(problem, v)
-        gap, lo, hi = _mp_gap(delta, tv - v)
+        gap, lo, hi = mp_gap(delta, tv - v)
         if gap < options.epsilon:
             return tv + 0.5 * (lo + hi), it, None  # the midpoint: no Q-values at it yet
         v = tv
@@ -235,39 +158,6 @@ def _modified_pi(
         f"{name} stopped at max_iter={options.max_iter} with bound gap {gap:.2e}"
         f" > epsilon={options.epsilon:.0e}; raise max_iter or use --method pi"
     )
-
-
-def _finish(
-    problem: Problem,
-    v: FloatArray,
-    method: str,
-    iterations: int,
-    options: SolverOptions,
-    qv: FloatArray | None = None,
-) -> RawSolution:
-    """The certificate of V, and the greedy policy with near-ties broken by candidate order.
-
-    ``qv`` are the Q-values at ``v`` when the driver already computed them.
-    """
-    rows, tv = improve(problem, v, tie=TIE_Q, qv=qv)
-    d = tv - v
-    gap, lo, hi = _mp_gap(problem.params.delta, d)
-    cert = Certificate(
-        converged=gap < options.epsilon or problem.params.delta == 0.0,
-        method=method,
-        iterations=iterations,
-        bellman_residual=float(np.abs(d).max()),
-        lower=tv + lo,
-        upper=tv + hi,
-        gap=gap,
-        epsilon=options.epsilon,
-    )
-    if not cert.converged:
-        raise ConvergenceError(
-            f"{method}: the returned values fail their own check, bound gap {gap:.2e}"
-            f" > epsilon={options.epsilon:.0e}"
-        )
-    return RawSolution(problem=problem, value=v, rows=rows, certificate=cert)
 
 
 def _backward_induction(problem: Problem, options: SolverOptions) -> RawSolution:

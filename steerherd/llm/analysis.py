@@ -29,6 +29,7 @@ import numpy as np
 
 from steerherd.llm.config import ModelConfig
 from steerherd.llm.sequential import SETTINGS, optimum
+from steerherd.model import is_informative
 
 #: Deviation under which a belief state counts as "close" (the paper's 10%).
 CLOSE_PERCENT = 10.0
@@ -51,7 +52,7 @@ def analyse_beliefs(records: list[dict[str, Any]]) -> dict[str, Any]:
     for r in ok:
         b, q, good = r["public_belief"], r["precision"], r["signal_good"]
         bayes, rep = r["bayes_posterior"], r["reported"]
-        informative = 1 - q - 1e-12 <= b <= q + 1e-12
+        informative = bool(is_informative(b, q))  # the model's own rule and tie tolerance
         side = "neutral" if abs(b - 0.5) < 1e-9 else (
             "agree" if (b > 0.5) == good else "contradict")
         if abs(bayes - b) > 1e-9 and side != "neutral":
@@ -77,14 +78,8 @@ def _behavioral_fit(rows: list[dict[str, Any]]) -> dict[str, Any]:
     w_disagree > 1. Actions give the same weights divided by the choice noise λ. A fit the
     data cannot support (too few rows, separated actions) is reported with its reason.
     """
-    try:
-        from steerherd.agents import (  # type: ignore[attr-defined]
-            fit_behavioral_actions,
-            fit_behavioral_beliefs,
-        )
-    except ImportError:
-        return {"available": False,
-                "note": "steerherd.agents.fit_behavioral_beliefs is not in this build"}
+    from steerherd.agents import fit_behavioral_actions, fit_behavioral_beliefs
+
     use = [r for r in rows if 0 < r["b"] < 1 and 0.5 <= r["q"] < 1]
     b = np.array([r["b"] for r in use])
     q = np.array([r["q"] for r in use])

@@ -56,7 +56,7 @@ class ModelConfig(_Strict):
 
     def params(self, planner: str, forward: bool) -> Params:
         """Validated :class:`~steerherd.model.Params` (myopic: δ = 0)."""
-        from steerherd.costs import make_cost
+        from steerherd.model.costs import make_cost
 
         return Params(planner=planner, p=self.p, C=self.C,  # type: ignore[arg-type]
                       delta=self.delta if forward else 0.0,

@@ -119,7 +119,7 @@ def planner_request(params: Params, forward: bool, history: Sequence[Step],
                     version: str = PROMPT_VERSION) -> ChatRequest:
     """The planner's request; ``params.planner`` picks the objective, ``forward`` the horizon."""
     p_pct = round(100 * params.p)
-    if params.planner == "altruistic":
+    if params.altruistic:
         objective = ("Your goal: as many buyers as possible make the right decision (buy if the "
                      "car is good, pass if it is bad), net of what precision costs you.")
         range_text = f"You may only raise the precision, from {p_pct}% up to 100%."

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -224,8 +224,3 @@ def execute(cfg: ExperimentConfig, store: RunStore, client: ChatClient | None,
             raise
     return RunSummary(len(units), len(units) - len(todo), caller.sent, caller.cached,
                       time.perf_counter() - start, str(store.path))
-
-
-def summary_dict(summary: RunSummary) -> dict[str, Any]:
-    """JSON-ready summary."""
-    return asdict(summary)

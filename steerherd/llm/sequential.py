@@ -42,7 +42,7 @@ PRIOR = 0.5
 def optimum(params: Any) -> Any:
     """``steerherd.solve(params)``, cached per process (the runner and the analysis ask for the
     same few problems)."""
-    from steerherd import solve
+    from steerherd.api import solve
 
     return solve(params)
 

@@ -32,13 +32,10 @@ import numpy as np
 from steerherd.agents import AgentModel, Bayesian, check_probabilities
 from steerherd.errors import ParameterError
 from steerherd.model import Params
+from steerherd.model.tolerances import MERGE_TOL  # noqa: F401  (the table of tolerances)
 from steerherd.sim.montecarlo import check_size, check_state, discount_tail
 from steerherd.sim.policies import effective_side, make_policy, step_beliefs
 from steerherd.types import FloatArray
-
-#: Beliefs closer than this are merged (one node of the tree). Paths that reach the same
-#: belief through different orders of signals differ by a few ulps (≈1e-16), far below it.
-MERGE_TOL = 1e-12
 
 
 @dataclass(frozen=True)
@@ -162,7 +159,7 @@ def _enumerate(rule: Any, params: Params, agent: AgentModel, n_agents: int, weig
             "spend": tot["spend"], "spend_disc": tot["spend_disc"],
             "correct_share": tot["correct"] / n_agents,
             "objective_disc": (tot["welfare_disc"] - tot["spend_disc"]
-                               if params.planner == "altruistic"
+                               if params.altruistic
                                else -params.C * tot["bad"] - tot["spend_disc"]),
             "p_cascade_correct": float(by_ok[-1]), "p_cascade_wrong": float(by_bad[-1]),
             # Clipped: the two cascade sums may exceed 1 by rounding (a few 1e-16).

@@ -255,7 +255,7 @@ def _accumulate(acc: FloatArray, count: float, weight: float, loss: float, wrong
 
 def _objective(params: Params, out: dict[str, np.ndarray]) -> FloatArray:
     """The planner's own discounted reward: −β − C·1(a ≠ ω) (altruistic), −β − C·1(a = B)."""
-    if params.planner == "altruistic":
+    if params.altruistic:
         return out["welfare_disc"] - out["spend_disc"]
     return -params.C * out["bad_disc"] - out["spend_disc"]
 

@@ -43,16 +43,11 @@ from steerherd.agents import AgentModel
 from steerherd.dp.bellman import CROSS_KINDS, KIND_ABOVE, KIND_GRID, KIND_REFINED, KIND_SIDE
 from steerherd.dp.grid import ETA, SNAP_TOL
 from steerherd.errors import ParameterError
-from steerherd.model import TIE_TOL, Params, critical_precision
+from steerherd.model import TIE_TOL, Params, critical_precision, successors
+from steerherd.model.tolerances import SIDE_TOL  # noqa: F401  (the table of tolerances)
 from steerherd.solution import Solution
 from steerherd.structure import myopic_altruistic_policy
 from steerherd.types import FloatArray, IntArray
-
-#: A simulated agent takes a policy's one-sided limit only where q is within this of its own
-#: switching precision: bit-equal for the agent the policy was solved for, a few ulps for an
-#: equivalent one (Behavioral(1, 1, 1) vs Bayesian). It must stay far below ETA: at a nudged
-#: belief 1/2 ± ETA different agents' switching precisions differ by ~ETA.
-SIDE_TOL = TIE_TOL
 
 RuleFn = Callable[[FloatArray], tuple[FloatArray, IntArray | None]]
 
@@ -289,11 +284,7 @@ def step_beliefs(b: FloatArray, good_g: FloatArray, good_b: FloatArray,
     Where an action has probability 0 its successor is b (it never happens). A one-sided
     limit precision makes the successors one-sided limits: b'_G + side·ETA, b'_B − side·ETA.
     """
-    p_good = b * good_g + (1.0 - b) * good_b
-    with np.errstate(invalid="ignore", divide="ignore"):
-        succ_g = np.where(p_good > 0, b * good_g / np.where(p_good > 0, p_good, 1.0), b)
-        succ_b = np.where(p_good < 1, b * (1.0 - good_g) / np.where(p_good < 1, 1.0 - p_good, 1.0),
-                          b)
+    _, succ_g, succ_b, _ = successors(b, good_g, good_b)
     if side is not None and np.any(side):
         moves = (good_g != good_b) | (side != 0)  # a limit q ± 0 moves b even at q → 1/2
         succ_g = np.where(moves, np.clip(succ_g + side * ETA, 0.0, 1.0), succ_g)

@@ -42,17 +42,17 @@ from typing import Any
 
 import numpy as np
 
-from steerherd._solve import solve
 from steerherd.agents import AgentModel, Bayesian, Behavioral
-from steerherd.costs import make_cost
+from steerherd.api import solve
 from steerherd.errors import ParameterError
 from steerherd.model import Params
+from steerherd.model.costs import make_cost
 from steerherd.sim.exact import exact_statistics
 from steerherd.sim.montecarlo import SimResult, check_size, simulate
 from steerherd.sim.policies import PolicyTable
 from steerherd.solution import Solution
+from steerherd.types import PLANNERS
 
-PLANNERS = ("altruistic", "biased")
 HORIZONS = ("myopic", "forward")
 STATES = ("B", "G")
 SETTINGS = ("analytical", "hybrid", "behavioral")

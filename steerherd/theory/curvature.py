@@ -20,7 +20,7 @@ best by the wide one):
 
 * **concave**: D₂ < −tol on every level, and the finest level's D₂ has not shrunk towards 0
   by :data:`SHRINK_FACTOR` or more against the coarsest (it "stays negative"). tol is
-  4ε/H² with ε the level's value tolerance (:func:`steerherd.theorems.convexity_tolerance`),
+  4ε/H² with ε the level's value tolerance (:func:`steerherd.theory.theorems.convexity_tolerance`),
   the most an ε-perturbation of three values can move D₂. A discretisation effect, an
   O(h^r) value error with r ≥ 1, shrinks at least 4-fold per 4-fold refinement.
 * Interpolation cannot fake concavity where V is convex as long as H ≥ 4h on the level
@@ -86,7 +86,7 @@ def curvature_evidence(levels: Sequence[Solution], beliefs: Sequence[float],
         beliefs: where to measure (e.g. the nodes where a convexity check failed).
         stencils: the half-widths H; default STENCIL_STEPS steps of the coarsest grid.
     """
-    from steerherd.theorems import convexity_tolerance
+    from steerherd.theory.theorems import convexity_tolerance
 
     step = float(np.diff(np.unique(levels[0].grid.position)).max())
     widths = [n * step for n in STENCIL_STEPS] if stencils is None else list(stencils)

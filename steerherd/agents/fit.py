@@ -26,16 +26,13 @@ from statistics import NormalDist
 
 import numpy as np
 
-from steerherd.agents import Behavioral, agreement, expit, logit
+from steerherd.agents.models import Behavioral, agreement, expit, logit
 from steerherd.errors import ParameterError
+from steerherd.model.tolerances import NEWTON_TOL, SEPARATION  # noqa: F401  (the table of tolerances)
 from steerherd.types import ArrayLike, FloatArray
 
 NAMES = ("w_prior", "w_agree", "w_disagree")
-#: Newton's method stops when the largest step is below this (in log-odds units).
-NEWTON_TOL = 1e-10
 NEWTON_MAX = 100
-#: A fitted |w/λ| above this means the likelihood keeps rising to infinity: separation.
-SEPARATION = 1e3
 
 
 @dataclass(frozen=True)

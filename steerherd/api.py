@@ -19,7 +19,7 @@ def solve(
     *,
     beliefs: int = 1001,
     precisions: int = 201,
-    method: str = "pi",
+    method: str = "fast",
     agent: AgentModel | None = None,
     refine: bool = False,
     options: SolverOptions | None = None,
@@ -32,8 +32,12 @@ def solve(
         beliefs: number of belief nodes (plus three at each breakpoint).
         precisions: size of the precision grid on [q_min, 1] (the exact candidates p, 1,
             max(b, 1 − b) and its one-sided limits are always tried as well).
-        method: ``pi`` (default), ``vi``, ``mpi`` or ``lp`` (HiGHS via cvxpy, the cross-check;
-            its dual is on ``Solution.lp``); a finite horizon uses backward induction.
+        method: ``fast`` (default: candidate-set policy iteration with a certifying sweep,
+            :mod:`steerherd.dp.fast`; the same grid, candidates, policy and certificate as
+            ``pi`` without building the nodes × candidates arrays), or the full reference
+            solvers ``pi``, ``vi``, ``mpi`` and ``lp`` (HiGHS via cvxpy, the cross-check; its
+            dual is on ``Solution.lp``). A finite horizon uses backward induction (pruned
+            with ``fast``). With ``backend="jax"``, ``fast`` means the backend's ``pi``.
         agent: the agent response model (default :class:`~steerherd.agents.Bayesian`).
         refine: refine the best grid precision continuously at every belief.
         options: stopping rule and limits.
@@ -48,7 +52,7 @@ def solve(
         ParameterError: for a bad argument (the message names it and what is allowed).
         ConvergenceError: if the solver hits its iteration limit.
 
-    >>> from steerherd.costs import LinearCost
+    >>> from steerherd.model.costs import LinearCost
     >>> sol = solve(Params(planner="altruistic", p=0.7, delta=0.0, cost=LinearCost(0.5)),
     ...             beliefs=101)
     >>> float(sol.policy(0.5)), str(sol.mode(0.5))
@@ -62,9 +66,16 @@ def solve(
                                  " use backend='numpy'")
         from steerherd.dp.jax_backend import solve_jax
 
-        return solve_jax(params, beliefs=beliefs, precisions=precisions, method=method,
-                         options=options)
+        return Solution(**solve_jax(params, beliefs=beliefs, precisions=precisions,
+                                    method="pi" if method == "fast" else method,
+                                    options=options))
     start = time.perf_counter()
+    if method == "fast":
+        from steerherd.dp.fast import solve_fast
+
+        raw = solve_fast(params, beliefs=beliefs, precisions=precisions, agent=agent,
+                         refine=refine, options=options)
+        return Solution.from_raw(raw, seconds=time.perf_counter() - start)
     problem = build_problem(params, beliefs=beliefs, precisions=precisions, agent=agent,
                             refine=refine)
     raw = solve_problem(problem, method=method, options=options)
@@ -93,7 +104,7 @@ def solve_batch(
     if backend == "jax":
         from steerherd.dp.jax_backend import solve_batch as jax_batch
 
-        return jax_batch(params_list, beliefs=beliefs, precisions=precisions, method=method,
-                         options=options)
+        return [Solution(**fields) for fields in jax_batch(
+            params_list, beliefs=beliefs, precisions=precisions, method=method, options=options)]
     return [solve(p, beliefs=beliefs, precisions=precisions, method=method, options=options)
             for p in params_list]

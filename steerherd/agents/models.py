@@ -7,7 +7,7 @@ belief stays that of an observer who knows the agent model and sees (q, a).
 * :class:`Bayesian` — the paper's agents (MODEL.md §1).
 * :class:`Behavioral` — weighted log-odds with agree/disagree signal weights and optional
   logit choice noise (NB1–NB3); fitted by :func:`fit_behavioral_beliefs` and
-  :func:`fit_behavioral_actions` (in :mod:`steerherd.agent_fit`, re-exported here).
+  :func:`fit_behavioral_actions` (in :mod:`steerherd.agents.fit`).
 * :class:`Tabulated` — a response table P(G | ω, b, q) from data, interpolated.
 """
 
@@ -18,7 +18,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from steerherd.errors import ParameterError
-from steerherd.model import TIE_TOL, Params, critical_precision, is_informative
+from steerherd.model import TIE_TOL, Params, bayes_action_probs, critical_precision
+from steerherd.model.tolerances import LOGIT_CAP  # noqa: F401  (the table of tolerances)
 from steerherd.types import ArrayLike, FloatArray, IntArray
 
 
@@ -66,13 +67,7 @@ class Bayesian:
     ) -> tuple[FloatArray, FloatArray]:
         b = np.asarray(b, dtype=np.float64)
         q = np.asarray(q, dtype=np.float64)
-        informative = is_informative(b, q)
-        if side is not None:
-            informative = np.where(side < 0, False, np.where(side > 0, True, informative))
-        cascade_good = np.where(b > 0.5, 1.0, 0.0)
-        good_if_good = np.where(informative, q, cascade_good)
-        good_if_bad = np.where(informative, 1.0 - q, cascade_good)
-        return good_if_good, good_if_bad
+        return bayes_action_probs(b, q, side)  # type: ignore[no-any-return]
 
     def critical_precision(self, b: ArrayLike) -> FloatArray:
         return critical_precision(b)
@@ -89,10 +84,6 @@ class Bayesian:
         return "Bayesian()"
 
 
-#: |logit| is capped here when a noisy agent's log-odds are computed, so that b ∈ {0, 1} or
-#: q = 1 give a finite (saturated) log-odds instead of ∞ − ∞; e^-50 ≈ 2e-22 is below float
-#: resolution of any probability we report.
-LOGIT_CAP = 50.0
 
 
 def logit(x: ArrayLike) -> FloatArray:
@@ -377,15 +368,3 @@ def agent_from_dict(data: dict[str, Any] | None) -> AgentModel:
     if kind == "tabulated":
         return Tabulated(data, name=data.get("name", "tabulated"))
     raise ParameterError(f"unknown agent model {kind!r}; allowed: bayesian, behavioral, tabulated")
-
-
-from steerherd.agent_fit import (  # noqa: E402  (re-export; agent_fit imports Behavioral)
-    BehavioralFit,
-    fit_behavioral_actions,
-    fit_behavioral_beliefs,
-)
-
-__all__ = [
-    "AgentModel", "Bayesian", "Behavioral", "BehavioralFit", "Tabulated", "agent_from_dict",
-    "check_probabilities", "fit_behavioral_actions", "fit_behavioral_beliefs",
-]

@@ -51,6 +51,7 @@ from steerherd.dp.bellman import KIND_BELOW, TIE_Q
 from steerherd.dp.grid import ETA
 from steerherd.errors import ParameterError
 from steerherd.model import TIE_TOL
+from steerherd.model.tolerances import Q_TOL  # noqa: F401  (the table of tolerances)
 from steerherd.solution import Solution
 from steerherd.structure import (
     Threshold,
@@ -71,9 +72,6 @@ TITLES = {
     "thm4": "Thm 4 myopic biased closed form",
     "thm5": "Thm 5 biased regimes and bounds",
 }
-#: Slack for precision comparisons (q* ≥ bound): exact candidates are exact to an ulp; grid
-#: and refined precisions are compared as they are.
-Q_TOL = 1e-9
 #: Unit roundoff of float64.
 _U = float(np.finfo(np.float64).eps) / 2
 
@@ -110,7 +108,7 @@ def applicable(sol: Solution) -> tuple[str, ...]:
     par = sol.params
     if par.horizon is not None:
         return ()
-    if par.planner == "altruistic":
+    if par.altruistic:
         return ("thm2", "thm3") + (("thm1",) if par.delta == 0.0 else ())
     return ("thm5",) + (("thm4",) if par.delta == 0.0 else ())
 

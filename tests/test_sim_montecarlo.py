@@ -1,4 +1,4 @@
-"""Monte Carlo and exact population statistics: agreement, pairing, limits, bad input."""
+"""Monte Carlo: intervals, common random numbers, limits and bad input."""
 
 from __future__ import annotations
 
@@ -9,49 +9,10 @@ from scipy import stats
 import steerherd as sh
 from steerherd.agents import Bayesian, Behavioral
 from steerherd.errors import ParameterError
-from steerherd.model import Params
-from steerherd.sim import PolicyTable, make_policy, simulate
+from steerherd.sim import make_policy, simulate
 from steerherd.sim.exact import exact_statistics
 from steerherd.sim.policies import effective_side
-
-#: A metric that is constant across runs has a CI of width 0: allow for float summation
-#: order between Monte Carlo and enumeration (measured differences ≈ 1e-10 over 30 agents).
-FLOAT_TOL = 1e-8
-P = Params(planner="biased", p=0.7, delta=0.9, cost=sh.LinearCost(0.5))
-
-
-@pytest.fixture(scope="module")
-def biased_sol() -> sh.Solution:
-    return sh.solve(P, beliefs=401, precisions=81)
-
-
-def test_rule_matches_solution_policy(biased_sol: sh.Solution) -> None:
-    rng = np.random.default_rng(0)
-    bps = np.array(biased_sol.grid.breakpoints)
-    b = np.concatenate([rng.random(5000), biased_sol.belief, bps, bps + 1e-9, bps - 1e-9])
-    q, side = make_policy(biased_sol, P)(b)
-    np.testing.assert_array_equal(q, biased_sol.policy(b))
-    assert set(np.unique(side)) <= {-1, 0, 1}
-
-
-def test_constant_policy_cascade_probability_has_a_closed_form() -> None:
-    # Bayesian agents at constant q from b = 1/2: the signal count difference is a random walk
-    # absorbed at ±2 (b = q is a tie and followed), so P(correct cascade) = q²/(q² + (1−q)²).
-    q = 0.7
-    ex = exact_statistics(q, Params(p=0.7), agents=200, state="B")
-    assert ex.p_cascade_correct == pytest.approx(q**2 / (q**2 + (1 - q) ** 2), abs=1e-12)
-    assert ex.p_no_cascade == pytest.approx(0.0, abs=1e-12)
-
-
-def test_exact_objective_equals_the_solved_value(biased_sol: sh.Solution) -> None:
-    # E Σ δ^(i−1) r over 300 agents from the prior is V(prior) up to δ^300 ≈ 2e-14 and the
-    # grid's interpolation error (measured ≈ 1e-5 at 401 beliefs).
-    ex = exact_statistics(biased_sol, P, agents=300, state="prior")
-    assert ex.objective_disc == pytest.approx(float(biased_sol.value(P.prior)), abs=1e-3)
-    alt = P.replace(planner="altruistic", cost=sh.LinearCost(1.5))
-    sol = sh.solve(alt, beliefs=401, precisions=81)
-    ex = exact_statistics(sol, alt, agents=300, state="prior")
-    assert ex.objective_disc == pytest.approx(float(sol.value(0.5)), abs=1e-3)
+from tests.sim_cases import FLOAT_TOL, P
 
 
 def test_monte_carlo_intervals_cover_exact_values_at_nominal_rate(biased_sol: sh.Solution) -> None:
@@ -108,22 +69,6 @@ def test_obfuscation_is_simulated_as_the_limit(biased_sol: sh.Solution) -> None:
     assert np.isnan(hybrid.cascade_time).all()
 
 
-def test_table_and_callable_policies_agree() -> None:
-    table = PolicyTable((0.0, 0.5, 1.0), (0.7, 0.9, 0.7))
-    fn = lambda b: np.interp(b, [0.0, 0.5, 1.0], [0.7, 0.9, 0.7])  # noqa: E731
-    a = simulate(table, P, runs=3000, agents=20, seed=3)
-    b = simulate(fn, P, runs=3000, agents=20, seed=3)
-    np.testing.assert_array_equal(a.welfare, b.welfare)
-
-
-def test_noisy_agents_are_refused_by_exact_but_simulated() -> None:
-    agent = Behavioral(1.0, 0.6, 2.0, lam=0.5)
-    with pytest.raises(ParameterError, match="max_support"):
-        exact_statistics("baseline", P, agent=agent, agents=200, max_support=1000)
-    res = simulate("baseline", P, agent=agent, runs=100, agents=50, seed=0)
-    assert np.isnan(res.cascade_time).all()
-
-
 class _Broken:
     name = "broken"
 
@@ -151,14 +96,3 @@ def test_bad_input_is_refused(kwargs: dict, match: str) -> None:
     args = {"policy": "baseline", "runs": 10, "agents": 5} | kwargs
     with pytest.raises(ParameterError, match=match):
         simulate(args.pop("policy"), P, **args)
-
-
-def test_limit_side_near_one_half_is_per_agent(biased_sol: sh.Solution) -> None:
-    # Just above 1/2 the Bayesian optimum obfuscates (q ↑ b). A Bayesian agent takes the
-    # limit and cascades; a Behavioral agent's own switching precision is lower, so q is an
-    # ordinary precision to it, though both differ from b by only ~1e-9.
-    b = np.array([0.5 + 1e-9])
-    q, side = make_policy(biased_sol, P)(b)
-    assert side[0] == -1
-    assert effective_side(Bayesian(), b, q, side)[0] == -1  # type: ignore[index]
-    assert effective_side(Behavioral(1.0, 0.7, 2.5), b, q, side)[0] == 0  # type: ignore[index]

@@ -4,7 +4,7 @@ A TOML config names the design and its axes::
 
     design = "grid"            # or "random" (then: samples = N)
     seed = 0                   # random draws; stored with the sweep
-    method = "pi"              # numpy solver: vi | pi | mpi
+    method = "fast"            # numpy solver: fast | pi | vi | mpi (pi/vi/mpi: full reference)
     backend = "numpy"          # or "jax" (batched, vmapped)
     [axes]
     planner = ["altruistic", "biased"]
@@ -18,14 +18,13 @@ A TOML config names the design and its axes::
 
 Instances are solved in chunks by a function of this module (so a process pool or a Dask
 worker can import it) and summarised (thresholds, regimes, V at the prior, certificate,
-time); the caller stores each summary as it arrives (:mod:`steerherd.sweep_store`).
+time); the caller stores each summary as it arrives (:mod:`steerherd.sweep.store`).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager
@@ -37,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from steerherd.errors import ParameterError
 from steerherd.files import read_toml, validate
+from steerherd.types import Planner
 
 AXES = ("planner", "p", "k", "delta", "cost", "alpha", "C", "horizon", "prior", "beliefs",
         "precisions")
@@ -58,7 +58,7 @@ class Axes(BaseModel):
     """The values of each parameter (lists; ranges in a random design)."""
 
     model_config = ConfigDict(extra="forbid")
-    planner: list[Literal["altruistic", "biased"]] = ["altruistic"]
+    planner: list[Planner] = ["altruistic"]
     p: Num = [0.7]
     k: Num = [0.5]
     delta: Num = [0.9]
@@ -79,7 +79,7 @@ class SweepConfig(BaseModel):
     design: Literal["grid", "random"] = "grid"
     samples: int | None = Field(default=None, ge=1)
     seed: int = 0
-    method: Literal["vi", "pi", "mpi"] = "pi"
+    method: Literal["fast", "vi", "pi", "mpi"] = "fast"
     backend: Literal["numpy", "jax"] = "numpy"
     epsilon: float = Field(default=1e-10, gt=0)
     axes: Axes = Axes()
@@ -109,7 +109,7 @@ def expand(cfg: SweepConfig) -> list[dict[str, Any]]:
     Raises:
         ParameterError: for an empty axis, an empty design or an invalid combination.
     """
-    from steerherd.sweep_store import instance_key
+    from steerherd.sweep.store import instance_key
 
     for name in AXES:
         value = getattr(cfg.axes, name)
@@ -149,8 +149,8 @@ def _random_points(cfg: SweepConfig) -> Iterator[dict[str, Any]]:
 
 def make_instance(point: dict[str, Any], epsilon: float) -> dict[str, Any]:
     """Params (validated) and grid of one design point."""
-    from steerherd.costs import make_cost
     from steerherd.model import Params
+    from steerherd.model.costs import make_cost
 
     alpha = point["alpha"] if point["cost"] == "power" else None
     horizon = None if point["horizon"] == "inf" else int(point["horizon"])
@@ -184,14 +184,14 @@ def solve_chunk(instances: Sequence[dict[str, Any]], method: str, backend: str
     The JAX backend solves the chunk as one vmapped batch (grouped by grid); finite
     horizons always go to numpy.
     """
-    import steerherd
+    from steerherd.api import solve
     from steerherd.dp.solve import SolverOptions
     from steerherd.model import Params
 
     params = [Params.from_dict(i["params"]) for i in instances]
     sols: dict[int, Any] = {}
     if backend == "jax":
-        from steerherd.dp.jax_backend import solve_batch
+        from steerherd.api import solve_batch
 
         by_grid: dict[tuple[int, int, float], list[int]] = {}
         for j, inst in enumerate(instances):
@@ -201,12 +201,12 @@ def solve_chunk(instances: Sequence[dict[str, Any]], method: str, backend: str
         for (nb, nq, eps), idx in by_grid.items():
             out = solve_batch([params[j] for j in idx], beliefs=nb, precisions=nq,
                               method="vi" if method == "vi" else "mpi",
-                              options=SolverOptions(epsilon=eps, mpi_steps=100))
+                              options=SolverOptions(epsilon=eps, mpi_steps=100), backend="jax")
             sols.update(zip(idx, out, strict=True))
     for j, inst in enumerate(instances):
         if j not in sols:
             g = inst["grid"]
-            sols[j] = steerherd.solve(params[j], beliefs=g["beliefs"], precisions=g["precisions"],
+            sols[j] = solve(params[j], beliefs=g["beliefs"], precisions=g["precisions"],
                                       method=method, options=SolverOptions(epsilon=g["epsilon"]))
     return [{**inst, "summary": summarise(sols[j]), "seconds": sols[j].seconds}
             for j, inst in enumerate(instances)]
@@ -217,7 +217,7 @@ def run_sweep(
     executor: Executor,
     on_rows: Callable[[list[dict[str, Any]]], object],
     *,
-    method: str = "pi",
+    method: str = "fast",
     backend: str = "numpy",
     chunk: int = 1,
     in_flight: int = 8,
@@ -268,12 +268,10 @@ class SerialExecutor(Executor):
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         fut: Future[Any] = Future()
-        start = time.perf_counter()
         try:
             fut.set_result(fn(*args, **kwargs))
         except Exception as exc:  # handed to the caller through the future
             fut.set_exception(exc)
-        self.last_seconds = time.perf_counter() - start
         return fut
 
 

@@ -35,17 +35,14 @@ from typing import Any
 import numpy as np
 
 from steerherd.agents import Bayesian
-from steerherd.costs import LinearCost, PowerCost
 from steerherd.errors import ParameterError
-from steerherd.model import Params, critical_precision, reward_from_actions
+from steerherd.model import Params, critical_precision, reward_from_actions, successors
+from steerherd.model.costs import LinearCost, PowerCost
+from steerherd.model.tolerances import KINK_ATOL, KINK_RTOL  # noqa: F401  (the table of tolerances)
 from steerherd.solution import Solution
 
 #: Finite-difference steps (k's is scaled by max(k, 1)).
 STEPS = {"k": 0.05, "p": 0.01, "delta": 0.01}
-#: One-sided slopes that disagree by more than this (relative) mark a kink.
-KINK_RTOL = 0.1
-#: Absolute floor for the kink test (slopes below it are zero for this purpose).
-KINK_ATOL = 1e-6
 _BISECT_STEPS = 60
 
 
@@ -87,11 +84,7 @@ def q_value(sol: Solution, b: float, q: float, side: int = 0) -> float:
     bb, qq, ss = np.array([b]), np.array([q]), np.array([side])
     good_g, good_b = Bayesian().action_probs(bb, qq, ss)
     r = reward_from_actions(par, bb, qq, good_g, good_b)
-    p_good = bb * good_g + (1.0 - bb) * good_b
-    moves = (np.abs(good_g - good_b) > 0) | (ss > 0)
-    succ_g = np.where(moves & (p_good > 0), bb * good_g / np.where(p_good > 0, p_good, 1), bb)
-    succ_b = np.where(moves & (p_good < 1),
-                      bb * (1 - good_g) / np.where(p_good < 1, 1 - p_good, 1), bb)
+    p_good, succ_g, succ_b, _ = successors(bb, good_g, good_b, ss)
     vp = np.append(sol.V, 0.0)
 
     def v_at(y: np.ndarray, s: np.ndarray) -> float:
@@ -180,7 +173,7 @@ def sensitivity(params: Params, beliefs: int = 1001, precisions: int = 201, meth
     Raises:
         ParameterError: for a finite horizon, a user cost (no k to vary) or an unknown name.
     """
-    from steerherd import solve
+    from steerherd.api import solve
 
     if params.horizon is not None:
         raise ParameterError("sensitivity is for the infinite-horizon problem; got horizon="

@@ -27,12 +27,12 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from steerherd.errors import ParameterError
+from steerherd.model.tolerances import COST_CHECK_TOL  # noqa: F401  (the table of tolerances)
 from steerherd.types import ArrayLike, FloatArray
 
 #: Grid on which a user cost is checked for β(0) = 0, sign, monotonicity and concavity.
 _CHECK_GRID = np.linspace(0.0, 1.0, 1001)
-#: Slack for the grid checks: float noise in a user's function should not be an error.
-_CHECK_TOL = 1e-12
+_CHECK_TOL = COST_CHECK_TOL
 
 
 @runtime_checkable

@@ -1,10 +1,10 @@
 """Check the paper's theorems on a seeded random sweep of problems.
 
 Each instance is solved on a (beliefs × precisions) grid and every applicable theorem is
-checked (:mod:`steerherd.theorems`). A theorem that fails is checked again on a grid
+checked (:mod:`steerherd.theory.theorems`). A theorem that fails is checked again on a grid
 ``refine_factor`` times finer in both beliefs and precisions, and classified:
 
-* Theorem 2 (convexity), by curvature at fixed beliefs (:mod:`steerherd.curvature`): at the
+* Theorem 2 (convexity), by curvature at fixed beliefs (:mod:`steerherd.theory.curvature`): at the
   failing nodes' beliefs, the second difference over a stencil of fixed half-width H (4 steps
   of the base grid) on both grids. A **violation** if it stays negative (``concave``: real
   concavity, smooth or a kink), or if the per-node slope jump on the finer grid has not
@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from steerherd.costs import LinearCost, PowerCost
 from steerherd.errors import ParameterError, SteerherdError
 from steerherd.model import Params
-from steerherd.theorems import THEOREMS, TITLES, TheoremResult, check_all
+from steerherd.model.costs import LinearCost, PowerCost
+from steerherd.theory.theorems import THEOREMS, TITLES, TheoremResult, check_all
 
 #: The strict inequality each theorem's check reports on its own, by theorem.
 STRICT_CLAIMS = {"thm3": "d_A > 0", "thm4": "t2 < t3", "thm5": "1/2 < t2"}
@@ -119,8 +119,8 @@ class InstanceReport:
 def check_instance(params: Params, beliefs: int = 401, precisions: int = 101,
                    refine_factor: int = 4, method: str = "pi") -> InstanceReport:
     """Solve one problem and check its theorems, re-checking failures on a finer grid."""
-    from steerherd import solve
-    from steerherd.curvature import curvature_evidence
+    from steerherd.api import solve
+    from steerherd.theory.curvature import curvature_evidence
 
     start = time.perf_counter()
     try:

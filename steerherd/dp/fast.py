@@ -1,0 +1,316 @@
+r"""The fast solver: candidate-set policy iteration with a certifying sweep (``method="fast"``).
+
+It solves *the same discretised problem* as :func:`steerherd.dp.solve.solve_problem`: the
+same belief grid, the same candidates at every node (p, 1, m, m⁻, m⁺ and every grid
+precision), the same MacQueen–Porteus certificate over the full candidate set, and the same
+reported policy (the first candidate in candidate order within ``TIE_Q`` of the best). It
+never stores a nodes × candidates array.
+
+Algorithm
+---------
+1. Policy iteration over the *active* candidates: the exact ones (p, 1, m, m⁻, m⁺) plus the
+   grid precisions added so far (none at first), until the MacQueen–Porteus gap over the
+   active set is below ε.
+2. A certifying sweep (:func:`steerherd.dp.fast_sweep.sweep`) computes T V over the *full*
+   candidate set at that V, skipping only grid precisions that provably cannot be the
+   maximum nor the reported choice. At every node where a grid precision is strictly better
+   than every active candidate, the best one is added, and step 1 resumes from the current
+   policy. When no node changes, T V over the full set equals T V over the active set, so
+   the active gap is the full problem's gap: the certificate is the full solver's.
+
+Each round adds (node, precision) pairs that were not active (an active pair's Q is part of
+the active maximum, so it cannot be strictly better than it), so the rounds end.
+
+Why the skipped grid precisions are safe
+----------------------------------------
+Let m*(b) be the agent's switching precision: ``max(b, 1 − b)`` for the Bayesian agent,
+``expit(w_prior·|logit b| / w_disagree)`` for the deterministic behavioural agent.
+
+*Below m*(b) (exact domination).* At a grid precision q < m*(b) − TIE_TOL the agent ignores
+its signal and takes the cascade action (G iff b > 1/2) whatever q is. Its loss is then the
+same for every such q, its successor is b itself (E[V(b')] = V(b)), and only the cost
+β(|q − p|) differs, non-decreasing in |q − p|. So Q(b, q) ≤ Q(b, q̂), q̂ the ignored grid
+precision nearest p, which the sweep evaluates. If an exact candidate has Q ≥ Q(b, q̂) (on
+paper always: if p < m* then p is itself ignored and costs nothing; if p ≥ m* the limit m⁻
+is ignored and costs β(p − m*) ≤ β(p − q)), then no ignored grid precision can exceed the
+maximum, and none can be the reported choice, because an exact candidate precedes every grid
+precision in the candidate order and is at least as good. Where no exact candidate is (a
+float edge case within TIE_TOL of m*), the ignored precisions are evaluated like any block.
+
+*Above m*(b) (block bounds).* The agent follows its signal: P(G|G) = q, P(G|B) = 1 − q. The
+loss is linear in q, the cost is smallest at the point of a block nearest p, and both
+successors b'_G(q) = bq/P_G (increasing) and b'_B(q) = b(1 − q)/(1 − P_G) (decreasing) are
+monotone in q, so over a block of consecutive grid precisions each successor stays between
+its values at the block's ends, and its interpolated value is at most the largest V over
+the nodes spanning that range (a range-maximum table, O(S log S) once per sweep). With
+P_G linear in q, Q over the block is at most sup r + δ·max over the two ends of
+P_G M_G + (1 − P_G) M_B (plus a 1e-11 relative slack for the bound's own rounding). Blocks
+whose bound is below the node's floor (the best active Q minus twice the tie tolerance) are
+skipped; all others are evaluated with the full solver's own arithmetic
+(:func:`steerherd.dp.bellman.transitions_for`), so evaluated Q-values are bit for bit the
+full solver's at the same V.
+
+*Other agent models.* The structure above is checked numerically on every node's switching
+edge and on a sample of nodes (:func:`~steerherd.dp.fast_sweep.check_structure`). An agent
+model without it (a response table, a noisy behavioural agent) gets every grid precision
+evaluated in every sweep, in chunks of nodes: still no nodes × precisions array, but no
+pruning either.
+
+What it does not do
+-------------------
+* ``refine=True`` (continuous refinement of the best grid precision) falls back to the full
+  solver (``pi``): the refinement needs the best grid precision among all of them, including
+  the dominated ones.
+* A finite horizon uses backward induction with the same pruned sweep at every stage
+  (method ``finite`` in the certificate, as for the full solver).
+* The :class:`~steerherd.dp.policy.Problem` in the returned RawSolution carries the
+  transitions of the *exact* candidates only (the point is not to build the full ones).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from steerherd.agents import AgentModel, Bayesian
+from steerherd.dp.bellman import (
+    KIND_GRID,
+    TIE_Q,
+    Transitions,
+    agent_side,
+    candidate_precisions,
+    transitions_for,
+)
+from steerherd.dp.fast_sweep import (
+    Setting,
+    SweepResult,
+    check_structure,
+    first_informative,
+    has_structure,
+    node_lookup,
+    sweep,
+)
+from steerherd.dp.grid import BeliefGrid, make_belief_grid, make_precision_grid
+from steerherd.dp.policy import PolicyRows, Problem, merge, select
+from steerherd.dp.solve import (
+    Certificate,
+    RawSolution,
+    SolverOptions,
+    build_problem,
+    evaluate_policy,
+    grid_breakpoints,
+    solve_problem,
+)
+from steerherd.errors import ConvergenceError
+from steerherd.model import Params
+from steerherd.types import FloatArray, IntArray
+
+#: Rows per block when the exact candidates' transitions are built.
+_ROWS = 2048
+
+
+def solve_fast(
+    params: Params,
+    beliefs: int = 1001,
+    precisions: int = 201,
+    agent: AgentModel | None = None,
+    refine: bool = False,
+    options: SolverOptions | None = None,
+) -> RawSolution:
+    """Solve the problem that ``build_problem(params, beliefs, precisions, agent)`` describes.
+
+    Returns the RawSolution that ``solve_problem(build_problem(...), "pi")`` would return (same
+    grid, policy, modes and certificate; V equal up to the policy evaluation's rounding),
+    with ``certificate.method == "fast"`` (``finite`` for a finite horizon).
+
+    Raises:
+        ParameterError: for a bad grid size.
+        ConvergenceError: if the iterations reach ``options.max_iter``.
+    """
+    options = SolverOptions() if options is None else options
+    agent = Bayesian() if agent is None else agent
+    if refine:
+        problem = build_problem(params, beliefs=beliefs, precisions=precisions, agent=agent,
+                                refine=True)
+        return solve_problem(problem, "pi", options)
+    grid = make_belief_grid(beliefs, grid_breakpoints(params, agent))  # the full solver's grid
+    q_grid = make_precision_grid(params.q_min, precisions)
+    setting = make_setting(params, grid, q_grid, agent)
+    problem = Problem(params=params, grid=grid, q_grid=q_grid, agent=agent,
+                      transitions=setting.exact)
+    if params.horizon is not None:
+        return _backward_induction(setting, problem, options)
+    return _candidate_pi(setting, problem, options)
+
+
+def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: AgentModel
+                 ) -> Setting:
+    """Exact candidates' transitions, the agent's structure and the nearest ignored precision."""
+    q, side, kind, feasible = candidate_precisions(params, grid.belief, q_grid[:0], agent)
+    node = np.arange(grid.size)
+    reward, lo_g, lo_b = np.empty(q.shape), np.empty(q.shape, np.int64), np.empty(q.shape, np.int64)
+    w = np.empty((4, *q.shape))
+    a_side = agent_side(kind[None, :], side)  # the crossing limits' side is not the agent's
+    for start in range(0, grid.size, _ROWS):  # in row blocks: small temporaries
+        rows = slice(start, start + _ROWS)
+        reward[rows], lo_g[rows], lo_b[rows], w[:, rows] = transitions_for(
+            params, grid, grid.belief[rows], node[rows], q[rows], side[rows], agent,
+            a_side[rows])
+    reward[~feasible] = -np.inf
+    exact = Transitions(q=q, side=side, kind=kind, reward=reward, lo_g=lo_g, lo_b=lo_b,
+                        weights=w, delta=params.delta)
+    crit = agent.critical_precision(grid.belief) if has_structure(agent) else None
+    j0 = np.zeros(grid.size, dtype=np.int64)
+    structured = False
+    if crit is not None:
+        j0 = first_informative(q_grid, np.asarray(crit, dtype=np.float64))
+        structured = check_structure(agent, grid.belief, q_grid, j0)
+        if not structured:
+            j0 = np.zeros(grid.size, dtype=np.int64)
+    # The ignored grid precision nearest p (an exact bound on all ignored ones).
+    k = np.searchsorted(q_grid, params.p)
+    below = np.clip(np.minimum(k - 1, j0 - 1), 0, q_grid.size - 1)
+    above = np.clip(np.minimum(k, j0 - 1), 0, q_grid.size - 1)
+    nearest = np.where(np.abs(q_grid[above] - params.p) < np.abs(q_grid[below] - params.p),
+                       above, below)
+    near = _column(q_grid, params, grid, agent, nearest, j0 > 0)
+    return Setting(params=params, grid=grid, q_grid=q_grid, agent=agent, exact=exact,
+                   structured=structured, first_informative=j0, near=near,
+                   lookup=node_lookup(grid))
+
+
+def _column(q_grid: FloatArray, params: Params, grid: BeliefGrid, agent: AgentModel,
+            j: IntArray, present: np.ndarray) -> Transitions:
+    """One grid-precision column at every node (reward −inf where not ``present``)."""
+    node = np.arange(grid.size)
+    q = q_grid[np.clip(j, 0, q_grid.size - 1)][:, None]
+    side = np.zeros(q.shape, dtype=np.int64)
+    reward, lo_g, lo_b, w = transitions_for(params, grid, grid.belief, node, q, side, agent)
+    reward[~present, 0] = -np.inf
+    return Transitions(q=q, side=side, kind=np.array([KIND_GRID]), reward=reward, lo_g=lo_g,
+                       lo_b=lo_b, weights=w, delta=params.delta)
+
+
+def _concat(parts: list[Transitions]) -> Transitions:
+    """Candidate columns side by side."""
+    return Transitions(
+        q=np.concatenate([t.q for t in parts], axis=1),
+        side=np.concatenate([t.side for t in parts], axis=1),
+        kind=np.concatenate([t.kind for t in parts]),
+        reward=np.concatenate([t.reward for t in parts], axis=1),
+        lo_g=np.concatenate([t.lo_g for t in parts], axis=1),
+        lo_b=np.concatenate([t.lo_b for t in parts], axis=1),
+        weights=np.concatenate([t.weights for t in parts], axis=2),
+        delta=parts[0].delta,
+    )
+
+
+def _mp_gap(delta: float, d: FloatArray) -> tuple[float, float, float]:
+    """(gap, lower offset, upper offset) of the MacQueen–Porteus bounds for d = T V − V."""
+    if delta == 0.0:
+        return 0.0, 0.0, 0.0
+    c = delta / (1.0 - delta)
+    lo, hi = c * float(d.min()), c * float(d.max())
+    return hi - lo, lo, hi
+
+
+def _floor(best: FloatArray) -> FloatArray:
+    """A value at or below (final best − tie tolerance) whenever the final best ≥ ``best``."""
+    return best - 2.0 * TIE_Q * np.maximum(1.0, np.abs(best))
+
+
+def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) -> RawSolution:
+    delta = setting.params.delta
+    n = setting.grid.size
+    rows_idx = np.arange(n)
+    parts = [setting.exact]
+    active = setting.exact
+    n_exact = setting.exact.kind.size
+    policy = np.argmax(active.reward, axis=1)  # the myopic policy, as the full solver starts
+    iterations = 0
+    gap = np.inf
+    # Until a sweep first adds a grid precision, the greedy step runs over the active set and
+    # the sweep only certifies; from then on every step sweeps (a full-set greedy step), which
+    # keeps the number of policy evaluations close to the full solver's.
+    sweep_each = False
+    while True:
+        if iterations >= options.max_iter:
+            raise ConvergenceError(
+                f"fast policy iteration stopped at max_iter={options.max_iter} with bound"
+                f" gap {gap:.2e}"
+            )
+        iterations += 1
+        v = evaluate_policy(select(active, policy), delta)
+        qv = active.q_values(v)
+        new = np.argmax(qv, axis=1)
+        best = qv[rows_idx, new]
+        new = np.where(qv[rows_idx, policy] >= best, policy, new)  # keep exact ties
+        gap = _mp_gap(delta, best - v)[0]
+        if gap >= options.epsilon and not sweep_each:
+            policy = new
+            continue
+        res = sweep(setting, v, qv[:, :n_exact], _floor(best))
+        add = res.grid_best > best
+        if add.any():
+            parts.append(_column(setting.q_grid, setting.params, setting.grid, setting.agent,
+                                 res.grid_arg, add))
+            active = _concat(parts)
+            policy = np.where(add, active.kind.size - 1, new)
+            sweep_each = True
+        elif gap < options.epsilon:
+            return _finish(setting, problem, v, res, iterations, options, "fast")
+        else:
+            policy = new
+
+
+def _report_rows(setting: Setting, res: SweepResult) -> PolicyRows:
+    """The reported candidate at every node (exact column, or grid precision)."""
+    exact_rows = select(setting.exact, np.maximum(res.exact_col, 0))
+    on_grid = res.exact_col < 0
+    if not on_grid.any():
+        return exact_rows
+    col = _column(setting.q_grid, setting.params, setting.grid, setting.agent,
+                  np.where(on_grid, res.grid_col, 0), on_grid)
+    return merge(on_grid, select(col, np.zeros(on_grid.size, dtype=np.int64)), exact_rows)
+
+
+def _finish(setting: Setting, problem: Problem, v: FloatArray, res: SweepResult,
+            iterations: int, options: SolverOptions, method: str) -> RawSolution:
+    """The certificate over the full candidate set (from the sweep) and the reported policy."""
+    d = res.tv - v
+    gap, lo, hi = _mp_gap(setting.params.delta, d)
+    cert = Certificate(
+        converged=gap < options.epsilon or setting.params.delta == 0.0,
+        method=method,
+        iterations=iterations,
+        bellman_residual=float(np.abs(d).max()),
+        lower=res.tv + lo,
+        upper=res.tv + hi,
+        gap=gap,
+        epsilon=options.epsilon,
+    )
+    if not cert.converged:
+        raise ConvergenceError(
+            f"{method}: the returned values fail their own check, bound gap {gap:.2e}"
+            f" > epsilon={options.epsilon:.0e}"
+        )
+    return RawSolution(problem=problem, value=v, rows=_report_rows(setting, res),
+                       certificate=cert)
+
+
+def _backward_induction(setting: Setting, problem: Problem, options: SolverOptions
+                        ) -> RawSolution:
+    horizon = int(setting.params.horizon or 0)
+    v = np.zeros(setting.grid.size)
+    stages: list[PolicyRows] = []
+    for _ in range(horizon):
+        exact_q = setting.exact.q_values(v)
+        res = sweep(setting, v, exact_q, _floor(exact_q.max(axis=1)))
+        stages.append(_report_rows(setting, res))
+        v = res.tv
+    stages.reverse()  # stages[0] is the first agent's
+    cert = Certificate(
+        converged=True, method="finite", iterations=horizon, bellman_residual=0.0,
+        lower=v.copy(), upper=v.copy(), gap=0.0, epsilon=options.epsilon,
+    )
+    return RawSolution(problem=problem, value=v, rows=stages[0], certificate=cert,
+                       stage_rows=tuple(stages))

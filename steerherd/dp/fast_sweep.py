@@ -1,0 +1,395 @@
+r"""The certifying sweep of the fast solver: T V over the FULL candidate set, pruned exactly.
+
+For a value vector V the sweep returns, at every node, (T V)(b) = max over all candidates
+(the exact ones p, 1, m, m⁻, m⁺ and every grid precision) of Q(b, q) = r(b, q) + δ E[V(b')],
+and the candidate that :func:`steerherd.dp.bellman.greedy` with ``TIE_Q`` would report, as if
+the full nodes × candidates array of Q-values existed. It never builds that array: it works
+on chunks of nodes and evaluates a grid precision only where it could matter. Which grid
+precisions can be skipped, and why, is stated in :mod:`steerherd.dp.fast`; in short:
+
+* below the agent's switching precision m*(b) the agent ignores its signal, so every such
+  grid precision has the same loss and the same successor (b itself) and Q differs only by
+  the cost β(|q − p|): the one nearest p bounds them all exactly, and when an exact candidate
+  (p or m⁻, which precede every grid point in the candidate order) is at least as good, none
+  of them can be the maximum or the reported choice;
+* above m*(b) a block of consecutive grid precisions is bounded from above by
+  sup r + δ · max_ends [P_G M_G + (1 − P_G) M_B], M_G and M_B the largest V over the nodes
+  that the monotone successors b'_G(q), b'_B(q) can reach from the block; a block whose bound
+  is below the node's floor (the current best minus twice the tie tolerance) is skipped.
+
+Agents whose structure is not known (a response table, a noisy behavioural agent) get every
+grid precision evaluated, still in chunks of nodes, never as a nodes × precisions array.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from steerherd.agents import AgentModel, Bayesian, Behavioral
+from steerherd.dp.bellman import TIE_Q, Transitions, expected_value, transitions_for
+from steerherd.dp.grid import BeliefGrid
+from steerherd.model import TIE_TOL, Params
+from steerherd.types import FloatArray, IntArray
+
+#: Block widths, coarse to fine: every node's followed grid precisions are cut into blocks
+#: of the first width and bounded; a surviving block is cut into blocks of the next width and
+#: bounded again; blocks of the last width that survive are evaluated.
+LEVELS = (64, 16, 4)
+#: (node, precision) pairs per chunk: bounds the sweep's temporaries to a few MB.
+CHUNK_PAIRS = 32_768
+#: Added to every block bound (relative to max(1, |bound|)) so that rounding in the bound's
+#: own arithmetic can never skip a block that holds the maximum; it only costs pruning.
+BOUND_SLACK = 1e-11
+#: Successor beliefs are widened by this (and one node each side) when their node range is
+#: looked up, so that rounding in b'(q) cannot leave an interpolation node out of the range.
+RANGE_PAD = 1e-9
+_NEG = -np.inf
+
+
+@dataclass(frozen=True, eq=False)
+class Setting:
+    """Everything about one discretised problem that the sweeps share.
+
+    Attributes:
+        params, grid, q_grid, agent: the problem (as in :class:`~steerherd.dp.policy.Problem`).
+        exact: transitions of the exact candidates, shape (S, E) (infeasible: reward −inf).
+        structured: the agent follows the known structure (see :func:`has_structure`).
+        first_informative: per node, the first grid index the agent follows (0 if unstructured).
+        near: per node, transitions of the ignored grid precision nearest p, shape (S, 1)
+            (reward −inf where every grid precision is followed).
+        lookup: :func:`node_lookup` of the grid.
+    """
+
+    params: Params
+    grid: BeliefGrid
+    q_grid: FloatArray
+    agent: AgentModel
+    exact: Transitions
+    structured: bool
+    first_informative: IntArray
+    near: Transitions
+    lookup: tuple[IntArray, IntArray]
+
+
+@dataclass(frozen=True, eq=False)
+class SweepResult:
+    """What one certifying sweep found.
+
+    Attributes:
+        tv: (T V) at every node, over the full candidate set.
+        grid_best: the best grid precision's Q (−inf where none was evaluated).
+        grid_arg: its grid index (−1 where none).
+        exact_col: the reported exact candidate's column, −1 where a grid precision is reported.
+        grid_col: the reported grid index, −1 where an exact candidate is reported.
+        evaluated: (node, grid precision) pairs evaluated.
+    """
+
+    tv: FloatArray
+    grid_best: FloatArray
+    grid_arg: IntArray
+    exact_col: IntArray
+    grid_col: IntArray
+    evaluated: int
+
+
+def has_structure(agent: AgentModel) -> bool:
+    """Whether the agent model is one whose structure the pruning relies on.
+
+    That structure: a switching precision m*(b) (``critical_precision``); at grid precisions
+    q ≥ m*(b) − TIE_TOL the agent follows its signal, P(G|G) = q and P(G|B) = 1 − q; below it
+    the agent takes the cascade action (G iff b > 1/2) whatever q is. The Bayesian agent and the
+    deterministic behavioural agent have it; :func:`check_structure` verifies it numerically.
+    """
+    if isinstance(agent, Bayesian):
+        return True
+    return isinstance(agent, Behavioral) and agent.lam is None
+
+
+def first_informative(q_grid: FloatArray, crit: FloatArray) -> IntArray:
+    """Per node, the first grid index with q ≥ m*(b) − TIE_TOL (the agent's own test)."""
+    return np.searchsorted(q_grid, crit - TIE_TOL, side="left").astype(np.int64)
+
+
+def check_structure(agent: AgentModel, belief: FloatArray, q_grid: FloatArray,
+                    j0: IntArray, rows: int = 48) -> bool:
+    """Verify the assumed structure on every node's switching edge and on a sample of nodes.
+
+    Checks, at every node, the grid precisions just below and at ``j0`` and, on ``rows``
+    evenly spaced nodes, every grid precision, against what ``agent.action_probs`` says.
+    """
+    n = q_grid.size
+    idx = np.unique(np.linspace(0, belief.size - 1, min(rows, belief.size)).astype(np.int64))
+    cols = np.broadcast_to(np.arange(n), (idx.size, n))
+    b_all = np.concatenate([np.repeat(belief[idx], n), belief, belief])
+    j_all = np.concatenate([cols.reshape(-1), np.clip(j0 - 1, 0, n - 1), np.clip(j0, 0, n - 1)])
+    j0_all = np.concatenate([np.repeat(j0[idx], n), j0, j0])
+    q = q_grid[j_all]
+    gg, gb = agent.action_probs(b_all, q)
+    follows = j_all >= j0_all
+    cascade = np.where(b_all > 0.5, 1.0, 0.0)
+    want_gg = np.where(follows, q, cascade)
+    want_gb = np.where(follows, 1.0 - q, cascade)
+    return bool(np.array_equal(gg, want_gg) and np.array_equal(gb, want_gb))
+
+
+def _range_table(v: FloatArray) -> FloatArray:
+    """Sparse table for range maxima: row k holds max(v[i : i + 2^k])."""
+    levels = [v]
+    width = 1
+    while 2 * width <= v.size:
+        prev = levels[-1]
+        levels.append(np.maximum(prev[:-width], prev[width:]))
+        width *= 2
+    table = np.full((len(levels), v.size), _NEG)
+    for k, row in enumerate(levels):
+        table[k, : row.size] = row
+    return table
+
+
+def _range_max(table: FloatArray, lo: IntArray, hi: IntArray) -> FloatArray:
+    """max(v[lo..hi]) (inclusive) for arrays of ranges with lo ≤ hi."""
+    length = hi - lo + 1
+    k = np.frexp(length.astype(np.float64))[1] - 1  # floor(log2(length))
+    return np.maximum(table[k, lo], table[k, hi - (1 << k) + 1])
+
+
+def node_lookup(grid: BeliefGrid) -> tuple[IntArray, IntArray]:
+    """Per cell c of a uniform partition of [0, 1] into 2·S cells, the last node at or below
+    c/M and the first node at or above it (M = number of cells), for O(1) node ranges."""
+    cells = 2 * grid.size
+    x = np.arange(cells + 1) / cells
+    last_le = np.searchsorted(grid.position, x, side="right") - 1
+    first_ge = np.searchsorted(grid.position, x, side="left")
+    top = grid.size - 1
+    return np.clip(last_le, 0, top), np.clip(first_ge, 0, top)
+
+
+def _first_ge(setting: Setting, y: FloatArray) -> IntArray:
+    """Index of the first node whose position is ≥ y (S if none)."""
+    pos = setting.grid.position
+    last_le, first_ge = setting.lookup
+    cells = last_le.size - 1
+    n = first_ge[np.clip(np.floor(y * cells), 0, cells).astype(np.int64)]
+    n = np.where(y > pos[-1], pos.size, n)
+    while True:  # the cell's first node may still be below y: at most a few steps
+        below = pos[np.minimum(n, pos.size - 1)] < y
+        below &= n < pos.size
+        if not below.any():
+            return n
+        n = n + below
+
+
+def _max_over(setting: Setting, table: FloatArray, v: FloatArray, y_lo: FloatArray,
+              y_hi: FloatArray) -> FloatArray:
+    """An upper bound of the interpolated V over successors in [y_lo, y_hi].
+
+    The interpolant is piecewise linear with kinks (and, at a breakpoint, jumps between the
+    nodes x−, x, x+) only at node positions, so its maximum over the interval is at an end or at
+    a node inside. The ends are interpolated here; the nodes taken are all those within
+    RANGE_PAD of the interval, which also covers a successor that the transitions snap onto
+    a node and the rounding of the ends themselves.
+    """
+    pos = setting.grid.position
+    top = pos.size - 1
+    a = _first_ge(setting, y_lo - RANGE_PAD)
+    b = _first_ge(setting, y_hi + RANGE_PAD) - 1  # last node ≤ y_hi + pad
+    inner = np.where(a <= b, _range_max(table, np.minimum(a, top), np.maximum(b, 0)), _NEG)
+    out = inner
+    for y in (y_lo, y_hi):
+        hi = np.minimum(_first_ge(setting, y), top)
+        lo = np.maximum(hi - 1, 0)
+        span = pos[hi] - pos[lo]
+        strict = (span > 0) & (pos[lo] < y) & (y < pos[hi])
+        lam = np.clip((y - pos[lo]) / np.where(strict, span, 1.0), 0.0, 1.0)
+        val = (1.0 - lam) * v[lo] + lam * v[hi]
+        out = np.maximum(out, np.where(strict, val, _NEG))
+    return out
+
+
+def _max_coarse(setting: Setting, table: FloatArray, v: FloatArray, y_lo: FloatArray,
+                y_hi: FloatArray) -> FloatArray:
+    """A cheaper, looser bound than :func:`_max_over`: the largest V over a node range that
+    surely contains every node the interpolant on [y_lo, y_hi] uses.
+
+    The range runs from the last node at or below the lookup cell of y_lo − RANGE_PAD, less
+    two, to the first node at or above the end of the cell of y_hi + RANGE_PAD, plus two (the
+    extra nodes cover the three nodes x−, x, x+ of a breakpoint).
+    """
+    last_le, first_ge = setting.lookup
+    cells = last_le.size - 1
+    top = setting.grid.size - 1
+    c_lo = np.clip(np.floor((y_lo - RANGE_PAD) * cells), 0, cells - 1).astype(np.int64)
+    c_hi = np.clip(np.floor((y_hi + RANGE_PAD) * cells), 0, cells - 1).astype(np.int64)
+    lo = np.maximum(last_le[c_lo] - 2, 0)
+    hi = np.minimum(first_ge[c_hi + 1] + 2, top)
+    return _range_max(table, lo, hi)
+
+
+def _informative_terms(params: Params, b: FloatArray, q: FloatArray
+                       ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """(loss, P_G, b'_G, b'_B) of a followed signal of precision q at belief b."""
+    p_good = b * q + (1.0 - b) * (1.0 - q)
+    if params.planner == "altruistic":
+        loss = b * (1.0 - q) + (1.0 - b) * (1.0 - q)
+    else:
+        loss = b * (1.0 - q) + (1.0 - b) * q
+    with np.errstate(invalid="ignore", divide="ignore"):
+        succ_g = np.where(p_good > 0, b * q / p_good, b)
+        succ_b = np.where(p_good < 1, b * (1.0 - q) / (1.0 - p_good), b)
+    return loss, p_good, succ_g, succ_b
+
+
+def block_bounds(setting: Setting, table: FloatArray, v: FloatArray, nodes: IntArray,
+                 start: IntArray, stop: IntArray, coarse: bool = False) -> FloatArray:
+    """Upper bound of Q over grid indices [start, stop) at each node (all followed precisions).
+
+    Shapes: ``nodes`` (R, 1), ``start`` and ``stop`` (R, K); returns (R, K). The reward's
+    supremum takes the cost at the distance from p to the block and the smaller loss of the two
+    ends (the loss is linear in q); the successors b'_G(q) ↑ and b'_B(q) ↓ are monotone in q,
+    so over the block each stays within the range spanned by its values at the two ends, and
+    E[V(b')] ≤ P_G M_G + (1 − P_G) M_B, linear in q, is largest at one end.
+    """
+    params, q_grid = setting.params, setting.q_grid
+    b = setting.grid.belief[nodes]
+    qa, qb = q_grid[start], q_grid[stop - 1]
+    loss_a, pg_a, g_a, bb_a = _informative_terms(params, b, qa)
+    loss_b, pg_b, g_b, bb_b = _informative_terms(params, b, qb)
+    dist = np.maximum(np.maximum(qa - params.p, params.p - qb), 0.0)
+    r_sup = -params.cost(dist) - params.C * np.minimum(loss_a, loss_b)
+    if params.delta == 0.0:
+        ub = r_sup
+    else:
+        over = _max_coarse if coarse else _max_over
+        m_g = over(setting, table, v, np.minimum(g_a, g_b), np.maximum(g_a, g_b))
+        m_b = over(setting, table, v, np.minimum(bb_a, bb_b), np.maximum(bb_a, bb_b))
+        e_sup = np.maximum(pg_a * m_g + (1.0 - pg_a) * m_b, pg_b * m_g + (1.0 - pg_b) * m_b)
+        ub = r_sup + params.delta * e_sup
+    return ub + BOUND_SLACK * np.maximum(1.0, np.abs(ub))
+
+
+def q_values(tr: Transitions, v: FloatArray) -> FloatArray:
+    """Q = r + δ E[V(b')] exactly as the full solver computes it (reward alone at δ = 0)."""
+    return tr.q_values(v)
+
+
+def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArray) -> SweepResult:
+    """The certifying sweep at V (see the module docstring).
+
+    Args:
+        setting: the problem.
+        v: values at the nodes.
+        exact_q: Q-values of the exact candidates at ``v``, shape (S, E).
+        floor: per node, a value at or below (best − tie tolerance) of the final maximum;
+            every grid precision whose Q may reach it is evaluated.
+    """
+    n_nodes, n_q = setting.grid.size, setting.q_grid.size
+    exact_best = exact_q.max(axis=1)
+    grid_best = np.full(n_nodes, _NEG)
+    grid_arg = np.full(n_nodes, -1, dtype=np.int64)
+    grid_col = np.full(n_nodes, -1, dtype=np.int64)
+    table = (_range_table(v) if setting.structured and setting.params.delta != 0.0
+             else np.zeros((1, 1)))
+    near_q = q_values(setting.near, v)[:, 0]
+    # Ignored grid precisions: skipped where an exact candidate is at least as good as the best
+    # of them (the one nearest p); else (rare) all evaluated.
+    check_ignored = (exact_best < near_q) & (near_q >= floor)
+    width = LEVELS[-1] if setting.structured else n_q
+    n_top = -(-n_q // (LEVELS[0] if setting.structured else n_q))
+    rows_per_chunk = max(1, CHUNK_PAIRS // (n_top if setting.structured else n_q))
+    evaluated = 0
+    for c0 in range(0, n_nodes, rows_per_chunk):
+        nodes = np.arange(c0, min(c0 + rows_per_chunk, n_nodes))
+        if setting.structured:
+            pn, lo_j, hi_j = _surviving(setting, table, v, nodes, floor)
+            ign = nodes[check_ignored[nodes]]
+            if ign.size:  # the rare float edge case: evaluate [0, j0) in blocks of ``width``
+                cuts = [np.arange(0, setting.first_informative[i], width) for i in ign]
+                reps = np.array([c.size for c in cuts], dtype=np.int64)
+                ig_lo = np.concatenate(cuts).astype(np.int64)
+                ig_node = np.repeat(ign, reps)
+                ig_hi = np.minimum(ig_lo + width, setting.first_informative[ig_node])
+                order = np.argsort(np.concatenate([pn, ig_node]), kind="stable")
+                pn = np.concatenate([pn, ig_node])[order]
+                lo_j = np.concatenate([lo_j, ig_lo])[order]
+                hi_j = np.concatenate([hi_j, ig_hi])[order]
+        else:
+            pn, lo_j, hi_j = nodes, np.zeros(nodes.size, np.int64), np.full(nodes.size, n_q)
+        if pn.size == 0:
+            continue
+        pr = pn - c0
+        j = lo_j[:, None] + np.arange(width)
+        valid = j < hi_j[:, None]
+        j = np.where(valid, j, lo_j[:, None])
+        evaluated += int(valid.sum())
+        qb = _block_q(setting, v, pn, setting.q_grid[j])
+        qb[~valid] = _NEG
+        rows = np.arange(pn.size)
+        barg = np.argmax(qb, axis=1)
+        bmax = qb[rows, barg]
+        barg = j[rows, barg]
+        local = np.full(nodes.size, _NEG)
+        np.maximum.at(local, pr, bmax)
+        grid_best[nodes] = local
+        first_best = np.where(bmax == local[pr], barg, n_q)
+        arg = np.full(nodes.size, n_q, dtype=np.int64)
+        np.minimum.at(arg, pr, first_best)
+        grid_arg[nodes] = np.where(arg < n_q, arg, -1)
+        # The reported choice: first candidate (exact first, then grid order) within the tie.
+        best = np.maximum(exact_best[pn], local[pr])
+        thr = best - TIE_Q * np.maximum(1.0, np.abs(best))
+        hit = qb >= thr[:, None]
+        first = np.where(hit.any(axis=1), j[rows, np.argmax(hit, axis=1)], n_q)
+        col = np.full(nodes.size, n_q, dtype=np.int64)
+        np.minimum.at(col, pr, first)
+        grid_col[nodes] = np.where(col < n_q, col, -1)
+    tv = np.maximum(exact_best, grid_best)
+    thr = tv - TIE_Q * np.maximum(1.0, np.abs(tv))
+    exact_hit = exact_q >= thr[:, None]
+    exact_col = np.where(exact_hit.any(axis=1), np.argmax(exact_hit, axis=1), -1)
+    grid_col = np.where(exact_col >= 0, -1, grid_col)
+    return SweepResult(tv=tv, grid_best=grid_best, grid_arg=grid_arg, exact_col=exact_col,
+                       grid_col=grid_col, evaluated=evaluated)
+
+
+def _surviving(setting: Setting, table: FloatArray, v: FloatArray, nodes: IntArray,
+               floor: FloatArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Blocks of followed grid precisions whose bound reaches the floor, finest level.
+
+    Returns (node, first grid index, stop) per surviving block, sorted by node then index.
+    """
+    n_q = setting.q_grid.size
+    top = LEVELS[0]
+    starts = np.arange(0, n_q, top)
+    j0 = setting.first_informative[nodes][:, None]
+    lo = np.maximum(starts, j0)
+    hi = np.broadcast_to(np.minimum(starts + top, n_q), lo.shape)
+    alive = lo < hi
+    ub = block_bounds(setting, table, v, nodes[:, None], np.where(alive, lo, hi - 1), hi,
+                      coarse=True)
+    alive &= ub >= floor[nodes][:, None]
+    r, k = np.nonzero(alive)
+    pn, lo_j, hi_j = nodes[r], lo[r, k], hi[r, k]
+    for size, parent in zip(LEVELS[1:], LEVELS[:-1], strict=True):
+        parts = -(-parent // size)
+        sub_lo = (lo_j[:, None] + np.arange(parts) * size)
+        sub_hi = np.minimum(sub_lo + size, hi_j[:, None])
+        ok = sub_lo < sub_hi
+        node2 = np.broadcast_to(pn[:, None], sub_lo.shape)
+        ub = block_bounds(setting, table, v, node2, np.where(ok, sub_lo, sub_hi - 1), sub_hi)
+        ok &= ub >= floor[node2]
+        r, k = np.nonzero(ok)
+        pn, lo_j, hi_j = pn[r], sub_lo[r, k], sub_hi[r, k]
+    return pn, lo_j, hi_j
+
+
+def _block_q(setting: Setting, v: FloatArray, nodes: IntArray, q: FloatArray) -> FloatArray:
+    """Q at the given nodes (P,) for grid precisions q (P, K), the full solver's arithmetic."""
+    side = np.zeros(q.shape, dtype=np.int64)
+    reward, lo_g, lo_b, w = transitions_for(setting.params, setting.grid,
+                                            setting.grid.belief[nodes], nodes, q, side,
+                                            setting.agent)
+    if setting.params.delta == 0.0:
+        return reward
+    return reward + setting.params.delta * expected_value(v, lo_g, lo_b, w)
