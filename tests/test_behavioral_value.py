@@ -135,3 +135,21 @@ def test_fast_solver_matches_the_full_one_for_every_agent(agent: AgentModel) -> 
     assert np.array_equal(fast.belief, full.belief)
     np.testing.assert_allclose(fast.V, full.V, atol=1e-9)
     assert np.array_equal(fast.kind, full.kind) and np.array_equal(fast.q, full.q)
+
+
+def test_llm_planner_percent_plays_a_limit_from_above_from_above() -> None:
+    """The LLM experiments hand the optimum to agents as a whole percent: a limit from above
+    (escape, tip) must land strictly above max(b, 1 − b), where the agent follows its signal
+    and a favourable signal moves the belief past 1/2."""
+    from steerherd.llm.experiments import optimal_percent
+
+    params = Params(planner="biased", p=0.7, delta=0.9, cost=LinearCost(0.5))
+    sol = sh.solve(params, beliefs=801, precisions=101)
+    seen = set()
+    for b in np.linspace(0.02, 0.49, 48):
+        mode = str(sol.mode(b))
+        if mode in ("escape", "tip"):
+            seen.add(mode)
+            pct = optimal_percent(params, sol, float(b))
+            assert pct / 100 > max(b, 1 - b) and pct / 100 <= float(sol.policy(b)) + 0.01 + 1e-9
+    assert seen == {"escape", "tip"}
