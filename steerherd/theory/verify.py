@@ -5,8 +5,8 @@ checked (:mod:`steerherd.theory.theorems`). A theorem that fails is checked agai
 ``refine_factor`` times finer in both beliefs and precisions, and classified:
 
 * Theorem 2 (convexity), by curvature at fixed beliefs (:mod:`steerherd.theory.curvature`): at the
-  failing nodes' beliefs, the second difference over a stencil of fixed half-width H (4 steps
-  of the base grid) on both grids. A **violation** if it stays negative (``concave``: real
+  failing nodes' beliefs, the second difference over stencils of fixed half-width H (1 and 4
+  steps of the base grid) on both grids. A **violation** if it stays negative (``concave``: real
   concavity, smooth or a kink), or if the per-node slope jump on the finer grid has not
   shrunk at least :data:`SHRINK_FACTOR`-fold (``kink``: a jump that stays put as h → 0);
   otherwise a **discretisation artefact**. (Per-node slope jumps shrink like V''·h where V
