@@ -73,7 +73,8 @@ def validate(model: type[M], data: Any, path: str | Path) -> M:
         err = exc.errors()[0]
         where = ".".join(str(x) for x in err["loc"]) or "(top level)"
         got = f" (got {err['input']!r})" if "input" in err and err["type"] != "missing" else ""
-        raise ParameterError(f"{str(Path(path))!r}: {where}: {err['msg']}{got}") from None
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise ParameterError(f"{str(Path(path))!r}: {where}: {msg}{got}") from None
 
 
 # --- SQLite stores: identified by a kind marker, checked before use ------------------------
@@ -144,10 +145,7 @@ def open_store(path: str | Path, kind: str, *, create: bool, readonly: bool,
         if readonly:
             raise ValueError("open_store: create=True needs readonly=False")
         _make_parent(path, spec.name)
-        db = _connect(path, readonly=False, shown=shown, name=spec.name, **connect_options)
-        db.execute(f"PRAGMA application_id = {spec.application_id}")
-        _tune(db)
-        return db
+        _create_marked(path, spec)
     _check_header(path, spec)
     # Validate through a read-only connection first: a refused file is never written.
     probe = _connect(path, readonly=True, shown=shown, name=spec.name)
@@ -176,6 +174,30 @@ def open_store(path: str | Path, kind: str, *, create: bool, readonly: bool,
         if app_id == 0:  # a store from before the marker: stamp it
             db.execute(f"PRAGMA application_id = {spec.application_id}")
     return db
+
+
+def _create_marked(path: Path, spec: StoreKind) -> None:
+    """Make an empty store with its marker, appearing at ``path`` all at once.
+
+    The file is made under a temporary name and linked into place, so no other process
+    ever sees a 0-byte or unmarked file there (it would be refused as not a store).
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    try:
+        db = sqlite3.connect(tmp)
+        try:
+            db.execute(f"PRAGMA application_id = {spec.application_id}")
+            db.execute("PRAGMA journal_mode=WAL")  # persistent: recorded in the header
+        finally:
+            db.close()
+        try:
+            os.link(tmp, path)  # fails if another process made the store meanwhile: use it
+        except FileExistsError:
+            pass
+    except (OSError, sqlite3.Error) as exc:
+        raise ParameterError(f"cannot create {spec.name} {str(path)!r} ({exc})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _check_header(path: Path, spec: StoreKind) -> None:

@@ -7,10 +7,14 @@ from typing import Annotated
 
 import typer
 
+from steerherd.spec import MAX_SWEEP_INSTANCES
+
 _DB_HELP = "Results store (default: results/sweeps/<config stem>.sqlite)."
 _DASK_HELP = "'local' (loopback LocalCluster, 2 workers) or a scheduler tcp://HOST:PORT."
 _CHUNK_HELP = "Instances per task (default: 1 for numpy, 64 for jax)."
 Opt = typer.Option
+#: More local processes than this is a typo, not a machine (each one imports numpy).
+MAX_WORKERS = 256
 
 
 def sweep(
@@ -25,10 +29,16 @@ def sweep(
     out: Annotated[Path | None, Opt(help="report: regime map PNG (default: DB.png).")] = None,
     x: Annotated[str | None, Opt(help="report: parameter on the map's x axis.")] = None,
     limit: Annotated[int | None, Opt(help="report: rows to print.")] = None,
+    max_instances: Annotated[int, Opt(help="Refuse a design larger than this.")
+                             ] = MAX_SWEEP_INSTANCES,
 ) -> None:
     """Run a parameter sweep into a SQLite store (resumable), or report on one."""
     from steerherd.errors import ParameterError
 
+    for flag, value, least in (("--workers", workers, 1), ("--chunk", chunk, 1),
+                               ("--limit", limit, 0), ("--max-instances", max_instances, 1)):
+        if value is not None and value < least:
+            raise ParameterError(f"{flag} must be a whole number >= {least}, got {value}")
     if target == "report":
         if db is None:
             raise ParameterError("sweep report needs the results store: steerherd sweep report DB")
@@ -38,11 +48,13 @@ def sweep(
         raise ParameterError(f"unexpected argument {db!r}; the store is given with --db PATH")
     if backend not in (None, "numpy", "jax"):
         raise ParameterError(f"--backend must be numpy or jax, got {backend!r}")
-    _run(Path(target), store, workers, dask, backend, serial, chunk)
+    if workers is not None and workers > MAX_WORKERS:
+        raise ParameterError(f"--workers must be <= {MAX_WORKERS}, got {workers}")
+    _run(Path(target), store, workers, dask, backend, serial, chunk, max_instances)
 
 
 def _run(config: Path, store_path: Path | None, workers: int | None, dask: str | None,
-         backend: str | None, serial: bool, chunk: int | None) -> None:
+         backend: str | None, serial: bool, chunk: int | None, max_instances: int) -> None:
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -58,11 +70,12 @@ def _run(config: Path, store_path: Path | None, workers: int | None, dask: str |
 
     cfg = load_config(config)
     backend = backend or cfg.backend
-    todo_all = expand(cfg)
+    todo_all = expand(cfg, max_instances=max_instances)
     store_path = store_path or Path("results/sweeps") / f"{config.stem}.sqlite"
     console = Console(stderr=True)
     serial = serial or (backend == "jax" and dask is None and workers is None)
-    with ResultStore(store_path) as store, open_executor(workers, dask, serial) as executor:
+    with ResultStore(store_path, lock=True) as store, \
+            open_executor(workers, dask, serial) as executor:
         done = store.done_keys()
         todo = [i for i in todo_all if i["key"] not in done]
         store.record_sweep(cfg.name, cfg.model_dump())
@@ -81,13 +94,17 @@ def _run(config: Path, store_path: Path | None, workers: int | None, dask: str |
 
 def _report(db: Path, out: Path | None, x: str | None, limit: int | None) -> None:
     from steerherd.errors import ParameterError
-    from steerherd.sweep.report import draw_regime_map, print_table
+    from steerherd.files import check_output_file
+    from steerherd.sweep.report import NUMERIC, draw_regime_map, print_table
     from steerherd.sweep.store import ResultStore
 
-    if not db.is_file():
-        raise ParameterError(f"no results store at {str(db)!r}")
-    with ResultStore(db) as store:
+    png = check_output_file(out or db.with_suffix(".png"), "--out")
+    if png.suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise ParameterError(f"--out must end in .png, .pdf or .svg, got {str(png)!r}")
+    with ResultStore(db, create=False, readonly=True) as store:
         rows = store.rows()
+    if x is not None and x not in NUMERIC:
+        raise ParameterError(f"--x must be one of {list(NUMERIC)}, got {x!r}")
     print_table(rows, limit)
-    path = draw_regime_map(rows, out or db.with_suffix(".png"), x)
+    path = draw_regime_map(rows, png, x)
     typer.echo(f"regime map: {path}")
