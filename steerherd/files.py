@@ -146,9 +146,43 @@ def open_store(path: str | Path, kind: str, *, create: bool, readonly: bool,
             raise ValueError("open_store: create=True needs readonly=False")
         _make_parent(path, spec.name)
         _create_marked(path, spec)
-    _check_header(path, spec)
-    # Validate through a read-only connection first: a refused file is never written.
-    probe = _connect(path, readonly=True, shown=shown, name=spec.name)
+    app_id = check_store(path, kind)
+    db = _connect(path, readonly=readonly, shown=shown, name=spec.name, **connect_options)
+    if not readonly:
+        _tune(db)
+        if app_id == 0:  # a store from before the marker: stamp it
+            db.execute(f"PRAGMA application_id = {spec.application_id}")
+    return db
+
+
+def check_store(path: str | Path, kind: str) -> int:
+    """Check, without writing, that an existing file is a sound store of this kind.
+
+    The header is read first: a file that is not SQLite, or is marked as another kind, is
+    refused without SQLite ever opening it. Otherwise a read-only connection lists the
+    tables and runs ``PRAGMA quick_check``.
+
+    Returns:
+        The file's application_id (0 for a store from before the marker).
+
+    Raises:
+        ParameterError: if the path is not a usable store of this kind.
+    """
+    spec = STORE_KINDS[kind]
+    path = Path(path)
+    shown = repr(str(path))
+    if path.is_dir():
+        raise ParameterError(f"{shown} is a directory, not {_a(spec.name)} file")
+    if not path.exists():
+        raise ParameterError(f"no {spec.name} at {shown} (not found)")
+    header_id = _check_header(path, spec)
+    if header_id not in (0, spec.application_id):
+        _refuse_kind(shown, spec, header_id, set())
+    # A read-only connection: a refused file is never written. Without a WAL file (no
+    # writer, or a clean close) it is opened immutable, so not even -shm/-wal side files
+    # appear beside a file that turns out not to be ours.
+    quiet = not path.with_name(path.name + "-wal").exists()
+    probe = _connect(path, readonly=True, shown=shown, name=spec.name, immutable=quiet)
     try:
         app_id = int(probe.execute("PRAGMA application_id").fetchone()[0])
         tables = {r[0] for r in probe.execute(
@@ -162,18 +196,16 @@ def open_store(path: str | Path, kind: str, *, create: bool, readonly: bool,
     if check != ["ok"]:
         raise ParameterError(f"{shown} is a damaged SQLite file (integrity check: "
                              f"{_one_line(check[0])}); it was not modified")
-    if app_id != spec.application_id:
-        other = next((k.name for k in STORE_KINDS.values() if k.application_id == app_id
-                      or (app_id == 0 and tables == k.tables)), None)
-        if app_id != 0 or other != spec.name:
-            what = _a(other) if other else "an SQLite file that steerherd did not write"
-            raise ParameterError(f"{shown} is {what}, not {_a(spec.name)}; it was not modified")
-    db = _connect(path, readonly=readonly, shown=shown, name=spec.name, **connect_options)
-    if not readonly:
-        _tune(db)
-        if app_id == 0:  # a store from before the marker: stamp it
-            db.execute(f"PRAGMA application_id = {spec.application_id}")
-    return db
+    if app_id != spec.application_id and not (app_id == 0 and tables == spec.tables):
+        _refuse_kind(shown, spec, app_id, tables)
+    return app_id
+
+
+def _refuse_kind(shown: str, spec: StoreKind, app_id: int, tables: set[str]) -> None:
+    other = next((k.name for k in STORE_KINDS.values() if k.application_id == app_id
+                  or (app_id == 0 and tables == k.tables)), None)
+    what = _a(other) if other else "an SQLite file that steerherd did not write"
+    raise ParameterError(f"{shown} is {what}, not {_a(spec.name)}; it was not modified")
 
 
 def _create_marked(path: Path, spec: StoreKind) -> None:
@@ -200,7 +232,8 @@ def _create_marked(path: Path, spec: StoreKind) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _check_header(path: Path, spec: StoreKind) -> None:
+def _check_header(path: Path, spec: StoreKind) -> int:
+    """The application_id in an SQLite header (bytes 68-71), or ParameterError."""
     shown = repr(str(path))
     try:
         with path.open("rb") as fh:
@@ -213,13 +246,14 @@ def _check_header(path: Path, spec: StoreKind) -> None:
     if not head.startswith(SQLITE_MAGIC) or len(head) < 100:
         raise ParameterError(f"{shown} is not an SQLite file, so not {_a(spec.name)}; it was not "
                              "modified")
+    return int.from_bytes(head[68:72], "big")
 
 
-def _connect(path: Path, *, readonly: bool, shown: str, name: str,
+def _connect(path: Path, *, readonly: bool, shown: str, name: str, immutable: bool = False,
              **connect_options: Any) -> sqlite3.Connection:
     try:
         if readonly:
-            uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+            uri = f"file:{quote(str(path.resolve()))}?mode=ro" + ("&immutable=1" * immutable)
             return sqlite3.connect(uri, uri=True, **connect_options)
         return sqlite3.connect(path, **connect_options)
     except sqlite3.Error as exc:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -38,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from steerherd.errors import ParameterError
 from steerherd.files import read_toml, validate
 from steerherd.spec import MAX_SWEEP_INSTANCES, CostFamily, Planner, parse_spec
+from steerherd.sweep.procs import die_with_parent
 
 AXES = ("planner", "p", "k", "delta", "cost", "alpha", "C", "horizon", "prior", "beliefs",
         "precisions")
@@ -336,16 +338,26 @@ def open_executor(workers: int | None = None, dask: str | None = None,
         # spawn, not fork: a forked child of a process that has started JAX (or any thread)
         # can deadlock; forkserver needs a Unix socket, which sandboxes may refuse.
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        # Workers die with this process (kill -9 included): no orphans (sweep/procs.py).
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             yield pool
         return
     try:
+        from dask import config as dask_config
         from dask.distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - depends on the install
         raise ParameterError("--dask needs Dask: install steerherd[dask]") from None
     if dask == "local":
-        with LocalCluster(host="127.0.0.1", processes=True, n_workers=2, threads_per_worker=1,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+        # No dashboard: the scheduler's HTTP server (which Dask always starts) gets no
+        # routes and an ephemeral loopback port instead of the dashboard on :8787.
+        with dask_config.set({"distributed.scheduler.http.routes": [],
+                              "distributed.worker.http.routes": []}), \
+                LocalCluster(host="127.0.0.1", processes=True, n_workers=2,
+                             threads_per_worker=1, dashboard_address="127.0.0.1:0",
+                             scheduler_kwargs={"dashboard": False},
+                             worker_dashboard_address=None) as cluster, \
+                Client(cluster) as client:
             yield client.get_executor()
         return
     if not dask.startswith(("tcp://", "tls://", "inproc://")):

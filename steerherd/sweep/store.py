@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from steerherd.errors import ParameterError
-from steerherd.files import exclusive_lock, open_store
+from steerherd.files import check_store, exclusive_lock, open_store
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
@@ -74,7 +74,9 @@ class ResultStore:
         if lock:
             if self.path.is_dir():
                 raise ParameterError(f"{str(self.path)!r} is a directory, not a sweep store file")
-            if create:
+            if self.path.exists():  # refuse a foreign file before leaving a lock beside it
+                check_store(self.path, "sweep")
+            elif create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             self._lock.enter_context(exclusive_lock(
                 self.path.with_name(self.path.name + ".lock"),
