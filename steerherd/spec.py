@@ -47,6 +47,8 @@ MIN_PRECISIONS = 2
 MAX_SWEEP_INSTANCES = 100_000  # steerherd sweep --max-instances
 #: Monte Carlo keeps ~100 bytes per run per simulation: 10^7 runs is ~1 GB.
 MAX_RUNS = 10_000_000  # steerherd simulate --max-runs
+#: Agents per Monte Carlo run: the loop over agents is serial, ~1 µs per agent and run.
+MAX_AGENTS = 1_000_000
 
 
 class AgentSpec(BaseModel):

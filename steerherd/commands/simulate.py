@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from steerherd.spec import MAX_RUNS
+
 
 def simulate(
     p: Annotated[float, typer.Option("--p", help="Baseline precision, in [0.5, 1).")] = 0.7,
@@ -30,19 +32,24 @@ def simulate(
     )] = None,
     out: Annotated[Path, typer.Option(help="Directory for welfare.json, welfare.png.")] = Path(
         "results/simulate"),
+    max_runs: Annotated[int, typer.Option(help="Refuse more --runs than this.")] = MAX_RUNS,
 ) -> None:
     """Welfare and expenditure as % of the no-control baseline, with error bars."""
     import json
 
     from steerherd.agents import Behavioral
+    from steerherd.files import check_output_dir, check_output_file
     from steerherd.sim.welfare import WelfareConfig, welfare_table
 
     config = WelfareConfig(p=p, k=k, C=C, delta=delta, prior=prior, runs=runs, agents=agents,
                            seed=seed, behavioral=Behavioral(w_prior, w_agree, w_disagree, lam),
                            beliefs=beliefs, precisions=precisions, exact=exact, workers=workers,
-                           policy_table=None if policy_table is None else _table(policy_table))
+                           policy_table=None if policy_table is None else _table(policy_table),
+                           max_runs=max_runs)
+    check_output_dir(out, "--out")
+    for name in ("welfare.json", "welfare.png"):
+        check_output_file(out / name, "--out")
     table = _with_progress(config, welfare_table)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "welfare.json").write_text(json.dumps(table, indent=1, default=_json_default))
     _plot(table, out / "welfare.png")
     _print(table, out)

@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 #: prctl option: the signal delivered to this process when its parent dies.
 PR_SET_PDEATHSIG = 1
@@ -31,6 +32,9 @@ def die_with_parent(parent_pid: int) -> None:
     Args:
         parent_pid: the pid of the process that created the pool (``os.getpid()`` there).
     """
+    # Ctrl-C reaches the whole process group: the parent handles it (and stops the pool);
+    # a worker would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux") and _pdeathsig(signal.SIGKILL):
         if os.getppid() != parent_pid:  # the parent died before prctl: nobody will signal
             os._exit(1)
@@ -38,6 +42,21 @@ def die_with_parent(parent_pid: int) -> None:
     thread = threading.Thread(target=_watch, args=(parent_pid,), daemon=True,
                               name="steerherd-parent-watch")
     thread.start()
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """End a process pool now: cancel queued tasks and kill the workers (no waiting)."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        if proc.is_alive():
+            proc.kill()
+    for proc in processes:
+        proc.join(timeout=5)
 
 
 def _pdeathsig(sig: int) -> bool:

@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from steerherd.errors import ParameterError
 from steerherd.files import read_toml, validate
 from steerherd.spec import MAX_SWEEP_INSTANCES, CostFamily, Planner, parse_spec
-from steerherd.sweep.procs import die_with_parent
+from steerherd.sweep.procs import die_with_parent, stop_pool
 
 AXES = ("planner", "p", "k", "delta", "cost", "alpha", "C", "horizon", "prior", "beliefs",
         "precisions")
@@ -339,9 +339,14 @@ def open_executor(workers: int | None = None, dask: str | None = None,
         # can deadlock; forkserver needs a Unix socket, which sandboxes may refuse.
         ctx = multiprocessing.get_context("spawn")
         # Workers die with this process (kill -9 included): no orphans (sweep/procs.py).
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                   initializer=die_with_parent, initargs=(os.getpid(),))
+        try:
             yield pool
+        except BaseException:  # Ctrl-C or an error: stop now, not after the chunks in flight
+            stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
         return
     try:
         from dask import config as dask_config
