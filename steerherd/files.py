@@ -147,7 +147,11 @@ def open_store(path: str | Path, kind: str, *, create: bool, readonly: bool,
         _make_parent(path, spec.name)
         _create_marked(path, spec)
     app_id = check_store(path, kind)
-    db = _connect(path, readonly=readonly, shown=shown, name=spec.name, **connect_options)
+    # A reader of a store that no process has open (no WAL file) opens it immutable, so it
+    # leaves no -shm/-wal files behind. A writer starting during the read is not seen.
+    quiet = readonly and not path.with_name(path.name + "-wal").exists()
+    db = _connect(path, readonly=readonly, shown=shown, name=spec.name, immutable=quiet,
+                  **connect_options)
     if not readonly:
         _tune(db)
         if app_id == 0:  # a store from before the marker: stamp it

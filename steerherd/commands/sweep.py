@@ -7,12 +7,14 @@ from typing import Annotated
 
 import typer
 
+from steerherd.commands._parse import whole_number
 from steerherd.spec import MAX_SWEEP_INSTANCES
 
 _DB_HELP = "Results store (default: results/sweeps/<config stem>.sqlite)."
 _DASK_HELP = "'local' (loopback LocalCluster, 2 workers) or a scheduler tcp://HOST:PORT."
 _CHUNK_HELP = "Instances per task (default: 1 for numpy, 64 for jax)."
 Opt = typer.Option
+_I = {"parser": whole_number, "metavar": "INT"}
 #: More local processes than this is a typo, not a machine (each one imports numpy).
 MAX_WORKERS = 256
 
@@ -21,15 +23,16 @@ def sweep(
     target: Annotated[str, typer.Argument(help="CONFIG.toml to run, or 'report'.")],
     db: Annotated[str | None, typer.Argument(help="With 'report': the results store.")] = None,
     store: Annotated[Path | None, Opt("--db", help=_DB_HELP)] = None,
-    workers: Annotated[int | None, Opt(help="Local worker processes (default: CPUs).")] = None,
+    workers: Annotated[int | None, Opt(help="Local worker processes (default: CPUs).", **_I)
+                       ] = None,
     dask: Annotated[str | None, Opt(help=_DASK_HELP)] = None,
     backend: Annotated[str | None, Opt(help="Override the config: numpy | jax.")] = None,
     serial: Annotated[bool, Opt(help="Solve in this process (no pool).")] = False,
-    chunk: Annotated[int | None, Opt(help=_CHUNK_HELP)] = None,
+    chunk: Annotated[int | None, Opt(help=_CHUNK_HELP, **_I)] = None,
     out: Annotated[Path | None, Opt(help="report: regime map PNG (default: DB.png).")] = None,
     x: Annotated[str | None, Opt(help="report: parameter on the map's x axis.")] = None,
-    limit: Annotated[int | None, Opt(help="report: rows to print.")] = None,
-    max_instances: Annotated[int, Opt(help="Refuse a design larger than this.")
+    limit: Annotated[int | None, Opt(help="report: rows to print.", **_I)] = None,
+    max_instances: Annotated[int, Opt(help="Refuse a design larger than this.", **_I)
                              ] = MAX_SWEEP_INSTANCES,
 ) -> None:
     """Run a parameter sweep into a SQLite store (resumable), or report on one."""
@@ -50,6 +53,9 @@ def sweep(
         raise ParameterError(f"--backend must be numpy or jax, got {backend!r}")
     if workers is not None and workers > MAX_WORKERS:
         raise ParameterError(f"--workers must be <= {MAX_WORKERS}, got {workers}")
+    from steerherd.sweep.run import check_dask_address
+
+    check_dask_address(dask)
     _run(Path(target), store, workers, dask, backend, serial, chunk, max_instances)
 
 

@@ -106,6 +106,8 @@ class WelfareConfig:
                 raise ParameterError(f"{name} = {size:,} is more than the limit {most:,} "
                                      f"(raise it with {flag})")
         check_size("workers", self.workers)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ParameterError(f"seed must be a whole number >= 0, got {self.seed!r}")
         # p, k, C, delta, prior and the grid sizes: the one problem spec's checks.
         parse_spec({"p": self.p, "k": self.k, "C": self.C, "delta": self.delta,
                     "prior": self.prior, "beliefs": self.beliefs,

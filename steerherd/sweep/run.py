@@ -34,11 +34,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from steerherd.errors import ParameterError
 from steerherd.files import read_toml, validate
-from steerherd.spec import MAX_SWEEP_INSTANCES, CostFamily, Planner, parse_spec
+from steerherd.spec import MAX_SWEEP_INSTANCES, CostFamily, Planner, describe_error, parse_spec
 from steerherd.sweep.procs import die_with_parent, stop_pool
 
 AXES = ("planner", "p", "k", "delta", "cost", "alpha", "C", "horizon", "prior", "beliefs",
@@ -69,6 +69,17 @@ class Axes(BaseModel):
     """The values of each parameter (lists; ranges in a random design)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("p", "k", "delta", "alpha", "C", "prior", mode="before")
+    @classmethod
+    def _range(cls, value: Any) -> Any:
+        """A table is a Range: its own error, not the list alternative's."""
+        if not isinstance(value, dict):
+            return value
+        try:
+            return Range.model_validate(value)
+        except ValidationError as exc:
+            raise ValueError(describe_error(exc)) from None
     planner: list[Planner] = ["altruistic"]
     p: Num = [0.7]
     k: Num = [0.5]
@@ -314,6 +325,14 @@ class SerialExecutor(Executor):
 DASK_CONNECT_TIMEOUT_S = 5
 
 
+def check_dask_address(dask: str | None) -> None:
+    """``None``, ``"local"`` or a scheduler address ``tcp://HOST:PORT``, or ParameterError."""
+    if dask not in (None, "local") and not str(dask).startswith(("tcp://", "tls://",
+                                                                   "inproc://")):
+        raise ParameterError(f"--dask must be 'local' or a scheduler address tcp://HOST:PORT,"
+                             f" got {dask!r}")
+
+
 @contextmanager
 def open_executor(workers: int | None = None, dask: str | None = None,
                   serial: bool = False) -> Iterator[Executor]:
@@ -365,9 +384,7 @@ def open_executor(workers: int | None = None, dask: str | None = None,
                 Client(cluster) as client:
             yield client.get_executor()
         return
-    if not dask.startswith(("tcp://", "tls://", "inproc://")):
-        raise ParameterError(f"--dask must be 'local' or a scheduler address tcp://HOST:PORT,"
-                             f" got {dask!r}")
+    check_dask_address(dask)
     try:
         client = Client(dask, timeout=DASK_CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError) as exc:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from steerherd.errors import ParameterError
-from steerherd.files import check_store, exclusive_lock, open_store
+from steerherd.files import check_output_dir, check_store, exclusive_lock, open_store
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
@@ -77,7 +77,7 @@ class ResultStore:
             if self.path.exists():  # refuse a foreign file before leaving a lock beside it
                 check_store(self.path, "sweep")
             elif create:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                check_output_dir(self.path.parent, f"the directory of {str(self.path)!r}")
             self._lock.enter_context(exclusive_lock(
                 self.path.with_name(self.path.name + ".lock"),
                 f"the sweep store {str(self.path)!r}"))
