@@ -189,3 +189,38 @@ def test_dask_local_starts_no_dashboard() -> None:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}{route}", timeout=5)
             assert err.value.code == 404, route
         assert ex.submit(sum, [1, 2]).result() == 3
+
+
+def test_ctrl_c_of_a_pool_sweep_exits_130_in_one_line(tmp_path: Path) -> None:
+    """SIGINT to the process group (a terminal's Ctrl-C): exit 130, one line, no orphans."""
+    import uuid
+
+    from proc_helpers import TAG, tagged_pids
+
+    cfg = tmp_path / "medium.toml"
+    cfg.write_text(MEDIUM)
+    db = tmp_path / "r.sqlite"
+    tag = uuid.uuid4().hex
+    env = {**os.environ, TAG: tag, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen([sys.executable, "-m", "steerherd", "sweep", str(cfg), "--db",
+                             str(db), "--workers", "2"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        _wait_rows(db, 1, proc)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+    lines = err.decode().splitlines()
+    assert proc.returncode == 130, err
+    assert lines[-1] == "error: interrupted" and "Traceback" not in err.decode()
+    assert sum(line.startswith("error:") for line in lines) == 1
+    deadline = time.monotonic() + 10
+    while tagged_pids(tag) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert tagged_pids(tag) == []
+    with ResultStore(db, create=False, readonly=True) as store:
+        rows = store.rows()
+    assert 1 <= len(rows) == len({r["key"] for r in rows}) < 48
