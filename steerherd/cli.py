@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except _EXITS as exc:
         return int(getattr(exc, "exit_code", 0))
-    except (*_ABORTS, KeyboardInterrupt):
+    except _ABORTS + (KeyboardInterrupt,):
         _error("interrupted")
         return 130
     except ConvergenceError as exc:
