@@ -224,3 +224,39 @@ def test_ctrl_c_of_a_pool_sweep_exits_130_in_one_line(tmp_path: Path) -> None:
     with ResultStore(db, create=False, readonly=True) as store:
         rows = store.rows()
     assert 1 <= len(rows) == len({r["key"] for r in rows}) < 48
+
+
+def test_a_worker_killed_mid_sweep_is_a_failed_run_exit_1(tmp_path: Path) -> None:
+    """kill -9 of one pool worker (as the OOM killer would): exit 1, one line, rows kept."""
+    import uuid
+
+    from proc_helpers import TAG, tagged_pids
+
+    cfg = tmp_path / "medium.toml"
+    cfg.write_text(MEDIUM)
+    db = tmp_path / "r.sqlite"
+    tag = uuid.uuid4().hex
+    env = {**os.environ, TAG: tag, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen([sys.executable, "-m", "steerherd", "sweep", str(cfg), "--db",
+                             str(db), "--workers", "2"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        _wait_rows(db, 1, proc)
+        workers = [pid for pid in tagged_pids(tag) if pid != proc.pid
+                   and b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert workers
+        os.kill(workers[0], signal.SIGKILL)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+    text = err.decode()
+    assert proc.returncode == 1, text
+    assert "Traceback" not in text
+    errors = [line for line in text.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "a worker process died" in errors[0]
+    deadline = time.monotonic() + 10
+    while tagged_pids(tag) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert tagged_pids(tag) == []

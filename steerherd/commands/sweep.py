@@ -61,6 +61,8 @@ def sweep(
 
 def _run(config: Path, store_path: Path | None, workers: int | None, dask: str | None,
          backend: str | None, serial: bool, chunk: int | None, max_instances: int) -> None:
+    from concurrent.futures import BrokenExecutor
+
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -92,9 +94,16 @@ def _run(config: Path, store_path: Path | None, workers: int | None, dask: str |
                       TimeRemainingColumn(), console=console,
                       disable=not console.is_terminal) as bar:
             task = bar.add_task("solve", total=len(todo))
-            run_sweep(todo, executor, lambda rows: store.add(rows, label), method=cfg.method,
-                      backend=backend, chunk=chunk or (64 if backend == "jax" else 1),
-                      progress=lambda n: bar.advance(task, n))
+            try:
+                run_sweep(todo, executor, lambda rows: store.add(rows, label),
+                          method=cfg.method, backend=backend,
+                          chunk=chunk or (64 if backend == "jax" else 1),
+                          progress=lambda n: bar.advance(task, n))
+            except BrokenExecutor as exc:  # a worker died (OOM killer, kill -9): a failed run
+                typer.echo(f"error: a worker process died ({exc}); {store.count()} instances"
+                           f" are stored in {store_path}: run the sweep again to resume",
+                           err=True)
+                raise typer.Exit(1) from None
         console.print(f"stored {store.count()} instances in {store_path}")
 
 
