@@ -280,6 +280,8 @@ CASES: list[tuple[str, list[str], str]] = [
     ("report-foreign", ["sweep", "report", "foreign.sqlite", "--out", "m.png"], "did not write"),
     ("report-limit", ["sweep", "report", "store.sqlite", "--limit", "-1"], "--limit"),
     ("report-x", ["sweep", "report", "store.sqlite", "--out", "m.png", "--x", "speed"], "--x"),
+    ("report-x-missing", ["sweep", "report", "store.sqlite", "--out", "m.png", "--x", "alpha"],
+     "linear cost"),
     ("report-out-dir", ["sweep", "report", "store.sqlite", "--out", "adir"], "is a directory"),
     ("report-out-under-file", ["sweep", "report", "store.sqlite", "--out", "notes.txt/m.png"],
      "is a file"),

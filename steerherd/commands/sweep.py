@@ -110,7 +110,7 @@ def _run(config: Path, store_path: Path | None, workers: int | None, dask: str |
 def _report(db: Path, out: Path | None, x: str | None, limit: int | None) -> None:
     from steerherd.errors import ParameterError
     from steerherd.files import check_output_file
-    from steerherd.sweep.report import NUMERIC, draw_regime_map, print_table
+    from steerherd.sweep.report import check_axis, draw_regime_map, print_table
     from steerherd.sweep.store import ResultStore
 
     png = check_output_file(out or db.with_suffix(".png"), "--out")
@@ -118,8 +118,7 @@ def _report(db: Path, out: Path | None, x: str | None, limit: int | None) -> Non
         raise ParameterError(f"--out must end in .png, .pdf or .svg, got {str(png)!r}")
     with ResultStore(db, create=False, readonly=True) as store:
         rows = store.rows()
-    if x is not None and x not in NUMERIC:
-        raise ParameterError(f"--x must be one of {list(NUMERIC)}, got {x!r}")
+    x = check_axis(rows, x)  # before anything is printed
     print_table(rows, limit)
     path = draw_regime_map(rows, png, x)
     typer.echo(f"regime map: {path}")
