@@ -140,6 +140,13 @@ class ProblemSpec(BaseModel):
                 f"{pairs:,} (belief, precision) pairs (~{pairs * BYTES_PER_PAIR / 2**30:.0f} "
                 f"GiB), more than the limit {MAX_GRID_PAIRS:,}: use fewer beliefs or "
                 "precisions, or raise steerherd.spec.MAX_GRID_PAIRS")
+        if self.horizon is not None and self.horizon * self.beliefs > MAX_GRID_PAIRS:
+            # backward induction keeps one policy row per (stage, belief)
+            raise ValueError(
+                f"a horizon of {self.horizon:,} agents on {self.beliefs:,} beliefs keeps "
+                f"{self.horizon * self.beliefs:,} (stage, belief) policy rows, more than the "
+                f"limit {MAX_GRID_PAIRS:,}: use a shorter horizon or fewer beliefs, or raise "
+                "steerherd.spec.MAX_GRID_PAIRS")
         self.params()  # the model's own checks (one set, in Params and the cost families)
         return self
 

@@ -150,6 +150,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("simulate-grid-pairs", [*SIM, "--beliefs", "100001", "--precisions", "1001"],
      "MAX_GRID_PAIRS"),
     ("solve-horizon-zero", [*SOLVE, "--horizon", "0"], "horizon"),
+    ("solve-horizon-huge", ["solve", "--delta", "1", "--horizon", "100000000"], "horizon of"),
     ("solve-horizon-negative", [*SOLVE, "--horizon", "-3"], "horizon"),
     ("solve-unknown-option", [*SOLVE, "--speed", "3"], "--speed"),
     ("solve-extra-argument", [*SOLVE, "now"], "now"),
