@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from steerherd.costs import LinearCost, PowerCost
 
 import steerherd as sh
 from steerherd.agents import AgentModel, Bayesian, Behavioral
-from steerherd.costs import LinearCost, PowerCost
 from steerherd.dp.bellman import transitions_for
-from steerherd.dp.solve import build_problem
 from steerherd.dp.limits import PolicyChoice
+from steerherd.dp.solve import build_problem
 from steerherd.model import Params
 from steerherd.sim.montecarlo import simulate
 
