@@ -40,6 +40,16 @@ MAX_BELIEFS = 200_001
 MAX_PRECISIONS = 20_001
 MIN_BELIEFS = 11
 MIN_PRECISIONS = 2
+#: Both limits at once would need ~400 GB: the (belief, precision) pairs are bounded too.
+MAX_GRID_PAIRS = 50_000_000
+BYTES_PER_PAIR = 100
+#: Work limits checked before anything is allocated; each names the option that raises it.
+#: A sweep solves each instance in ~0.05-1 s, so 100,000 is a day's work on one core.
+MAX_SWEEP_INSTANCES = 100_000  # steerherd sweep --max-instances
+#: Monte Carlo keeps ~100 bytes per run per simulation: 10^7 runs is ~1 GB.
+MAX_RUNS = 10_000_000  # steerherd simulate --max-runs
+#: Agents per Monte Carlo run: the loop over agents is serial, ~1 µs per agent and run.
+MAX_AGENTS = 1_000_000
 
 
 class AgentSpec(BaseModel):
@@ -121,6 +131,20 @@ class ProblemSpec(BaseModel):
         if self.cost == "linear" and self.alpha is not None:
             raise ValueError(f"alpha applies to the power cost only, got alpha = {self.alpha} "
                              "with the linear cost (add --cost power, or drop alpha)")
+        pairs = self.beliefs * (self.precisions + 5)  # + the 5 exact candidates
+        if pairs > MAX_GRID_PAIRS:
+            raise ValueError(
+                f"a grid of {self.beliefs:,} beliefs x {self.precisions:,} precisions has "
+                f"{pairs:,} (belief, precision) pairs (~{pairs * BYTES_PER_PAIR / 2**30:.0f} "
+                f"GiB), more than the limit {MAX_GRID_PAIRS:,}: use fewer beliefs or "
+                "precisions, or raise steerherd.spec.MAX_GRID_PAIRS")
+        if self.horizon is not None and self.horizon * self.beliefs > MAX_GRID_PAIRS:
+            # backward induction keeps one policy row per (stage, belief)
+            raise ValueError(
+                f"a horizon of {self.horizon:,} agents on {self.beliefs:,} beliefs keeps "
+                f"{self.horizon * self.beliefs:,} (stage, belief) policy rows, more than the "
+                f"limit {MAX_GRID_PAIRS:,}: use a shorter horizon or fewer beliefs, or raise "
+                "steerherd.spec.MAX_GRID_PAIRS")
         self.params()  # the model's own checks (one set, in Params and the cost families)
         return self
 

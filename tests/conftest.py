@@ -6,6 +6,11 @@ import os
 from typing import Any
 
 import pytest
+from netguard import install as _guard_child_processes
+
+# Loopback only in every process the tests start, as pytest-socket does in this one
+# (issue 12, item 10): see tests/netguard/.
+_guard_child_processes()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -44,6 +44,26 @@ def default_axis(rows: list[dict[str, Any]]) -> str:
     return max(counts, key=lambda k: (counts[k], -NUMERIC.index(k)))
 
 
+def check_axis(stored: list[dict[str, Any]], x: str | None) -> str:
+    """The regime map's x axis: ``x``, or the default; ParameterError if it cannot be drawn.
+
+    Raises:
+        ParameterError: for an empty store, an axis that is not a numeric parameter, or one
+            that some stored instance lacks (alpha of a linear cost).
+    """
+    rows = [flat(r) for r in stored]
+    if not rows:
+        raise ParameterError("the results store is empty: nothing to draw")
+    x = default_axis(rows) if x is None else x
+    if x not in NUMERIC:
+        raise ParameterError(f"--x must be one of {list(NUMERIC)}, got {x!r}")
+    if any(r[x] is None for r in rows):
+        usable = [k for k in NUMERIC if all(r[k] is not None for r in rows)]
+        raise ParameterError(f"--x {x}: some stored instances have no {x} (linear cost); "
+                             f"choose one of {usable}")
+    return x
+
+
 def draw_regime_map(stored: list[dict[str, Any]], path: str | Path, x: str | None = None
                     ) -> Path:
     """Write a PNG: for each panel (the other varying axes fixed), mode over (x, b).
@@ -57,12 +77,8 @@ def draw_regime_map(stored: list[dict[str, Any]], path: str | Path, x: str | Non
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
+    x = check_axis(stored, x)
     rows = [flat(r) | {"regimes": r["summary"]["regimes"]} for r in stored]
-    if not rows:
-        raise ParameterError("the results store is empty: nothing to draw")
-    x = default_axis(rows) if x is None else x
-    if x not in NUMERIC:
-        raise ParameterError(f"--x must be one of {list(NUMERIC)}, got {x!r}")
     others = [k for k in varying(rows) if k != x]
     panels: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for r in rows:
