@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from steerherd.costs import LinearCost, PowerCost
 
 import steerherd as sh
 from steerherd.agents import AgentModel, Bayesian, Behavioral
