@@ -155,18 +155,7 @@ def _threshold(t: Any) -> str:
 
 def _plot(data: dict[str, Any], path: Path) -> None:
     # A bare Figure (no pyplot, no GUI backend machinery): keeps the command fast.
-    from matplotlib.figure import Figure
+    from steerherd.plotting import solution_figure
 
-    from steerherd.plotting import plot_policy, plot_value
-
-    fig = Figure(figsize=(8.0, 3.2), layout="constrained")
-    ax_v, ax_q = fig.subplots(1, 2)
-    plot_value(ax_v, data)
-    plot_policy(ax_q, data)
-    par = data["params"]
-    fig.suptitle(
-        f"{par['planner']} planner, p={par['p']}, delta={par['delta']}, "
-        f"cost={par['cost']['family']} k={par['cost']['k']}",
-        fontsize=9,
-    )
+    fig = solution_figure(data)
     fig.savefig(path, dpi=110)

@@ -23,8 +23,11 @@ def sweep(
     serial: Annotated[bool, Opt(help="Solve in this process (no pool).")] = False,
     chunk: Annotated[int | None, Opt(help=_CHUNK_HELP)] = None,
     out: Annotated[Path | None, Opt(help="report: regime map PNG (default: DB.png).")] = None,
-    x: Annotated[str | None, Opt(help="report: parameter on the map's x axis.")] = None,
+    x: Annotated[str | None, Opt(help="report: the map's parameter axis (p, k, alpha, delta, C, "
+                                      "prior; default: the one with most values).")] = None,
     limit: Annotated[int | None, Opt(help="report: rows to print.")] = None,
+    where: Annotated[list[str] | None, Opt(help="report: only rows with COLUMN=VALUE, e.g. "
+                                           "planner=biased (repeatable).")] = None,
 ) -> None:
     """Run a parameter sweep into a SQLite store (resumable), or report on one."""
     from steerherd.errors import ParameterError
@@ -32,7 +35,7 @@ def sweep(
     if target == "report":
         if db is None:
             raise ParameterError("sweep report needs the results store: steerherd sweep report DB")
-        _report(Path(db), out, x, limit)
+        _report(Path(db), out, x, limit, where)
         return
     if db is not None:
         raise ParameterError(f"unexpected argument {db!r}; the store is given with --db PATH")
@@ -79,15 +82,28 @@ def _run(config: Path, store_path: Path | None, workers: int | None, dask: str |
         console.print(f"stored {store.count()} instances in {store_path}")
 
 
-def _report(db: Path, out: Path | None, x: str | None, limit: int | None) -> None:
+def _report(db: Path, out: Path | None, x: str | None, limit: int | None,
+            where: list[str] | None) -> None:
     from steerherd.errors import ParameterError
-    from steerherd.sweep.report import draw_regime_map, print_table
+    from steerherd.sweep.report import (
+        MAX_PANELS,
+        check_axis,
+        draw_regime_map,
+        parse_where,
+        print_table,
+    )
     from steerherd.sweep.store import ResultStore
 
+    check_axis(x)  # bad input fails before anything is printed
+    selection = parse_where(where)
     if not db.is_file():
         raise ParameterError(f"no results store at {str(db)!r}")
     with ResultStore(db) as store:
         rows = store.rows()
     print_table(rows, limit)
-    path = draw_regime_map(rows, out or db.with_suffix(".png"), x)
+    path, dropped = draw_regime_map(rows, out or db.with_suffix(".png"), x, selection)
+    if dropped:
+        typer.echo(f"warning: the regime map shows {MAX_PANELS} panels and leaves {dropped} "
+                   "out; select panels with --where COLUMN=VALUE (e.g. --where planner=biased)",
+                   err=True)
     typer.echo(f"regime map: {path}")
