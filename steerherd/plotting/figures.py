@@ -30,7 +30,8 @@ def paper_style() -> Iterator[None]:
 def describe_params(par: Mapping[str, Any]) -> str:
     """'altruistic planner, p = 0.7, C = 1, δ = 0.9, linear cost k = 0.5' from a params dict."""
     cost = par["cost"]
-    extra = "".join(f", {k} = {cost[k]:g}" for k in ("k", "alpha") if cost.get(k) is not None)
+    extra = "".join(f", {sym} = {cost[k]:g}" for k, sym in (("k", "k"), ("alpha", "α"))
+                    if cost.get(k) is not None)
     horizon = f", N = {par['horizon']}" if par.get("horizon") else ""
     return (f"{par['planner']} planner, p = {par['p']:g}, C = {par['C']:g}, "
             f"δ = {par['delta']:g}{horizon}, {cost['family']} cost{extra}")

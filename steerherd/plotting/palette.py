@@ -48,6 +48,10 @@ SETTING_STYLES: dict[str, Style] = {
     "hybrid": Style(OKABE_ITO["orange"], "\\\\\\", "s", ":", "hybrid"),
     "behavioral": Style(OKABE_ITO["green"], "...", "D", "-.", "behavioral"),
     "always_full": Style(OKABE_ITO["sky"], "xx", "v", (0, (5, 1)), "always q = 1"),
+    "llm_planner_bayesian": Style(OKABE_ITO["purple"], "++", "P", (0, (3, 1, 1, 1)),
+                                  "LLM planner, Bayesian agents"),
+    "always_full_llm": Style(OKABE_ITO["yellow"], "oo", "X", (0, (1, 1)),
+                             "always q = 1, LLM agents"),
 }
 
 #: Series colours and line styles for several curves (solutions at different parameters).

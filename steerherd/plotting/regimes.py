@@ -50,18 +50,22 @@ def plot_regime_map(ax: Any, data: Mapping[str, Any], legend: bool = True) -> An
     values = np.asarray(data["values"], dtype=float)
     cmap = ListedColormap([mode_style(n).colour for n in names])
     norm = BoundaryNorm(np.arange(len(names) + 1) - 0.5, len(names))
+    bx, vy = _edges(b), _edges(values)
     image = NonUniformImage(ax, interpolation="nearest", cmap=cmap, norm=norm,
-                            extent=(b[0], b[-1], values[0], values[-1]))
+                            extent=(bx[0], bx[-1], vy[0], vy[-1]))
     image.set_data(b, values, codes)
     ax.add_image(image)
-    bx, vy = _edges(b), _edges(values)
+    # Hatches: contours of each mode's indicator, padded so that edge cells are covered.
+    px = np.concatenate([[bx[0]], b, [bx[-1]]])
+    py = np.concatenate([[vy[0]], values, [vy[-1]]])
+    padded = np.pad(codes, 1, mode="edge")
     ax.set_xlim(bx[0], bx[-1])
     ax.set_ylim(vy[0], vy[-1])
     present = sorted(set(codes.ravel().tolist()))
     for code in present:  # the second cue: a hatch over each mode's cells
         hatch = mode_style(names[code]).hatch
         if hatch:
-            ax.contourf(b, values, (codes == code).astype(float), levels=[0.5, 1.5],
+            ax.contourf(px, py, (padded == code).astype(float), levels=[0.5, 1.5],
                         colors="none", hatches=[hatch])
     ax.set_xlabel("public belief $b$")
     ax.set_ylabel(PARAMETER_LABELS.get(data["parameter"], data["parameter"]))

@@ -31,6 +31,8 @@ def segments(b: np.ndarray, side: np.ndarray) -> list[slice]:
 
 def threshold_label(name: str) -> str:
     """``t_A`` → ``$t_{A}$`` (mathtext), the name ``solve`` reports."""
+    if name.startswith("$"):
+        return name
     head, _, sub = name.partition("_")
     return f"${head}_{{{sub}}}$" if sub else name
 
@@ -123,8 +125,11 @@ def plot_value_functions(ax: Any, labelled: Sequence[tuple[str, Mapping[str, Any
 
 
 def plot_policy_curves(ax: Any, labelled: Sequence[tuple[str, Mapping[str, Any]]],
-                       thresholds: Sequence[str] = ()) -> Any:
-    """q*(b) for several solutions as lines, with the named thresholds labelled."""
+                       thresholds: Sequence[str] = (), title: str | None = None) -> Any:
+    """q*(b) for several solutions as lines, with the named thresholds labelled above.
+
+    ``title`` is set above the threshold labels (they take the space a title would).
+    """
     marks: list[tuple[str, float, str]] = []
     for i, (label, data) in enumerate(labelled):
         colour, ls, _ = series(i)
@@ -136,8 +141,10 @@ def plot_policy_curves(ax: Any, labelled: Sequence[tuple[str, Mapping[str, Any]]
     ax.set_ylabel(Q_LABEL)
     ax.set_xlim(0, 1)
     ax.set_ylim(0.48, 1.04)
-    label_thresholds(ax, _dedupe(marks))
+    rows = label_thresholds(ax, _dedupe(marks))
     ax.legend(fontsize=6, frameon=False, loc="lower center")
+    if title:
+        ax.set_title(title, pad=4 + 11 * rows, fontsize=7)
     return ax
 
 
@@ -148,13 +155,15 @@ def _dedupe(marks: list[tuple[str, float, str]]) -> list[tuple[str, float, str]]
         same = [k for k in kept if abs(k[1] - x) < 1e-9 and k[2] == colour]
         if same:
             i = kept.index(same[0])
-            kept[i] = (f"{kept[i][0]}={name}", x, colour)
+            joined = f"{threshold_label(kept[i][0])[:-1]} = {threshold_label(name)[1:]}"
+            kept[i] = (joined, x, colour)
         else:
             kept.append((name, x, colour))
-    return [(n.replace("=", "$=$") if "=" in n else n, x, c) for n, x, c in kept]
+    return kept
 
 
-def plot_regimes_shaded(ax: Any, data: Mapping[str, Any], thresholds: bool = True) -> Any:
+def plot_regimes_shaded(ax: Any, data: Mapping[str, Any], thresholds: bool = True,
+                        title: str | None = None, legend: bool = True) -> Any:
     """q*(b) over regime bands (colour and hatch per mode), thresholds labelled above."""
     for reg in data["regimes"]:
         st = mode_style(reg["mode"])
@@ -174,7 +183,10 @@ def plot_regimes_shaded(ax: Any, data: Mapping[str, Any], thresholds: bool = Tru
     ax.set_ylabel(Q_LABEL)
     ax.set_xlim(0, 1)
     ax.set_ylim(0.48, 1.04)
-    if thresholds:
-        label_thresholds(ax, [(n, x, "0.2") for n, x in thresholds_in(data)])
-    ax.legend(handles=handles, fontsize=6, frameon=False, loc="lower left")
+    rows = label_thresholds(ax, [(n, x, "0.2") for n, x in thresholds_in(data)]) \
+        if thresholds else 0
+    if legend:
+        ax.legend(handles=handles, fontsize=6, frameon=False, loc="lower left")
+    if title:
+        ax.set_title(title, pad=4 + 11 * rows, fontsize=7)
     return ax

@@ -20,10 +20,10 @@ MIN_RUNS = 10
 
 #: Axis labels of the row shape's percentages (the one definition, with its denominator).
 METRIC_LABELS = {
-    "welfare_pct": "welfare, % of baseline welfare",
-    "expenditure_pct": "expenditure, % of baseline welfare",
-    "loss_pct": "utility loss, % of baseline loss",
-    "spend_pct": "expenditure, % of baseline loss",
+    "welfare_pct": "welfare\n(% of baseline welfare)",
+    "expenditure_pct": "expenditure\n(% of baseline welfare)",
+    "loss_pct": "utility loss\n(% of baseline loss)",
+    "spend_pct": "expenditure\n(% of baseline loss)",
 }
 
 _SHORT_REASON = {"baseline welfare is 0": "baseline\nwelfare 0"}
@@ -63,6 +63,7 @@ def plot_welfare_bars(ax: Any, rows: Sequence[Mapping[str, Any]], state: str,
     from matplotlib.patches import Patch
 
     handles: list[Any] = []
+    few: set[int] = set()  # run counts of cells drawn without an interval
     for j, setting in enumerate(settings):
         st = setting_style(setting)
         sel = {(r["planner"], r["horizon"]): r for r in cells if r["setting"] == setting}
@@ -82,8 +83,7 @@ def plot_welfare_bars(ax: Any, rows: Sequence[Mapping[str, Any]], state: str,
             ax.bar(xi, y, width, yerr=err, facecolor=st.colour, hatch=st.hatch,
                    edgecolor="0.2", lw=0.4, capsize=1.5, error_kw={"lw": 0.7})
             if err is None:
-                ax.text(xi, y, f"n={runs}", ha="center", va="bottom", fontsize=5,
-                        color="0.3")
+                few.add(runs)
         handles.append(Patch(facecolor=st.colour, hatch=st.hatch, edgecolor="0.2", lw=0.4,
                              label=st.label))
     if metric in ("welfare_pct", "loss_pct"):
@@ -92,7 +92,11 @@ def plot_welfare_bars(ax: Any, rows: Sequence[Mapping[str, Any]], state: str,
     ax.set_xticklabels([f"{p}\n{h}" for p, h in groups], fontsize=6)
     ax.set_xlabel("planner, horizon")
     ax.set_ylabel(METRIC_LABELS.get(metric, metric))
-    ax.set_ylim(0, top * 1.12)
+    ax.set_ylim(0, top * 1.2)
+    if few:
+        counts = ", ".join(str(n) for n in sorted(few))
+        ax.text(0.99, 0.99, f"no interval: runs = {counts} < {min_runs}", ha="right",
+                va="top", transform=ax.transAxes, fontsize=5, color="0.3")
     if legend:
         ax.legend(handles=handles, fontsize=6, frameon=False, ncols=len(handles),
                   loc="upper center", bbox_to_anchor=(0.5, -0.3))
