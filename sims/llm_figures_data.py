@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> Path:
         store = open_store(cfg, run_dir)
 
         def tick(done: int, total: int, sent: int) -> None:
-            print(f"  llm {cfg.name}: {done}/{total} units, {sent} calls sent", flush=True)
+            print(f"  llm {cfg.name}: {done}/{total} units, {sent} calls sent", file=sys.stderr,
+                  flush=True)
 
         with open_client(cfg) as client:  # resumes: answered requests are not sent again
             execute(cfg, store, client, progress=tick if args.progress else None)
