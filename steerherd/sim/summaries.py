@@ -133,3 +133,49 @@ def welfare_row(welfare: Sequence[float] | np.ndarray, spend: Sequence[float] | 
     if b.size and float(np.mean(b)) == 0.0:
         row["note"] = NO_BASELINE
     return row  # type: ignore[return-value]
+
+
+class Summary(dict[str, dict[str, float]]):
+    """A flat summary table: metric → {"mean", "se"}, one row per metric.
+
+    Indexing works as for a dict (``summary["welfare"]["mean"]``); ``str()`` prints an aligned
+    table, :meth:`rows` gives flat records and :meth:`to_pandas` a DataFrame (with pandas).
+
+    >>> s = Summary({"welfare": {"mean": -3.0, "se": 0.5}})
+    >>> s.rows()
+    [{'metric': 'welfare', 'mean': -3.0, 'se': 0.5}]
+    >>> print(s)
+    metric        mean        se
+    welfare         -3       0.5
+    """
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One flat record per metric: ``{"metric", "mean", "se"}``."""
+        return [{"metric": k, "mean": v["mean"], "se": v["se"]} for k, v in self.items()]
+
+    def to_pandas(self) -> Any:
+        """The table as a ``pandas.DataFrame`` indexed by metric.
+
+        Raises:
+            ImportError: pandas is not installed (it is optional).
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_pandas() needs pandas, an optional dependency: "
+                              "pip install pandas") from None
+        return pd.DataFrame(self.rows()).set_index("metric")
+
+    def __str__(self) -> str:
+        width = max([len("metric"), *(len(k) for k in self)])
+        lines = [f"{'metric':<{width}} {'mean':>10} {'se':>9}"]
+        lines += [f"{k:<{width}} {v['mean']:>10.4g} {v['se']:>9.3g}" for k, v in self.items()]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        cells = "".join(f"<tr><td>{k}</td><td>{v['mean']:.4g}</td><td>{v['se']:.3g}</td></tr>"
+                        for k, v in self.items())
+        return f"<table><tr><th>metric</th><th>mean</th><th>se</th></tr>{cells}</table>"
