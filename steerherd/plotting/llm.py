@@ -40,7 +40,8 @@ def plot_reported_beliefs(ax: Any, rows: Sequence[Mapping[str, Any]]) -> Any:
     ax.set_aspect("equal")
     ax.set_xlabel("Bayesian posterior $P(G \\mid b, s)$")
     ax.set_ylabel("reported belief")
-    ax.legend(fontsize=6, frameon=False, loc="upper left")
+    ax.legend(fontsize=6, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+              ncols=2)  # below the Axes: answers can lie anywhere in the square
     return ax
 
 
@@ -58,7 +59,7 @@ def plot_estimates(ax: Any, labels: Sequence[str], estimates: Sequence[Sequence[
         err = z * se if (math.isfinite(se) and n >= min_n) else None
         ax.errorbar(i, m, yerr=err, fmt="o", color=OKABE_ITO["blue"], ms=4, capsize=2,
                     label="LLM agents" if i == 0 else None)
-        ax.annotate(f"n={int(n)}" if math.isfinite(n) else "", (i, m), xytext=(5, 0),
+        ax.annotate(f"n={int(n)}" if math.isfinite(n) else "", (i, m), xytext=(13, 0),
                     textcoords="offset points", fontsize=5, color="0.3", va="center")
     ax.scatter(x, reference, marker="_", s=250, color="k", zorder=3, label="Bayesian")
     ax.set_xticks(x)
@@ -87,9 +88,12 @@ def plot_deviation_histogram(ax: Any, deviations: Sequence[float]) -> Any:
     ax.hist(np.asarray(deviations, dtype=float), bins=np.arange(0, 105, 5), color=GREY,
             edgecolor="0.3", lw=0.4)
     ax.axvline(CLOSE_PERCENT, color=OKABE_ITO["vermillion"], ls="--", lw=0.8, label="10 %")
-    ax.set_xlabel(r"deviation $|q_{\mathrm{LLM}} - q^*|/0.5$ (%)")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlabel("policy deviation (%)\n" + r"$|q_{\mathrm{LLM}} - q^*|/0.5$")
     ax.set_ylabel("belief states")
-    ax.legend(fontsize=6, frameon=False)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize=6, frameon=False, loc="best")
     return ax
 
 

@@ -31,7 +31,7 @@ _SHORT_REASON = {"baseline welfare is 0": "baseline\nwelfare 0"}
 
 def _reason(row: Mapping[str, Any] | None) -> str:
     if row is None:
-        return "not run"
+        return "no complete\nrun"
     note = str(row.get("note", ""))
     for head, short in _SHORT_REASON.items():
         if note.startswith(head):
