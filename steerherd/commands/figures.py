@@ -52,16 +52,6 @@ FIGURES: tuple[tuple[str, tuple[Input, ...]], ...] = (
     ("fig7_llm_planner", (LLM,)),
 )
 
-_EXAMPLE = """
-
-Examples:
-
-  steerherd figures --quick            # small grids, local LLM (CI, about 2 min)
-
-  steerherd figures                    # the paper's sizes (recomputes quick data)
-
-  steerherd figures --config my.toml   # your parameters (copy paper_figures/figures.toml)
-"""
 
 
 def figures(
@@ -190,5 +180,3 @@ def _run(script: Path, argv: list[str]) -> Any:
     """Import a script by path and call its ``main(argv)``."""
     return _module(script).main(argv)
 
-
-figures.__doc__ = (figures.__doc__ or "") + _EXAMPLE

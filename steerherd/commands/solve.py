@@ -41,10 +41,14 @@ def solve(
     ] = 0.9,
     cost: Annotated[CostFamily, typer.Option(help="Cost family.")] = _LINEAR,
     alpha: Annotated[
-        float | None, typer.Option(help="Exponent of the power cost, in (0, 1].", **_F)
+        float | None,
+        typer.Option(help="Exponent of the power cost, in (0, 1] [default: 0.5 with --cost "
+                          "power].", **_F),
     ] = None,
     horizon: Annotated[
-        int | None, typer.Option(help="Finite number of agents N (backward induction).", **_I)
+        int | None,
+        typer.Option(help="Finite number of agents N (backward induction) [default: none, "
+                          "an infinite horizon].", **_I),
     ] = None,
     prior: Annotated[float, typer.Option(help="Prior P(good) used for V(prior).", **_F)] = 0.5,
     beliefs: Annotated[int, typer.Option(help="Belief grid size.", **_I)] = 1001,
@@ -58,7 +62,9 @@ def solve(
         typer.Option(help="Directory for solution.json and solution.png [default: results/solve]."),
     ] = None,
     json_path: Annotated[
-        str | None, typer.Option("--json", help="Also write the JSON to PATH; '-' for stdout only.")
+        str | None,
+        typer.Option("--json", metavar="PATH", help="Also write the JSON to PATH; '-' for "
+                     "stdout only [default: no extra copy]."),
     ] = None,
     sensitivity: Annotated[
         bool, typer.Option(help="Also report d(thresholds, V(prior))/d(k, p, delta), with kinks.")

@@ -29,7 +29,10 @@ def sweep(
     where: Annotated[list[str] | None, Opt(help="report: only rows with COLUMN=VALUE, e.g. "
                                            "planner=biased (repeatable).")] = None,
 ) -> None:
-    """Run a parameter sweep into a SQLite store (resumable), or report on one."""
+    """Run a parameter sweep into a SQLite store (resumable), or report on one.
+
+    `steerherd sweep report --help` shows the report's own options.
+    """
     from steerherd.errors import ParameterError
 
     if target == "report":
@@ -107,3 +110,23 @@ def _report(db: Path, out: Path | None, x: str | None, limit: int | None,
                    "out; select panels with --where COLUMN=VALUE (e.g. --where planner=biased)",
                    err=True)
     typer.echo(f"regime map: {path}")
+
+
+def sweep_report(
+    db: Annotated[Path, typer.Argument(metavar="DB", help="The results store (SQLite).")],
+    out: Annotated[Path | None, Opt(metavar="PATH",
+                                    help="Regime map PNG [default: DB with .png].")] = None,
+    x: Annotated[str | None, Opt(metavar="NAME", help="The map's parameter axis: p, k, alpha, "
+                                 "delta, C or prior [default: the one with most values].")
+                 ] = None,
+    limit: Annotated[int | None, Opt(metavar="INT", help="Rows to print [default: all].")
+                     ] = None,
+    where: Annotated[list[str] | None, Opt(metavar="COLUMN=VALUE", help="Only rows with this "
+                                           "value, e.g. planner=biased (repeatable).")] = None,
+) -> None:
+    """Print a sweep's results table and draw its regime map (at most 12 panels).
+
+    A panel per combination of the varying columns other than --x; when more than 12 exist
+    the command says how many it left out, and --where selects the ones to show.
+    """
+    _report(db, out, x, limit, where)

@@ -33,7 +33,7 @@ class Style:
 #: Policy modes (``Solution.mode``). Unknown modes get :data:`FALLBACK`.
 MODE_STYLES: dict[str, Style] = {
     "baseline": Style(GREY, "", "o", "-", "baseline q = p"),
-    "full": Style(OKABE_ITO["blue"], "", "s", "-", "full q = 1"),
+    "full": Style(OKABE_ITO["blue"], "--", "s", "-", "full q = 1"),
     "informative": Style(OKABE_ITO["green"], "\\\\\\", "^", "--", "informative"),
     "obfuscate": Style(OKABE_ITO["vermillion"], "///", "v", ":", "obfuscate (supremum)"),
     "other": Style(OKABE_ITO["yellow"], "...", "D", "-.", "other"),
