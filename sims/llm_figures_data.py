@@ -6,8 +6,9 @@ With ``--run DIR`` an existing run store is analysed (no calls are sent). Otherw
 experiment in ``--experiment`` is run (or resumed) into ``results/llm/NAME`` first: by default
 the [llm] section of the figure config names it (``sims/llm_quick.toml`` with ``--quick``,
 ``sims/llm_smoke.toml`` without, both on the built-in local model). ``--progress`` prints one
-line per answered unit of work. The analysis (what ``steerherd llm report`` writes as analysis.json) and
-the run's identity (model, endpoint, temperature, seed, prompt version) are stored.
+line per answered unit of work. The analysis (what ``steerherd llm report`` writes as
+analysis.json) and the run's identity (model, endpoint, temperature, seed, prompt version)
+are stored.
 """
 
 from __future__ import annotations
