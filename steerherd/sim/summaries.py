@@ -85,7 +85,8 @@ def ratio_se(x: ArrayLike, y: ArrayLike, paired: bool = True) -> tuple[float, fl
     """X̄/Ȳ and its delta-method standard error (NaN if Ȳ = 0).
 
     Args:
-        x, y: per-run values of the numerator and the denominator.
+        x: per-run values of the numerator.
+        y: per-run values of the denominator.
         paired: the i-th x and y share their random numbers (then len(x) == len(y)).
 
     >>> ratio_se([2.0, 4.0], [1.0, 2.0])
