@@ -76,7 +76,8 @@ def _counterexample(ax_c: Any, ax_d: Any, row: dict[str, Any]) -> None:
     conv = row["convexity"]
     ax_d.legend(fontsize=5.5, frameon=False, loc="lower center")
     jump = f"{conv['margin']:.2f}".replace("-", "\u2212")
-    ax_d.annotate(f"slope jump {jump}\nat b = {conv['worst_at_belief']:.4f}",
+    ax_d.annotate(f"slope jump {jump} at b = {conv['worst_at_belief']:.4f}\n"
+                  f"(1 − p = {kink:.4f} and p: symmetric)",
                   xy=(0.03, 0.97), xycoords="axes fraction", va="top", fontsize=6,
                   color="0.2")
 
