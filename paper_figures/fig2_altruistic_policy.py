@@ -28,6 +28,17 @@ def draw(data: dict[str, Any]) -> Any:
     par = dict(rows[0][1]["params"])
     title = describe_params(par).split(", δ")[0] + "," + describe_params(par).split(",", 4)[-1]
     plot_policy_curves(ax, rows, thresholds=("d_A", "t_A", "t_M"), title=title)
+    _, sol = rows[-1]  # name the forward-looking policy's regimes at their widest interval
+    for mode, text, where in (("informative", "informative\n$q = \\max(b, 1-b)$", (0.1, -0.14)),
+                              ("full", "full\n$q = 1$", (0.0, -0.12))):
+        regs = [r for r in sol["regimes"] if r["mode"] == mode]
+        if not regs:
+            continue
+        reg = max(regs, key=lambda r: r["hi"] - r["lo"])
+        mid = 0.5 * (reg["lo"] + reg["hi"])
+        ax.annotate(text, xy=(mid, reg["q_hi"]), xytext=(mid + where[0], reg["q_hi"] + where[1]),
+                    ha="center", va="top", fontsize=6, color="0.25",
+                    arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.4"})
     return fig
 
 

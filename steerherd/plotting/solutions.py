@@ -149,17 +149,20 @@ def plot_policy_curves(ax: Any, labelled: Sequence[tuple[str, Mapping[str, Any]]
 
 
 def _dedupe(marks: list[tuple[str, float, str]]) -> list[tuple[str, float, str]]:
-    """Drop a threshold equal (to 1e-9) to one already kept, e.g. t_A = d_A or a shared t_M."""
-    kept: list[tuple[str, float, str]] = []
+    """One label per position: thresholds equal to 1e-9 (t_A = d_A, or the same t_M of two
+    curves) share it, in the curve's colour, or in dark grey when curves share it."""
+    kept: list[tuple[list[str], float, str]] = []
     for name, x, colour in marks:
-        same = [k for k in kept if abs(k[1] - x) < 1e-9 and k[2] == colour]
-        if same:
-            i = kept.index(same[0])
-            joined = f"{threshold_label(kept[i][0])[:-1]} = {threshold_label(name)[1:]}"
-            kept[i] = (joined, x, colour)
-        else:
-            kept.append((name, x, colour))
-    return kept
+        same = next((k for k in kept if abs(k[1] - x) < 1e-9), None)
+        if same is None:
+            kept.append(([name], x, colour))
+            continue
+        if name not in same[0]:
+            same[0].append(name)
+        if same[2] != colour:
+            kept[kept.index(same)] = (same[0], x, "0.25")
+    return [("$" + " = ".join(threshold_label(n)[1:-1] for n in names) + "$", x, c)
+            for names, x, c in kept]
 
 
 def plot_regimes_shaded(ax: Any, data: Mapping[str, Any], thresholds: bool = True,
