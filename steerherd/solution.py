@@ -186,7 +186,10 @@ class Solution:
     def describe(self) -> list[str]:
         """A few short lines for people: problem, regimes, thresholds, certificate, grid."""
         c = self.certificate
-        regs = " · ".join(f"{r.mode} [{r.lo:.3g}, {r.hi:.3g}]" for r in self.regimes)
+        shown = self.regimes[:5]
+        regs = " · ".join(f"{r.mode} [{r.lo:.3g}, {r.hi:.3g}]" for r in shown)
+        if len(self.regimes) > len(shown):
+            regs += f" · … {len(self.regimes) - len(shown)} more (sol.regimes)"
         thr = ", ".join(_threshold_text(k, t) for k, t in self.thresholds.items())
         status = "converged" if c.converged else "NOT converged"
         return [
