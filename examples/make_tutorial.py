@@ -16,6 +16,7 @@ Solve both planners, read regimes, thresholds and certified bounds, plot, simula
 fit a Behavioral agent to stored answers and solve against it. Grids are small so that the
 notebook runs in seconds (the test suite executes it)."""),
     ("code", """import numpy as np
+
 import steerherd as sh
 
 params = dict(p=0.7, delta=0.9, cost=sh.LinearCost(0.5))
@@ -71,7 +72,8 @@ good = rng.random(400) < 0.5
 logit = np.log(stand_in.reported_belief(b, q, good) / (1 - stand_in.reported_belief(b, q, good)))
 reported = 1 / (1 + np.exp(-(logit + rng.normal(0, 0.3, 400))))
 records = [{"public_belief": float(x), "precision": float(y), "signal_good": bool(s),
-            "reported": float(r)} for x, y, s, r in zip(b, q, good, reported)]
+            "reported": float(r)} for x, y, s, r in zip(b, q, good, reported,
+                                                                  strict=True)]
 Path("answers.json").write_text(json.dumps(records))
 
 stored = json.loads(Path("answers.json").read_text())
@@ -82,8 +84,8 @@ fit = fit_behavioral_beliefs([r["public_belief"] for r in stored],
 print({k: round(v, 3) for k, v in fit.estimates.items()})
 print({k: [round(x, 3) for x in v] for k, v in fit.ci(0.95).items()})
 fit.model"""),
-    ("code", """against = sh.solve(sh.Params(planner="biased", **params), beliefs=401, precisions=81,
-                   agent=fit.model)
+    ("code", """against = sh.solve(sh.Params(planner="biased", **params), beliefs=401,
+                   precisions=81, agent=fit.model)
 print(against)
 print("q*(0.6) for Bayesian agents:", float(bia.policy(0.6)),
       " for the fitted agents:", float(against.policy(0.6)))"""),
