@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -25,7 +26,9 @@ import figure_config  # noqa: E402
 SECTIONS = ("llm",)
 
 
-def main(argv: list[str] | None = None) -> Path:
+def main(argv: list[str] | None = None,
+         progress: Callable[[int, int, int], None] | None = None) -> Path:
+    """Run or open the LLM run and store its analysis; ``progress(done, total, sent)``."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", type=Path, help="an existing run directory to analyse")
     ap.add_argument("--experiment", type=Path, help="experiment TOML to run first")
@@ -53,7 +56,7 @@ def main(argv: list[str] | None = None) -> Path:
                   flush=True)
 
         with open_client(cfg) as client:  # resumes: answered requests are not sent again
-            execute(cfg, store, client, progress=tick if args.progress else None)
+            execute(cfg, store, client, progress=progress or (tick if args.progress else None))
     store, cfg = open_run(run_dir)
     calls = store.calls()
     identity = {

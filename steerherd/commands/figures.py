@@ -79,33 +79,103 @@ def figures(
     cfg = cfg_mod.load(config)
     cfg_args = ["--config", str(config)] if config is not None else []
     steps = _plan(results, quick, refresh, llm_run, cfg, cfg_mod)
-    total = len(steps) + len(FIGURES)
+    with _Progress(len(steps) + len(FIGURES)) as bar:
+        made = _make(root, steps, results, out, quick, llm_run, cfg_args, bar)
+    for path in made:
+        typer.echo(str(path))
+    bar.line(f"{len(made)} files in {bar.elapsed():.1f} s "
+             f"({'quick' if quick else 'full'} data, config {cfg['_path']})")
+
+
+def _make(root: Path, steps: list[tuple[Input, str]], results: Path, out: Path, quick: bool,
+          llm_run: Path | None, cfg_args: list[str], bar: _Progress) -> list[Path]:
+    """Compute the planned data, then draw every figure; report each step to ``bar``."""
     made: list[Path] = []
-    start = time.perf_counter()
-    n = 0
     for item, reason in steps:
-        n += 1
         data = results / item.file
         extra = ["--run", str(llm_run)] if item is LLM and llm_run else []
-        extra += ["--progress"] if item is LLM and not llm_run else []
-        _say(f"[{n}/{total}] data {data} <- {item.producer} ({reason})")
-        t0 = time.perf_counter()
-        _run(root / item.producer, ["--out", str(data), *extra, *cfg_args,
-                                    *(["--quick"] if quick else [])])
-        _say(f"[{n}/{total}] data {data} done in {time.perf_counter() - t0:.1f} s")
+        bar.start(f"data {data} <- {item.producer} ({reason})")
+        module = _module(root / item.producer)
+        argv = ["--out", str(data), *extra, *cfg_args, *(["--quick"] if quick else [])]
+        if item is LLM and not llm_run:
+            module.main(argv, progress=bar.units)  # one line (or bar update) per unit
+        else:
+            module.main(argv)
+        bar.done(f"data {data}")
     for script, inputs in FIGURES:
-        n += 1
         argv = ["--out", str(out)]
         for item in inputs:
             argv += [item.flag, str(results / item.file)]
-        t0 = time.perf_counter()
-        paths = _run(root / "paper_figures" / f"{script}.py", argv)
-        _say(f"[{n}/{total}] figure {script} in {time.perf_counter() - t0:.1f} s")
-        made += paths
-    for path in made:
-        typer.echo(str(path))
-    _say(f"{len(made)} files in {time.perf_counter() - start:.1f} s "
-         f"({'quick' if quick else 'full'} data, config {cfg['_path']})")
+        bar.start(f"figure {script}")
+        made += _run(root / "paper_figures" / f"{script}.py", argv)
+        bar.done(f"figure {script}")
+    return made
+
+
+class _Progress:
+    """Progress of ``figures``: a bar on a terminal, one line per step (and per LLM unit)
+    otherwise (logs, CI)."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.n, self.t0 = total, 0, time.perf_counter()
+        self.step_t0 = self.t0
+        self.tty = sys.stderr.isatty()
+        self._bar: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.tty:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), TimeElapsedColumn(), transient=False)
+            self._bar.start()
+            self._steps = self._bar.add_task("figures", total=self.total)
+            self._units = self._bar.add_task("  llm units", total=None, visible=False)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def line(self, text: str) -> None:
+        if self._bar is not None:
+            self._bar.console.print(text, markup=False, highlight=False)
+        else:
+            _say(text)
+
+    def start(self, what: str) -> None:
+        self.n += 1
+        self.step_t0 = time.perf_counter()
+        if self._bar is not None:
+            self._bar.update(self._steps, description=f"[{self.n}/{self.total}] {what}")
+        else:
+            _say(f"[{self.n}/{self.total}] {what}")
+
+    def done(self, what: str) -> None:
+        seconds = time.perf_counter() - self.step_t0
+        if self._bar is not None:
+            self._bar.advance(self._steps)
+            self._bar.update(self._units, visible=False)
+            self._bar.console.print(f"[{self.n}/{self.total}] {what} in {seconds:.1f} s",
+                                    markup=False, highlight=False)
+        else:
+            _say(f"[{self.n}/{self.total}] {what} done in {seconds:.1f} s")
+
+    def units(self, done: int, total: int, sent: int) -> None:
+        if self._bar is not None:
+            self._bar.update(self._units, completed=done, total=total, visible=True,
+                             description=f"  llm units ({sent} calls sent)")
+        else:
+            _say(f"  llm: {done}/{total} units, {sent} calls sent")
 
 
 def _plan(results: Path, quick: bool, refresh: bool, llm_run: Path | None, cfg: dict[str, Any],
