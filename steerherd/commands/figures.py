@@ -124,6 +124,7 @@ class _Progress:
 
     def __enter__(self) -> _Progress:
         if self.tty:
+            from rich.console import Console
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -133,7 +134,8 @@ class _Progress:
             )
 
             self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TimeElapsedColumn(), transient=False)
+                                 MofNCompleteColumn(), TimeElapsedColumn(), transient=False,
+                                 console=Console(stderr=True))
             self._bar.start()
             self._steps = self._bar.add_task("figures", total=self.total)
             self._units = self._bar.add_task("  llm units", total=None, visible=False)
