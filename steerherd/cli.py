@@ -45,6 +45,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # help texts are plain: every [bracket] is printed as written
+    epilog="Example: steerherd solve --planner biased --k 0.5 --delta 0.9 (then see "
+           "steerherd COMMAND --help)",
 )
 
 
@@ -61,10 +63,7 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
-    """Controlled sequential social learning: solve, simulate, verify, run LLMs.
-
-    Example: steerherd solve --planner biased --k 0.5 --delta 0.9
-    """
+    """Controlled sequential social learning: solve, simulate, verify, run LLMs."""
 
 
 def uniform_metavars(command: Any) -> None:
