@@ -70,7 +70,7 @@ def uniform_metavars(command: Any) -> None:
     """One metavar style for every option (FLOAT, INT, PATH, TEXT) and every default shown.
 
     typer shows ``<float>``-style types where a command sets no metavar; this walks the
-    command tree once and sets the upper-case form, leaving choices (a|b) and flags alone.
+    command tree once and sets the upper-case form (choices read a|b, flags show nothing).
     """
     for param in getattr(command, "params", []):
         if (getattr(param, "help", None) is not None and param.default is None
@@ -86,7 +86,9 @@ def uniform_metavars(command: Any) -> None:
             continue
         if param.metavar is None:
             shown = param.display_type(None) if hasattr(param, "display_type") else None
-            if isinstance(shown, str) and "|" not in shown:
+            if isinstance(shown, str) and "|" in shown:  # choices: a|b, without brackets
+                param.metavar = shown.strip("<>")
+            elif isinstance(shown, str):
                 word = shown.strip("<>").removeprefix("list[").removesuffix("]")
                 param.metavar = {"str": "TEXT", "bool": ""}.get(word, word.upper())
     for sub in getattr(command, "commands", {}).values():

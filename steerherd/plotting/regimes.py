@@ -15,6 +15,9 @@ import numpy as np
 
 from steerherd.plotting.palette import MODE_STYLES, mode_style
 
+#: Where each parameter can lie: the map's cells never extend past it.
+DOMAINS = {"k": (0.0, np.inf), "delta": (0.0, 1.0), "p": (0.5, 1.0), "alpha": (0.0, 1.0),
+           "C": (0.0, np.inf), "prior": (0.0, 1.0)}
 #: Axis labels of the parameters a map can vary.
 PARAMETER_LABELS = {
     "k": "cost scale $k$", "delta": r"discount $\delta$", "p": "free precision $p$",
@@ -50,7 +53,9 @@ def plot_regime_map(ax: Any, data: Mapping[str, Any], legend: bool = True) -> An
     values = np.asarray(data["values"], dtype=float)
     cmap = ListedColormap([mode_style(n).colour for n in names])
     norm = BoundaryNorm(np.arange(len(names) + 1) - 0.5, len(names))
-    bx, vy = _edges(b), _edges(values)
+    bx = np.clip(_edges(b), 0.0, 1.0)
+    lo, hi = DOMAINS.get(data["parameter"], (-np.inf, np.inf))
+    vy = np.clip(_edges(values), lo, hi)
     image = NonUniformImage(ax, interpolation="nearest", cmap=cmap, norm=norm,
                             extent=(bx[0], bx[-1], vy[0], vy[-1]))
     image.set_data(b, values, codes)
@@ -67,6 +72,8 @@ def plot_regime_map(ax: Any, data: Mapping[str, Any], legend: bool = True) -> An
         if hatch:
             ax.contourf(px, py, (padded == code).astype(float), levels=[0.5, 1.5],
                         colors="none", hatches=[hatch])
+    if values.size <= 8:  # few values: tick each one (the cells are nearest-value bands)
+        ax.set_yticks(values)
     ax.set_xlabel("public belief $b$")
     ax.set_ylabel(PARAMETER_LABELS.get(data["parameter"], data["parameter"]))
     if legend:

@@ -130,7 +130,8 @@ def draw_regime_map(stored: list[dict[str, Any]], path: str | Path, x: str | Non
     from steerherd.plotting import regime_map_figure
 
     panels, dropped = mode_grids(stored, x, where)
-    fig = regime_map_figure(panels, width=7.0, ncols=min(3, len(panels)))
+    title = ", ".join(f"{k} = {v}" for k, v in (where or {}).items()) or None
+    fig = regime_map_figure(panels, width=7.0, ncols=min(3, len(panels)), title=title)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=130)
