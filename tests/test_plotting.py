@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 import numpy as np
 import pytest
@@ -116,3 +117,43 @@ def test_welfare_bars_label_gaps_and_need_min_runs_for_an_interval() -> None:
     # 2 bars and 2 gap outlines; only the 50-run bar has an interval
     assert sum(isinstance(c, ErrorbarContainer) for c in ax.containers) == 1
     assert "baseline welfare" in ax.get_ylabel()
+
+
+def _pdf_facts(path) -> tuple[float, bool, bool]:  # type: ignore[no-untyped-def]
+    """(page width in points, any Type 3 font, any embedded TrueType font program)."""
+    raw = path.read_bytes()
+    box = re.search(rb"/MediaBox\s*\[\s*([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)", raw)
+    assert box is not None
+    width = float(box.group(3)) - float(box.group(1))
+    return width, b"/Type3" in raw, b"/FontFile2" in raw
+
+
+def test_paper_figures_are_column_wide_with_truetype_fonts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+
+    def module(path: Path):  # type: ignore[no-untyped-def]
+        sys.path.insert(0, str(path.parent))
+        spec = importlib.util.spec_from_file_location(f"_p_{path.stem}", path)
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+
+    sols = module(root / "sims/solutions_data.py").main(["--quick", "--out",
+                                                         str(tmp_path / "s.json")])
+    maps = module(root / "sims/regime_map_data.py").main(["--quick", "--out",
+                                                         str(tmp_path / "m.json")])
+    pdfs = []
+    for name, data in (("fig1_value", sols), ("fig2_altruistic_policy", sols),
+                       ("fig3_biased_policy", sols), ("fig4_regime_map", maps)):
+        paths = module(root / f"paper_figures/{name}.py").main(
+            ["--data", str(data), "--out", str(tmp_path / "fig")])
+        pdfs += [p for p in paths if p.suffix == ".pdf"]
+    for pdf in pdfs:
+        width, type3, truetype = _pdf_facts(pdf)
+        assert width <= 5.5 * 72 + 0.01, (pdf.name, width)  # one 5.5 in text column
+        assert not type3 and truetype, pdf.name  # Type 42: TrueType programs embedded
