@@ -1,25 +1,24 @@
-"""Shared helpers for the figure scripts: loading results, style, saving PNG and PDF."""
+"""Shared helpers for the figure scripts: loading results, the paper style, saving PNG and PDF.
+
+Figures are ``matplotlib.figure.Figure`` objects (no pyplot, no backend switch), drawn and
+saved inside :func:`steerherd.plotting.paper_style` (5.5 in column, Type 42 fonts).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-from importlib.resources import files
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+from steerherd.plotting import COLUMN, FULL, paper_style
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-#: Figure widths in inches: one column and two columns of a paper.
-COLUMN = 3.4
-FULL = 7.0
+__all__ = ["COLUMN", "FULL", "figure", "load", "parse", "save"]
 
 
 def parse(description: str, data: str, out: str, argv: list[str] | None) -> argparse.Namespace:
-    """--data PATH (stored results) and --out DIR (where PNG and PDF go)."""
+    """--data PATH (stored results), --out DIR (where PNG and PDF go), --name STEM."""
     ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--data", type=Path, default=Path(data))
     ap.add_argument("--out", type=Path, default=Path("figures"))
@@ -34,16 +33,19 @@ def load(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
-def style() -> None:
-    """Use the package's style sheet."""
-    plt.style.use(str(files("steerherd") / "paper.mplstyle"))
+def figure(width: float, height: float) -> Any:
+    """A constrained-layout Figure of the given size in inches (call inside paper_style)."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
 
 
-def save(fig: Any, out: Path, name: str) -> list[Path]:
-    """Write ``out/name.png`` and ``out/name.pdf``; return both paths."""
+def save(draw: Callable[..., Any], args: tuple[Any, ...], out: Path, name: str) -> list[Path]:
+    """Draw in the paper style and write ``out/name.png`` and ``out/name.pdf``."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{name}.png", out / f"{name}.pdf"]
-    for path in paths:
-        fig.savefig(path)
-    plt.close(fig)
+    with paper_style():
+        fig = draw(*args)
+        for path in paths:
+            fig.savefig(path)
     return paths

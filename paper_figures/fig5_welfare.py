@@ -1,9 +1,12 @@
-"""Figure 5: welfare and expenditure as % of the no-control baseline, with 95% error bars.
+"""Figure 5: welfare and expenditure as % of the no-control baseline's welfare.
 
-Top: the LLM experiment's settings (analytical, LLM, hybrid, ...) from a stored run.
-Bottom: Behavioral agents as the non-Bayesian population (``steerherd simulate``): analytical,
-hybrid (the Bayesian-optimal policy applied to Behavioral agents) and the policy solved for
-the Behavioral agents. Welfare counts C per correct action; the true state is ω = B.
+One definition throughout (``steerherd.sim.summaries``): welfare = C × correct actions,
+expenditure = the planner's undiscounted spend, both as % of the baseline's mean welfare.
+Top: the LLM experiment's settings from a stored run. Bottom: Behavioral agents as the
+non-Bayesian population (``steerherd simulate``): analytical, hybrid (the Bayesian-optimal
+policy applied to Behavioral agents) and the policy solved for the Behavioral agents. A
+missing cell is a labelled gap with its reason; 95 % intervals are drawn only from
+``min_runs`` runs up (fewer runs show their count). The true state is ω = B by default.
 
     python paper_figures/fig5_welfare.py [--data results/llm_figures.json]
         [--welfare results/welfare.json] [--out figures]
@@ -15,55 +18,46 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from _common import FULL, load, plt, save, style
+from _common import COLUMN, figure, load, save
 
-from steerherd.plotting import plot_bars
-
-STATE = "B"
-
-
-def _llm_series(rows: list[dict[str, Any]], key: str) -> tuple[list[str], dict[str, Any]]:
-    rows = [r for r in rows if r["state"] == STATE]
-    groups = list(dict.fromkeys(f"{r['planner']}\n{r['horizon']}" for r in rows))
-    series: dict[str, Any] = {}
-    for setting in dict.fromkeys(r["setting"] for r in rows):
-        by = {f"{r['planner']}\n{r['horizon']}": r[key] for r in rows if r["setting"] == setting}
-        series[setting] = ([by.get(g, [float("nan")] * 2)[0] for g in groups],
-                           [by.get(g, [float("nan")] * 2)[1] for g in groups])
-    return groups, series
-
-
-def _sim_series(rows: list[dict[str, Any]], key: str) -> tuple[list[str], dict[str, Any]]:
-    rows = [r for r in rows if r["state"] == STATE and r["horizon"] != "-"]
-    groups = list(dict.fromkeys(f"{r['planner']}\n{r['horizon']}" for r in rows))
-    series: dict[str, Any] = {}
-    for setting in dict.fromkeys(r["setting"] for r in rows):
-        by = {f"{r['planner']}\n{r['horizon']}": r for r in rows if r["setting"] == setting}
-        series[setting] = ([by[g][key] if g in by else float("nan") for g in groups],
-                           [by[g][f"{key}_se"] if g in by else float("nan") for g in groups])
-    return groups, series
+from steerherd.plotting import MIN_RUNS, plot_welfare_bars
+from steerherd.plotting.welfare import welfare_handles
 
 
 def draw(llm: dict[str, Any], welfare: dict[str, Any]) -> Any:
     """The figure from stored results (no computation)."""
-    style()
-    fig, axes = plt.subplots(2, 2, figsize=(FULL, 5.2), layout="constrained")
-    rows = llm["analysis"].get("sequential", {}).get("rows", [])
-    for ax, key, label in ((axes[0, 0], "welfare_pct", "welfare, % of baseline"),
-                           (axes[0, 1], "expenditure_pct", "expenditure, % of baseline welfare")):
-        plot_bars(ax, *_llm_series(rows, key), ylabel=label,
-                  reference=100.0 if key == "welfare_pct" else None)
-    model = ", ".join(Path(m).name for m in llm["identity"]["model"])
-    axes[0, 0].set_title(f"LLM run {llm['identity']['name']} ({model})", fontsize=8)
-    for ax, key, label in ((axes[1, 0], "welfare_pct", "welfare, % of baseline"),
-                           (axes[1, 1], "spend_pct", "expenditure, % of baseline loss")):
-        plot_bars(ax, *_sim_series(welfare["rows"], key), ylabel=label,
-                  reference=100.0 if key == "welfare_pct" else None)
+    state = welfare.get("state", "B")
+    fig = figure(COLUMN, 5.0)
+    top, bottom = fig.subfigures(2, 1)
+    llm_rows = llm["analysis"].get("sequential", {}).get("rows", [])
+    ident = llm["identity"]
+    model = ", ".join(Path(m).name for m in ident["model"])
     cfg = welfare["config"]
-    axes[1, 0].set_title(f"Behavioral agents {cfg['behavioral']['w_agree']}/"
-                         f"{cfg['behavioral']['w_disagree']} (agree/contradict), "
-                         f"N = {cfg['agents']}, R = {cfg['runs']}", fontsize=8)
-    fig.suptitle(rf"welfare and expenditure, $\omega = {STATE}$ (error bars: 95% CI)")
+    beh = cfg["behavioral"]
+    parts = (
+        (top, llm_rows, llm.get("min_runs", MIN_RUNS),
+         f"(a) LLM run {ident['name']} ({model}), $\\omega = {state}$"),
+        (bottom, welfare["rows"], welfare.get("min_runs", MIN_RUNS),
+         f"(b) Behavioral agents (w = {beh['w_prior']:g}, {beh['w_agree']:g}, "
+         f"{beh['w_disagree']:g}), N = {cfg['agents']}, R = {cfg['runs']}, "
+         f"$\\omega = {state}$"),
+    )
+    for sub, rows, min_runs, title in parts:
+        axes = sub.subplots(1, 2)
+        sub.suptitle(title, fontsize=7, x=0.02, ha="left")
+        settings = list(dict.fromkeys(r["setting"] for r in rows
+                                      if r.get("horizon", "-") != "-"))
+        if not settings:
+            for ax in axes:
+                ax.set_axis_off()
+            axes[0].text(0.5, 0.5, "no sequential runs stored", ha="center",
+                         transform=axes[0].transAxes, fontsize=7)
+            continue
+        for ax, metric in zip(axes, ("welfare_pct", "expenditure_pct"), strict=True):
+            plot_welfare_bars(ax, rows, state, metric, min_runs=min_runs, settings=settings,
+                              legend=False)
+        sub.legend(handles=welfare_handles(settings), loc="outside lower center",
+                   ncols=min(len(settings), 3), fontsize=5.5, frameon=False)
     return fig
 
 
@@ -74,7 +68,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
     ap.add_argument("--out", type=Path, default=Path("figures"))
     ap.add_argument("--name", default="fig5_welfare")
     args = ap.parse_args(argv)
-    return save(draw(load(args.data), load(args.welfare)), args.out, args.name)
+    return save(draw, (load(args.data), load(args.welfare)), args.out, args.name)
 
 
 if __name__ == "__main__":

@@ -1,47 +1,61 @@
-"""Data for the regime maps: the mode at each (belief, k) and (belief, δ).
+"""Data for the regime maps (figure 4): the mode at each (belief, k) and (belief, δ).
 
-    python sims/regime_map_data.py [--out results/regime_map.json] [--quick]
+    python sims/regime_map_data.py [--config FILE] [--quick] [--out results/regime_map.json]
 
-For both planners at p = 0.7, C = 1, linear cost: k on a grid at δ = 0.9, and δ on a grid at
-k = 0.5. The mode at each belief of an even grid is read off each Solution (``Solution.mode``).
+For each planner of the [fig4] section of the figure config: k on an even grid at the
+section's δ, and δ on an even grid at its k (other parameters from its defaults). The mode at
+each belief of an even grid is read off each Solution (``Solution.mode``). Stamped (quick or
+full, and the hash of the sections used).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import figure_config  # noqa: E402
 
-P = 0.7
+SECTIONS = ("grid", "fig4")
 
 
 def main(argv: list[str] | None = None) -> Path:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", type=Path, default=None, help="figure config TOML")
     ap.add_argument("--out", type=Path, default=Path("results/regime_map.json"))
     ap.add_argument("--quick", action="store_true", help="small grids")
     args = ap.parse_args(argv)
 
+    import numpy as np
+
     import steerherd as sh
 
-    n_par, beliefs, precisions = (8, 201, 41) if args.quick else (48, 1001, 201)
-    b = np.linspace(0.0, 1.0, 401 if not args.quick else 101)
-    axes = {"k": np.linspace(0.02, 1.2, n_par), "delta": np.linspace(0.0, 0.98, n_par)}
+    config = figure_config.load(args.config)
+    sec, size = config["fig4"], "quick" if args.quick else "full"
+    grid = config["grid"][size]
+    n_par = int(sec["points"][size])
+    b = np.linspace(0.0, 1.0, int(sec["beliefs"][size]))
+    defaults = sec["defaults"]
     maps = []
-    for planner in ("altruistic", "biased"):
-        for name, values in axes.items():
+    for planner in sec["planners"]:
+        for name in ("k", "delta"):
+            values = np.linspace(float(sec[name]["lo"]), float(sec[name]["hi"]), n_par)
             modes = []
             for v in values:
-                kw = {"delta": 0.9, "k": 0.5} | {name: float(v)}
-                params = sh.Params(planner=planner, p=P, delta=kw["delta"],
-                                   cost=sh.LinearCost(kw["k"]))
-                sol = sh.solve(params, beliefs=beliefs, precisions=precisions)
+                par = figure_config.params({"planner": planner, name: float(v)}, defaults)
+                sol = sh.solve(par, beliefs=int(grid["beliefs"]),
+                               precisions=int(grid["precisions"]))
                 modes.append(sol.mode(b).tolist())
+            fixed = {"k": defaults["delta"], "delta": defaults["k"]}[name]
             maps.append({"planner": planner, "parameter": name, "values": values.tolist(),
+                         "fixed": {"delta" if name == "k" else "k": fixed},
                          "belief": b.tolist(), "mode": modes})
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"p": P, "quick": args.quick, "maps": maps}))
+    args.out.write_text(json.dumps({"stamp": figure_config.stamp(config, args.quick, *SECTIONS),
+                                    "p": defaults["p"], "defaults": defaults,
+                                    "quick": args.quick, "maps": maps}))
     return args.out
 
 

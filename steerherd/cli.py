@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import typer
 
@@ -43,12 +44,55 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are plain: every [bracket] is printed as written
+    epilog="Example: steerherd solve --planner biased --k 0.5 --delta 0.9 (then see "
+           "steerherd COMMAND --help)",
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from steerherd import __version__
+
+        typer.echo(f"steerherd {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
     """Controlled sequential social learning: solve, simulate, verify, run LLMs."""
+
+
+def uniform_metavars(command: Any) -> None:
+    """One metavar style for every option (FLOAT, INT, PATH, TEXT) and every default shown.
+
+    typer shows ``<float>``-style types where a command sets no metavar; this walks the
+    command tree once and sets the upper-case form (choices read a|b, flags show nothing).
+    """
+    for param in getattr(command, "params", []):
+        if (getattr(param, "help", None) is not None and param.default is None
+                and not param.required and "default" not in param.help):
+            param.help += " [default: not set]"  # every default shown, None included
+        if getattr(param, "is_flag", False) or getattr(param, "count", False):
+            param.metavar = param.metavar or ""
+            continue
+        if getattr(param, "param_type_name", "") == "argument":
+            # An argument is shown by its upper-case name alone (typer would add "<path>").
+            param.metavar = param.metavar or (param.name or "value").upper()
+            param.display_type_rich = lambda ctx: None
+            continue
+        if param.metavar is None:
+            shown = param.display_type(None) if hasattr(param, "display_type") else None
+            if isinstance(shown, str) and "|" in shown:  # choices: a|b, without brackets
+                param.metavar = shown.strip("<>")
+            elif isinstance(shown, str):
+                word = shown.strip("<>").removeprefix("list[").removesuffix("]")
+                param.metavar = {"str": "TEXT", "bool": ""}.get(word, word.upper())
+    for sub in getattr(command, "commands", {}).values():
+        uniform_metavars(sub)
 
 
 def _register() -> None:
@@ -57,19 +101,44 @@ def _register() -> None:
         return
     from steerherd.commands import figures, llm, simulate, solve, sweep, verify
 
-    app.command("solve")(solve.solve)
-    app.command("verify")(verify.verify)
-    app.command("simulate")(simulate.simulate)
-    app.command("sweep")(sweep.sweep)
-    app.add_typer(llm.app, name="llm")
-    app.command("figures")(figures.figures)
+    for name, func in (("solve", solve.solve), ("verify", verify.verify),
+                       ("simulate", simulate.simulate), ("sweep", sweep.sweep),
+                       ("figures", figures.figures)):
+        app.command(name, epilog=EXAMPLES[name])(func)
+    app.command("sweep-report", hidden=True, epilog=EXAMPLES["sweep report"])(
+        sweep.sweep_report)
+    app.add_typer(llm.app, name="llm", epilog=EXAMPLES["llm"])
+    for sub in llm.app.registered_commands:
+        sub.epilog = EXAMPLES.get(f"llm {sub.name}")
+
+
+#: An example for each command's help (shown under its options).
+EXAMPLES = {
+    "solve": "Example: steerherd solve --planner biased --k 0.5 --delta 0.9 --out results/b",
+    "verify": "Example: steerherd verify --instances 100",
+    "simulate": "Example: steerherd simulate --runs 2000 --agents 50 --out results/sim",
+    "sweep": "Example: steerherd sweep sims/sweep_example.toml, then steerherd sweep report "
+             "results/sweeps/sweep_example.sqlite",
+    "sweep report": "Example: steerherd sweep report results/sweeps/sweep_example.sqlite "
+                    "--x delta --where planner=biased",
+    "figures": "Example: steerherd figures --quick (CI sizes); steerherd figures --config "
+               "my.toml (your parameters; copy paper_figures/figures.toml)",
+    "llm": "Example: steerherd llm run sims/llm_quick.toml",
+    "llm estimate": "Example: steerherd llm estimate sims/llm_paper.toml",
+    "llm run": "Example: steerherd llm run sims/llm_quick.toml --out results/llm/quick",
+    "llm report": "Example: steerherd llm report results/llm/llm_quick",
+    "llm replay": "Example: steerherd llm replay results/llm/llm_quick --set k=0.3",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 a failed run, 2 bad input, 130 Ctrl-C)."""
     _register()
     command = typer.main.get_command(app)
-    args = sys.argv[1:] if argv is None else argv
+    uniform_metavars(command)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:2] == ["sweep", "report"]:  # the report has its own options and help
+        args = ["sweep-report", *args[2:]]
     try:
         result = command.main(args=args, prog_name="steerherd", standalone_mode=False)
     except _CLICK_ERRORS as exc:

@@ -207,6 +207,49 @@ class Solution:
         lo, lam = self.grid.locate(b)
         return np.where(lam > 0.5, np.minimum(lo + 1, self.grid.size - 1), lo)
 
+    # --- for people -----------------------------------------------------------------
+    def describe(self) -> list[str]:
+        """A few short lines for people: problem, regimes, thresholds, certificate, grid."""
+        c = self.certificate
+        shown = self.regimes[:5]
+        regs = " · ".join(f"{r.mode} [{r.lo:.3g}, {r.hi:.3g}]" for r in shown)
+        if len(self.regimes) > len(shown):
+            regs += f" · … {len(self.regimes) - len(shown)} more (sol.regimes)"
+        thr = ", ".join(_threshold_text(k, t) for k, t in self.thresholds.items())
+        status = "converged" if c.converged else "NOT converged"
+        return [
+            *describe_params(self.params),
+            f"  regimes: {regs}",
+            f"  thresholds: {thr}",
+            f"  certificate: {status} ({_METHODS.get(c.method, c.method)}, "
+            f"{c.iterations} iterations)",
+            f"  bounds on V*: Bellman residual {c.bellman_residual:.1e}, gap {c.gap:.1e}",
+            f"  grid: {self.grid.size} beliefs x {self.n_precisions} precisions, "
+            f"{self.seconds:.2f} s",
+        ]
+
+    def __repr__(self) -> str:
+        return "Solution, " + "\n".join(self.describe())
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head, *rest = self.describe()
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(v.strip())}</td></tr>"
+            for k, _, v in (line.strip().partition(": ") for line in rest))
+        return f"<b>Solution</b>: {html.escape(head)}<table>{rows}</table>"
+
+    def plot(self, width: float = 5.5) -> Any:
+        """V*(b) and q*(b) side by side as a matplotlib ``Figure`` (no pyplot needed).
+
+        In a notebook the Figure displays itself; elsewhere ``sol.plot().savefig("s.png")``.
+        """
+        from steerherd.plotting import solution_figure
+
+        return solution_figure(self.to_dict(), width=width)
+
     # --- I/O ------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict with the keys of :data:`SOLUTION_KEYS` and the grid details."""
@@ -312,3 +355,29 @@ def _package_version() -> str:
         return version("steerherd")
     except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
         return "unknown"
+
+
+_METHODS = {"vi": "value iteration", "pi": "policy iteration", "mpi": "modified policy "
+            "iteration", "lp": "linear program", "finite": "backward induction"}
+
+
+def describe_params(par: Params) -> list[str]:
+    """Two short lines: planner and numbers, then cost and horizon (no Python reprs)."""
+    cost = par.cost.to_dict()
+    if cost.get("family") == "linear":
+        beta = f"linear, β(x) = {cost['k']:g}·x"
+    elif cost.get("family") == "power":
+        beta = f"power, β(x) = {cost['k']:g}·x^{cost['alpha']:g}"
+    else:
+        beta = str(par.cost.name)
+    horizon = "infinite horizon" if par.horizon is None else f"{par.horizon} agents"
+    return [f"{par.planner} planner: p = {par.p:g}, C = {par.C:g}, δ = {par.delta:g}, "
+            f"prior {par.prior:g}", f"  cost: {beta}; {horizon}"]
+
+
+def _threshold_text(name: str, t: Threshold | None) -> str:
+    if t is None:
+        return f"{name} none"
+    if t.exact or t.lo == t.hi:
+        return f"{name} = {t.value:.4g}"
+    return f"{name} ∈ [{t.lo:.4f}, {t.hi:.4f}]"

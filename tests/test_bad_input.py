@@ -271,7 +271,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("sweep-db-under-file", ["sweep", "good.toml", "--db", "notes.txt/r.sqlite", "--serial"],
      "notes.txt"),
     # --- sweep report ---------------------------------------------------------------------
-    ("report-no-store", ["sweep", "report"], "needs the results store"),
+    ("report-no-store", ["sweep", "report"], "Missing argument 'DB'"),
     ("report-missing", ["sweep", "report", "none.sqlite"], "not found"),
     ("report-dir", ["sweep", "report", "adir"], "directory"),
     ("report-text", ["sweep", "report", "notes.txt", "--out", "m.png"], "not an SQLite file"),

@@ -115,9 +115,9 @@ def test_welfare_figure_plots_stored_percentages(llm_data, tmp_path) -> None:  #
     llm, welfare = (json.loads(llm_data[k].read_text()) for k in ("llm", "welfare"))
     fig = mod.draw(llm, welfare)
     stored_llm = [
-        r["welfare_pct"][0]
+        r["welfare_pct"]
         for r in llm["analysis"]["sequential"]["rows"]
-        if r["state"] == "B" and np.isfinite(r["welfare_pct"][0])
+        if r["state"] == "B" and np.isfinite(r["welfare_pct"])
     ]
     assert (
         stored_llm

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 app = typer.Typer(help="Run language models as planner, oracle and agents.",
-                  no_args_is_help=True, add_completion=False)
+                  no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 
 _Out = Annotated[Path | None, typer.Option(help="Run directory [default: results/llm/NAME].")]
 

@@ -120,24 +120,16 @@ def _print(table: dict[str, Any], out: Path) -> None:
     console.print(grid)
     console.print("loss % = 100·W/W_baseline (W: total utility ≤ 0; < 100 is better); "
                   "welfare % = 100·correct actions/baseline's (> 100 is better); spend % = "
-                  "100·expenditure/|W_baseline|; see docs/populations.md")
+                  "100·expenditure/|W_baseline|; the figure shows welfare % and expenditure % of "
+                  "the baseline's welfare (C per correct action); see docs/populations.md")
     console.print(f"wrote {out / 'welfare.json'} and {out / 'welfare.png'}")
 
 
 def _plot(table: dict[str, Any], path: Path) -> None:
-    import matplotlib
+    from steerherd.plotting import welfare_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from steerherd.plotting import plot_welfare_bars
-
-    fig, axes = plt.subplots(2, 2, figsize=(9.0, 6.0), layout="constrained")
-    for col, state in enumerate(("B", "G")):
-        plot_welfare_bars(axes[0, col], table["rows"], state, "welfare_pct")
-        plot_welfare_bars(axes[1, col], table["rows"], state, "spend_pct")
+    fig = welfare_figure(table)
     cfg = table["config"]
-    fig.suptitle(f"p={cfg['p']}, k={cfg['k']}, delta={cfg['delta']}, N={cfg['agents']}, "
-                 f"R={cfg['runs']} (error bars: 95% CI)", fontsize=9)
+    fig.suptitle(f"p = {cfg['p']}, k = {cfg['k']}, δ = {cfg['delta']}, N = {cfg['agents']}, "
+                 f"R = {cfg['runs']} (error bars: 95 % CI)", fontsize=8)
     fig.savefig(path, dpi=130)
-    plt.close(fig)

@@ -42,10 +42,14 @@ def solve(
     ] = 0.9,
     cost: Annotated[CostFamily, typer.Option(help="Cost family.")] = _LINEAR,
     alpha: Annotated[
-        float | None, typer.Option(help="Exponent of the power cost, in (0, 1].", **_F)
+        float | None,
+        typer.Option(help="Exponent of the power cost, in (0, 1] [default: 0.5 with --cost "
+                          "power].", **_F),
     ] = None,
     horizon: Annotated[
-        int | None, typer.Option(help="Finite number of agents N (backward induction).", **_I)
+        int | None,
+        typer.Option(help="Finite number of agents N (backward induction) [default: none, "
+                          "an infinite horizon].", **_I),
     ] = None,
     prior: Annotated[float, typer.Option(help="Prior P(good) used for V(prior).", **_F)] = 0.5,
     beliefs: Annotated[int, typer.Option(help="Belief grid size.", **_I)] = 1001,
@@ -61,7 +65,9 @@ def solve(
         typer.Option(help="Directory for solution.json and solution.png [default: results/solve]."),
     ] = None,
     json_path: Annotated[
-        str | None, typer.Option("--json", help="Also write the JSON to PATH; '-' for stdout only.")
+        str | None,
+        typer.Option("--json", metavar="PATH", help="Also write the JSON to PATH; '-' for "
+                     "stdout only [default: no extra copy]."),
     ] = None,
     sensitivity: Annotated[
         bool, typer.Option(help="Also report d(thresholds, V(prior))/d(k, p, delta), with kinks.")
@@ -126,64 +132,55 @@ def _print_sensitivity(derivs: list[Any]) -> None:
     table = Table(title="sensitivity (central differences; steps "
                   + ", ".join(f"{k}: {v:g}" for k, v in STEPS.items()) + ", k's times max(k, 1))",
                   title_justify="left")
-    for col in ("quantity", "d/d", "derivative", "± (grid)", "exact", "left", "right", "kink"):
+    for col in ("quantity", "d/d", "derivative", "± (grid)", "exact", "left", "right", "note"):
         table.add_column(col)
     fmt = lambda v: "—" if v is None else f"{v:.4g}"  # noqa: E731
+    unresolved = 0
     for d in derivs:
+        notes = [("KINK: " if d.kink else "") + d.note] if (d.kink or d.note) else []
+        if _below_grid_error(d):
+            unresolved += 1
+            notes.append("NOT RESOLVED: |derivative| < its grid error")
         table.add_row(d.quantity, d.parameter, fmt(d.value), fmt(d.uncertainty), fmt(d.exact),
-                      fmt(d.left),
-                      fmt(d.right), ("KINK: " if d.kink else "") + d.note)
-    Console().print(table)
+                      fmt(d.left), fmt(d.right), "; ".join(notes))
+    console = Console()
+    console.print(table)
+    if unresolved:
+        console.print(f"{unresolved} derivative(s) smaller than their own grid error: their "
+                      "sign and size are not resolved; refine the grid (--beliefs, "
+                      "--precisions) to measure them.", markup=False)
+
+
+def _below_grid_error(d: Any) -> bool:
+    """The derivative is smaller in size than the bound on its discretisation error."""
+    return (d.value is not None and d.uncertainty is not None and d.exact is None
+            and abs(d.value) < d.uncertainty)
 
 
 def _summary(sol: Any, out: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(highlight=False)
     par = sol.params
-    console.print(f"[bold]{par.planner}[/] planner  p={par.p}  C={par.C}  delta={par.delta}  "
-                  f"cost={par.cost.to_dict()}  horizon={par.horizon}")
+    head, *rest = sol.describe()  # short lines written for people (Solution.describe)
+    console.print(head, style="bold", markup=False)
+    console.print(rest[0], markup=False)  # cost and horizon
     table = Table(title="regimes", title_justify="left")
     for col in ("mode", "beliefs", "q*", "q range"):
         table.add_column(col)
     for r in sol.regimes:
         table.add_row(r.mode, f"[{r.lo:.4f}, {r.hi:.4f}]", r.formula, f"{r.q_lo:.4f}–{r.q_hi:.4f}")
     console.print(table)
-    thr = ", ".join(f"{k} = {_threshold(t)}" for k, t in sol.thresholds.items())
-    console.print(f"thresholds: {thr}")
-    c = sol.certificate
-    console.print(f"certificate: converged={c.converged} method={c.method} "
-                  f"iterations={c.iterations} residual={c.bellman_residual:.2e} "
-                  f"bound gap={c.gap:.2e}")
-    console.print(f"V(prior={par.prior}) = {float(sol.value(par.prior)):.6g}   "
-                  f"grid {sol.grid.size} beliefs × {sol.n_precisions}+5 precisions   "
-                  f"time {sol.seconds:.3f} s")
-    console.print(f"wrote {out / 'solution.json'} and {out / 'solution.png'}")
-
-
-def _threshold(t: Any) -> str:
-    if t is None:
-        return "none"
-    if t.exact:
-        return f"{t.value:.6g} (closed form)"
-    return f"{t.value:.4f} in [{t.lo:.4f}, {t.hi:.4f}]"
+    for line in rest[2:]:  # thresholds, certificate, bounds, grid
+        console.print(line.strip(), markup=False)
+    console.print(f"V(prior = {par.prior:g}) = {float(sol.value(par.prior)):.6g}", markup=False)
+    console.print(f"wrote {out / 'solution.json'} and {out / 'solution.png'}", markup=False)
 
 
 def _plot(data: dict[str, Any], path: Path) -> None:
     # A bare Figure (no pyplot, no GUI backend machinery): keeps the command fast.
-    from matplotlib.figure import Figure
+    from steerherd.plotting import solution_figure
 
-    from steerherd.plotting import plot_policy, plot_value
-
-    fig = Figure(figsize=(8.0, 3.2), layout="constrained")
-    ax_v, ax_q = fig.subplots(1, 2)
-    plot_value(ax_v, data)
-    plot_policy(ax_q, data)
-    par = data["params"]
-    fig.suptitle(
-        f"{par['planner']} planner, p={par['p']}, delta={par['delta']}, "
-        f"cost={par['cost']['family']} k={par['cost']['k']}",
-        fontsize=9,
-    )
+    fig = solution_figure(data)
     fig.savefig(path, dpi=110)

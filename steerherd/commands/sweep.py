@@ -30,12 +30,18 @@ def sweep(
     serial: Annotated[bool, Opt(help="Solve in this process (no pool).")] = False,
     chunk: Annotated[int | None, Opt(help=_CHUNK_HELP, **_I)] = None,
     out: Annotated[Path | None, Opt(help="report: regime map PNG (default: DB.png).")] = None,
-    x: Annotated[str | None, Opt(help="report: parameter on the map's x axis.")] = None,
+    x: Annotated[str | None, Opt(help="report: the map's parameter axis (p, k, alpha, delta, C, "
+                                      "prior; default: the one with most values).")] = None,
     limit: Annotated[int | None, Opt(help="report: rows to print.", **_I)] = None,
+    where: Annotated[list[str] | None, Opt(help="report: only rows with COLUMN=VALUE, e.g. "
+                                           "planner=biased (repeatable).")] = None,
     max_instances: Annotated[int, Opt(help="Refuse a design larger than this.", **_I)
                              ] = MAX_SWEEP_INSTANCES,
 ) -> None:
-    """Run a parameter sweep into a SQLite store (resumable), or report on one."""
+    """Run a parameter sweep into a SQLite store (resumable), or report on one.
+
+    `steerherd sweep report --help` shows the report's own options.
+    """
     from steerherd.errors import ParameterError
 
     for flag, value, least in (("--workers", workers, 1), ("--chunk", chunk, 1),
@@ -45,7 +51,7 @@ def sweep(
     if target == "report":
         if db is None:
             raise ParameterError("sweep report needs the results store: steerherd sweep report DB")
-        _report(Path(db), out, x, limit)
+        _report(Path(db), out, x, limit, where)
         return
     if db is not None:
         raise ParameterError(f"unexpected argument {db!r}; the store is given with --db PATH")
@@ -107,18 +113,54 @@ def _run(config: Path, store_path: Path | None, workers: int | None, dask: str |
         console.print(f"stored {store.count()} instances in {store_path}")
 
 
-def _report(db: Path, out: Path | None, x: str | None, limit: int | None) -> None:
+def _report(db: Path, out: Path | None, x: str | None, limit: int | None,
+            where: list[str] | None) -> None:
     from steerherd.errors import ParameterError
     from steerherd.files import check_output_file
-    from steerherd.sweep.report import check_axis, draw_regime_map, print_table
+    from steerherd.sweep.report import (
+        MAX_PANELS,
+        check_axis,
+        draw_regime_map,
+        parse_where,
+        print_table,
+        resolve_axis,
+    )
     from steerherd.sweep.store import ResultStore
 
+    if limit is not None and limit < 0:
+        raise ParameterError(f"--limit must be a whole number >= 0, got {limit}")
+    check_axis(x)  # bad input fails before anything is printed
+    selection = parse_where(where)
     png = check_output_file(out or db.with_suffix(".png"), "--out")
     if png.suffix.lower() not in (".png", ".pdf", ".svg"):
         raise ParameterError(f"--out must end in .png, .pdf or .svg, got {str(png)!r}")
     with ResultStore(db, create=False, readonly=True) as store:
         rows = store.rows()
-    x = check_axis(rows, x)  # before anything is printed
+    x = resolve_axis(rows, x, selection)  # before anything is printed
     print_table(rows, limit)
-    path = draw_regime_map(rows, png, x)
+    path, dropped = draw_regime_map(rows, png, x, selection)
+    if dropped:
+        typer.echo(f"warning: the regime map shows {MAX_PANELS} panels and leaves {dropped} "
+                   "out; select panels with --where COLUMN=VALUE (e.g. --where planner=biased)",
+                   err=True)
     typer.echo(f"regime map: {path}")
+
+
+def sweep_report(
+    db: Annotated[Path, typer.Argument(metavar="DB", help="The results store (SQLite).")],
+    out: Annotated[Path | None, Opt(metavar="PATH",
+                                    help="Regime map PNG [default: DB with .png].")] = None,
+    x: Annotated[str | None, Opt(metavar="NAME", help="The map's parameter axis: p, k, alpha, "
+                                 "delta, C or prior [default: the one with most values].")
+                 ] = None,
+    limit: Annotated[int | None, Opt(metavar="INT", help="Rows to print [default: all].")
+                     ] = None,
+    where: Annotated[list[str] | None, Opt(metavar="COLUMN=VALUE", help="Only rows with this "
+                                           "value, e.g. planner=biased (repeatable).")] = None,
+) -> None:
+    """Print a sweep's results table and draw its regime map (at most 12 panels).
+
+    A panel per combination of the varying columns other than --x; when more than 12 exist
+    the command says how many it left out, and --where selects the ones to show.
+    """
+    _report(db, out, x, limit, where)

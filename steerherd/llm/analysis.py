@@ -12,11 +12,11 @@ Definitions (ours; MODEL.md §4 leaves them open):
   needed before cascading) shows as a follow rate above 0 outside the interval.
 * **Percentage policy deviation** at a belief: |q_LLM − q*| / 0.5 × 100, with q* the
   optimum for the same parameters (``steerherd.solve``; for a supremum, the limit value).
-* **Welfare** of a run: C × (number of agents whose action equals ω), the agents' utility
-  shifted by C per agent so that it is positive; **expenditure**: Σ β(|q_i − p|). Both are
-  reported as % of the mean welfare of the no-control baseline (q = p for everyone) with
-  the same kind of agents, the same state and the same random numbers; error bars are
-  standard errors over runs.
+* **Welfare** and **expenditure** of a run, and their % of the no-control baseline: the one
+  definition of :mod:`steerherd.sim.summaries` (welfare = C × correct actions; both as % of
+  the baseline's mean welfare, same kind of agents, same state; runs with the same index
+  share their random numbers and are paired), in its row shape
+  (:class:`~steerherd.sim.summaries.WelfareRow`).
 """
 
 from __future__ import annotations
@@ -30,17 +30,11 @@ import numpy as np
 from steerherd.llm.config import ModelConfig
 from steerherd.llm.sequential import SETTINGS, optimum
 from steerherd.model import is_informative
+from steerherd.sim.summaries import mean_se as _mean_se
+from steerherd.sim.summaries import welfare_row
 
 #: Deviation under which a belief state counts as "close" (the paper's 10%).
 CLOSE_PERCENT = 10.0
-
-
-def _mean_se(x: list[float]) -> tuple[float, float]:
-    a = np.asarray(x, dtype=np.float64)
-    if a.size == 0:
-        return math.nan, math.nan
-    se = float(a.std(ddof=1) / math.sqrt(a.size)) if a.size > 1 else math.nan
-    return float(a.mean()), se
 
 
 def analyse_beliefs(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -143,23 +137,25 @@ def analyse_sequential(records: list[dict[str, Any]], model: ModelConfig,
     means estimate.
     """
     complete = [r for r in records if r["ok"]]
-    base: dict[tuple[str, str], list[float]] = defaultdict(list)
+    base: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
     for r in complete:
         if r["setting"].startswith("baseline_"):
-            base[(SETTINGS[r["setting"]][1], r["state"])].append(_score_run(r, model)[0])
-    groups: dict[tuple[str, str, str, str], list[tuple[float, float]]] = defaultdict(list)
+            base[(SETTINGS[r["setting"]][1], r["state"])][r["run"]] = _score_run(r, model)[0]
+    groups: dict[tuple[str, str, str, str], dict[int, tuple[float, float]]] = defaultdict(dict)
     for r in complete:
         if not r["setting"].startswith("baseline_"):
-            groups[(r["setting"], r["planner"], r["horizon"], r["state"])].append(
+            groups[(r["setting"], r["planner"], r["horizon"], r["state"])][r["run"]] = (
                 _score_run(r, model))
     rows = []
     for (setting, planner, horizon, state), scores in sorted(groups.items()):
-        w0 = float(np.mean(base.get((SETTINGS[setting][1], state), [math.nan])))
-        w_pct = [100 * w / w0 for w, _ in scores] if w0 > 0 else []
-        e_pct = [100 * e / w0 for _, e in scores] if w0 > 0 else []
-        row = {"setting": setting, "planner": planner, "horizon": horizon, "state": state,
-               "runs": len(scores), "baseline_welfare": w0,
-               "welfare_pct": _mean_se(w_pct), "expenditure_pct": _mean_se(e_pct)}
+        b0 = base.get((SETTINGS[setting][1], state), {})
+        paired = set(b0) == set(scores)  # run i of both shares its random numbers
+        order = sorted(scores)
+        row: dict[str, Any] = dict(welfare_row(
+            [scores[i][0] for i in order], [scores[i][1] for i in order],
+            [b0[i] for i in sorted(b0)], paired=paired,
+            setting=setting, planner=planner, horizon=horizon, state=state))
+        row["baseline_welfare"] = row["baseline_mean"]
         if agents is not None and setting in ("analytical", "always_full"):
             row["exact"] = exact_percentages(model, setting, planner, horizon, state, agents)
         rows.append(row)

@@ -138,7 +138,8 @@ def _sequential_md(res: dict[str, Any]) -> list[str]:
            "| setting | planner | horizon | ω | runs | baseline welfare | welfare % | se | "
            "exact | expenditure % | se | exact |", "|---" * 12 + "|"]
     for r in res["rows"]:
-        (w, wse), (e, ese) = r["welfare_pct"], r["expenditure_pct"]
+        w, wse = r["welfare_pct"], r["welfare_pct_se"]
+        e, ese = r["expenditure_pct"], r["expenditure_pct_se"]
         ex = r.get("exact", {})
         out.append(f"| {r['setting']} | {r['planner']} | {r['horizon']} | {r['state']} | "
                    f"{r['runs']} | {_f(r['baseline_welfare'])} | {_f(w)} | {_f(wse)} | "
@@ -148,51 +149,11 @@ def _sequential_md(res: dict[str, Any]) -> list[str]:
 
 
 def _figures(res: dict[str, Any], out_dir: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from steerherd.plotting import llm_report_figures
 
     paths = []
-    if "policy" in res:
-        fig, (ax, ax_h) = plt.subplots(1, 2, figsize=(8.0, 3.2), layout="constrained")
-        for key, r in res["policy"].items():
-            line = ax.plot(r["curve_b"], r["curve_q"], lw=1, label=f"q* {key}")[0]
-            ax.plot([x["b"] for x in r["rows"]], [x["q_llm"] for x in r["rows"]], "o",
-                    color=line.get_color(), ms=4, label=f"LLM {key}")
-            ax_h.hist([x["deviation"] for x in r["rows"]], bins=10, range=(0, 100), alpha=0.6,
-                      label=key)
-        ax.set(xlabel="public belief b", ylabel="precision q")
-        ax.legend(fontsize=6)
-        ax_h.set(xlabel="policy deviation %", ylabel="beliefs")
-        paths.append(_save(fig, out_dir / "policy.png"))
-    if "beliefs" in res:
-        fig, ax = plt.subplots(figsize=(3.6, 3.2), layout="constrained")
-        rows = res["beliefs"]["rows"]
-        for side, m in (("agree", "^"), ("contradict", "v"), ("neutral", "o")):
-            xs = [r for r in rows if r["side"] == side]
-            ax.plot([r["bayes"] for r in xs], [r["reported"] for r in xs], m, ms=4, label=side)
-        ax.plot([0, 1], [0, 1], "k:", lw=1)
-        ax.set(xlabel="Bayesian posterior", ylabel="reported belief")
-        ax.legend(fontsize=7)
-        paths.append(_save(fig, out_dir / "beliefs.png"))
-    if "sequential" in res and res["sequential"]["rows"]:
-        rows = res["sequential"]["rows"]
-        fig, ax = plt.subplots(figsize=(8.0, 3.2), layout="constrained")
-        labels = [f"{r['setting']}\n{r['planner'][:4]} {r['horizon'][:4]} {r['state']}"
-                  for r in rows]
-        ax.bar(range(len(rows)), [r["welfare_pct"][0] for r in rows],
-               yerr=[0 if math.isnan(r["welfare_pct"][1]) else r["welfare_pct"][1] for r in rows])
-        ax.axhline(100, color="k", lw=0.8, ls=":")
-        ax.set_xticks(range(len(rows)), labels, fontsize=6)
-        ax.set(ylabel="welfare, % of baseline")
-        paths.append(_save(fig, out_dir / "welfare.png"))
+    for name, fig in llm_report_figures(res).items():
+        path = out_dir / f"{name}.png"
+        fig.savefig(path, dpi=150)
+        paths.append(path)
     return paths
-
-
-def _save(fig: Any, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path

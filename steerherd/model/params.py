@@ -22,7 +22,9 @@ class Params:
         p: baseline precision, in [0.5, 1).
         C: an agent's loss for a wrong action, > 0.
         delta: discount factor, in [0, 1); δ = 1 is allowed with a finite ``horizon``.
-        cost: the cost β (default linear with k = 1).
+        cost: the cost β (default linear with k = 0.5, as ``steerherd solve``, the problem
+            spec, the welfare tables and the LLM configs; steerherd 0.1.0 had k = 1:
+            pass ``cost=LinearCost(1.0)`` for it).
         horizon: number of agents N for a finite-horizon problem, or None (infinite).
         prior: the common prior b₁ = P(ω = G), in [0, 1]; used for V(b₁) and simulation.
 
@@ -34,7 +36,7 @@ class Params:
     p: float = 0.7
     C: float = 1.0
     delta: float = 0.9
-    cost: Cost = field(default_factory=LinearCost)
+    cost: Cost = field(default_factory=lambda: LinearCost(0.5))
     horizon: int | None = None
     prior: float = 0.5
 

@@ -39,6 +39,7 @@ from steerherd.agents import AgentModel, Bayesian, check_probabilities
 from steerherd.errors import ParameterError
 from steerherd.model import Params
 from steerherd.sim.policies import PolicyRule, effective_side, make_policy, step_realized
+from steerherd.sim.summaries import Summary, mean_se
 from steerherd.types import ArrayLike, BoolArray, FloatArray
 
 STATES = ("B", "G", "prior")
@@ -78,9 +79,13 @@ class SimResult:
         """Runs that cascaded on the wrong state by agent N."""
         return (self.cascade_side != 0) & ((self.cascade_side > 0) != self.omega_good)
 
-    def summary(self) -> dict[str, dict[str, float]]:
-        """Mean and standard error (std/√R) of every metric and cascade probability."""
-        out = {m: _mean_se(getattr(self, m)) for m in METRICS}
+    def summary(self) -> Summary:
+        """Mean and standard error (std/√R) of every metric and cascade probability.
+
+        A flat table (one row per metric; ``print`` it, or ``.to_pandas()`` with pandas) that
+        indexes like a dict: ``summary()["welfare"]["mean"]``.
+        """
+        out = Summary({m: _mean_se(getattr(self, m)) for m in METRICS})
         out["p_cascade_correct"] = _mean_se(self.cascade_correct.astype(float))
         out["p_cascade_wrong"] = _mean_se(self.cascade_wrong.astype(float))
         out["p_no_cascade"] = _mean_se((self.cascade_side == 0).astype(float))
@@ -91,13 +96,16 @@ class SimResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Summary and metadata (not the per-run arrays)."""
-        return {"meta": self.meta, "summary": self.summary()}
+        return {"meta": self.meta, "summary": dict(self.summary())}
+
+    def to_pandas(self) -> Any:
+        """The summary table as a ``pandas.DataFrame`` (needs the optional pandas)."""
+        return self.summary().to_pandas()
 
 
 def _mean_se(x: FloatArray) -> dict[str, float]:
-    n = x.size
-    se = float(x.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
-    return {"mean": float(x.mean()), "se": se}
+    mean, se = mean_se(x)
+    return {"mean": mean, "se": se}
 
 
 def check_size(name: str, value: object) -> int:

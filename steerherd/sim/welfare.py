@@ -15,22 +15,22 @@ plus reference rows for the heuristic "always 1" (planner ``always 1``, setting
 ``bayesian agents`` / ``behavioral agents``) per agent model and state, and optionally the
 same rows for a given policy table (planner ``table``; e.g. an LLM planner's policy).
 
-**How "% of baseline" is computed.** The baseline is no control: every agent gets the free
-precision p, with the same agents and the same true state. W is the agents' expected total
-utility over the N agents (undiscounted; −C per wrong action), so W ≤ 0 and the ratio is a
-**loss ratio**:
+**How "% of baseline" is computed.** The figures and the LLM harness use the one definition
+of :mod:`steerherd.sim.summaries`: welfare = C × (correct actions), expenditure = undiscounted
+spend, both as % of the baseline's mean welfare (``welfare_pct``, ``expenditure_pct``, with
+``_se``). The baseline is no control: every agent gets the free precision p, with the same
+agents, the same true state and the same random numbers. Two loss columns are kept beside
+them for the loss table of ``steerherd simulate``: W is the agents' expected total utility
+(undiscounted; −C per wrong action), so W ≤ 0 and
 
-* ``loss_pct = 100 · W_policy / W_baseline`` — 100 means the same loss as no control,
-  below 100 less loss (better), above 100 more loss (worse);
-* ``spend_pct = 100 · S_policy / |W_baseline|`` — the planner's undiscounted expenditure
-  Σ β(|q − p|), as a percentage of the baseline's welfare loss (the baseline spends
-  nothing, so a ratio to its own expenditure does not exist);
-* ``welfare_pct = 100 · (share correct)_policy / (share correct)_baseline`` — a positive
-  welfare measure, for readers who want "welfare cut by x%" (100 − welfare_pct).
+* ``loss_pct = 100 · W_policy / W_baseline`` — a **loss ratio**: 100 means the same loss as
+  no control, below 100 less loss (better), above 100 more loss (worse);
+* ``spend_pct = 100 · S_policy / |W_baseline|`` — expenditure as % of the baseline's
+  *loss* (not of its welfare: that is ``expenditure_pct``).
 
 Monte Carlo runs for a policy and its baseline share their random numbers (same seed), so the
-ratio's standard error comes from the paired per-run values by the delta method:
-se(X̄/Ȳ) ≈ sd(X − R·Y) / (√n · |Ȳ|), with R = X̄/Ȳ. Where the agents are deterministic the
+ratio's standard error comes from the paired per-run values by the delta method
+(:func:`steerherd.sim.summaries.ratio_se`). Where the agents are deterministic the
 exact values (:mod:`steerherd.sim.exact`) are reported beside the Monte Carlo ones.
 """
 
@@ -40,8 +40,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from steerherd.agents import AgentModel, Bayesian, Behavioral
 from steerherd.api import solve
 from steerherd.errors import ParameterError
@@ -50,6 +48,8 @@ from steerherd.model.costs import make_cost
 from steerherd.sim.exact import exact_statistics
 from steerherd.sim.montecarlo import SimResult, check_size, simulate
 from steerherd.sim.policies import PolicyTable
+from steerherd.sim.summaries import DEFINITIONS as SHARED_DEFINITIONS
+from steerherd.sim.summaries import ratio_se, welfare_row
 from steerherd.solution import Solution
 from steerherd.spec import MAX_AGENTS, MAX_RUNS, parse_spec
 from steerherd.types import PLANNERS
@@ -127,17 +127,6 @@ class WelfareConfig:
                       "policy_table": None if table is None else {"b": table.b, "q": table.q}}
 
 
-def ratio_se(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """X̄/Ȳ and its delta-method standard error from paired samples (NaN if Ȳ = 0)."""
-    my = float(np.mean(y))
-    if my == 0.0:
-        return float("nan"), float("nan")
-    r = float(np.mean(x)) / my + 0.0  # + 0.0 turns −0.0 into 0.0
-    if x.size < 2:
-        return r, float("nan")
-    return r, float(np.std(x - r * y, ddof=1) / np.sqrt(x.size) / abs(my))
-
-
 def welfare_table(config: WelfareConfig,
                   progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Every cell of the welfare table (see the module docstring).
@@ -207,7 +196,7 @@ class _Cells:
         state = key[2]
         res, ex = self.run(key, policy, params, agent, state)
         base, ex_base = self.run(("baseline", agent, state), "baseline", params, agent, state)
-        return _row(key, res, base, ex, ex_base)
+        return _row(key, res, base, ex, ex_base, self.config)
 
 
 def _describe(sol: Solution, prior: float) -> dict[str, Any]:
@@ -216,13 +205,11 @@ def _describe(sol: Solution, prior: float) -> dict[str, Any]:
             "method": sol.certificate.method, "gap": sol.certificate.gap}
 
 
-DEFINITIONS = {
+DEFINITIONS = SHARED_DEFINITIONS | {
     "loss_pct": "100 * W_policy / W_baseline, W = expected total utility of the N agents "
-                   "(undiscounted, -C per wrong action, <= 0): a loss ratio, < 100 is better",
-    "spend_pct": "100 * S_policy / |W_baseline|, S = undiscounted planner expenditure",
-    "welfare_pct": "100 * (share of correct actions) / (baseline's share)",
-    "baseline": "every agent gets the free precision p; same agents, state and random numbers",
-    "se": "delta method on paired runs (common random numbers)",
+                "(undiscounted, -C per wrong action, <= 0): a loss ratio, < 100 is better",
+    "spend_pct": "100 * S_policy / |W_baseline|, S = undiscounted planner expenditure "
+                 "(% of the baseline's loss; the figures use expenditure_pct)",
 }
 
 
@@ -242,18 +229,19 @@ def _try_exact(policy: Any, params: Params, agent: AgentModel, config: WelfareCo
         return None  # noisy agents or a belief tree that does not merge: Monte Carlo only
 
 
-def _row(key: tuple[Any, ...], res: SimResult, base: SimResult, ex: Any, ex_base: Any
-         ) -> dict[str, Any]:
+def _row(key: tuple[Any, ...], res: SimResult, base: SimResult, ex: Any, ex_base: Any,
+         config: WelfareConfig) -> dict[str, Any]:
     planner, horizon, state, setting = key
     loss_pct, welfare_se = ratio_se(res.welfare, base.welfare)
     spend_pct, spend_se = ratio_se(res.spend, -base.welfare)
-    welfare_pct, correct_se = ratio_se(res.correct_share, base.correct_share)
+    scale = config.C * config.agents  # welfare = C x correct actions = C N x correct share
     summ = res.summary()
-    row: dict[str, Any] = {
-        "planner": planner, "horizon": horizon, "state": state, "setting": setting,
+    row: dict[str, Any] = dict(welfare_row(
+        scale * res.correct_share, res.spend, scale * base.correct_share,
+        setting=setting, planner=planner, horizon=horizon, state=state))
+    row |= {
         "loss_pct": 100 * loss_pct, "loss_pct_se": 100 * welfare_se,
         "spend_pct": 100 * spend_pct, "spend_pct_se": 100 * spend_se,
-        "welfare_pct": 100 * welfare_pct, "welfare_pct_se": 100 * correct_se,
         "mc": {k: summ[k] for k in ("welfare", "spend", "correct_share", "p_cascade_correct",
                                     "p_cascade_wrong", "p_no_cascade")},
         "baseline_welfare": base.summary()["welfare"],
