@@ -73,6 +73,7 @@ import numpy as np
 
 from steerherd.agents import AgentModel, Bayesian
 from steerherd.dp.bellman import (
+    KIND_FULL,
     KIND_GRID,
     TIE_Q,
     Transitions,
@@ -171,7 +172,16 @@ def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: Ag
     near = _column(q_grid, params, grid, agent, nearest, j0 > 0)
     return Setting(params=params, grid=grid, q_grid=q_grid, agent=agent, exact=exact,
                    structured=structured, first_informative=j0, near=near,
-                   lookup=node_lookup(grid))
+                   lookup=node_lookup(grid), grid_stop=_grid_stop(q_grid, exact))
+
+
+def _grid_stop(q_grid: FloatArray, exact: Transitions) -> int:
+    """q_grid.size − 1 when the last grid precision duplicates the exact candidate 1."""
+    col = int(np.flatnonzero(exact.kind == KIND_FULL)[0])
+    same = (q_grid[-1] == 1.0 and bool(np.all(exact.q[:, col] == 1.0))
+            and bool(np.all(exact.side[:, col] == 0))
+            and bool(np.all(np.isfinite(exact.reward[:, col]))))
+    return q_grid.size - 1 if same else q_grid.size
 
 
 def _column(q_grid: FloatArray, params: Params, grid: BeliefGrid, agent: AgentModel,

@@ -60,6 +60,9 @@ class Setting:
         near: per node, transitions of the ignored grid precision nearest p, shape (S, 1)
             (reward −inf where every grid precision is followed).
         lookup: :func:`node_lookup` of the grid.
+        grid_stop: grid indices [0, grid_stop) are searched: the last grid precision is left
+            out when it is 1 and the exact candidate 1 is feasible everywhere, because the
+            two then have the same Q and the exact one precedes it (it is reported first).
     """
 
     params: Params
@@ -71,6 +74,7 @@ class Setting:
     first_informative: IntArray
     near: Transitions
     lookup: tuple[IntArray, IntArray]
+    grid_stop: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -315,7 +319,8 @@ def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArra
                 lo_j = np.concatenate([lo_j, ig_lo])[order]
                 hi_j = np.concatenate([hi_j, ig_hi])[order]
         else:
-            pn, lo_j, hi_j = nodes, np.zeros(nodes.size, np.int64), np.full(nodes.size, n_q)
+            pn, lo_j = nodes, np.zeros(nodes.size, np.int64)
+            hi_j = np.full(nodes.size, setting.grid_stop)
         if pn.size == 0:
             continue
         pr = pn - c0
@@ -359,7 +364,7 @@ def _surviving(setting: Setting, table: FloatArray, v: FloatArray, nodes: IntArr
 
     Returns (node, first grid index, stop) per surviving block, sorted by node then index.
     """
-    n_q = setting.q_grid.size
+    n_q = setting.grid_stop
     top = LEVELS[0]
     starts = np.arange(0, n_q, top)
     j0 = setting.first_informative[nodes][:, None]
