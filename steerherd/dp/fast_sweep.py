@@ -36,7 +36,7 @@ from steerherd.types import FloatArray, IntArray
 #: Block widths, coarse to fine: every node's followed grid precisions are cut into blocks
 #: of the first width and bounded; a surviving block is cut into blocks of the next width and
 #: bounded again; blocks of the last width that survive are evaluated.
-LEVELS = (64, 16, 4)
+LEVELS = (128, 32, 8)
 #: (node, precision) pairs per chunk: bounds the sweep's temporaries to a few MB.
 CHUNK_PAIRS = 32_768
 #: Added to every block bound (relative to max(1, |bound|)) so that rounding in the bound's
