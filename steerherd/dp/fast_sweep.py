@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from steerherd.agents import AgentModel, Bayesian, Behavioral
+from steerherd.dp import fast_numba
 from steerherd.dp.bellman import TIE_Q, Transitions, expected_value, transitions_for
 from steerherd.dp.grid import BeliefGrid
 from steerherd.model import TIE_TOL, Params
@@ -63,6 +64,7 @@ class Setting:
         grid_stop: grid indices [0, grid_stop) are searched: the last grid precision is left
             out when it is 1 and the exact candidate 1 is feasible everywhere, because the
             two then have the same Q and the exact one precedes it (it is reported first).
+        cost_grid: β(|q − p|) at every grid precision (for the compiled bounds).
     """
 
     params: Params
@@ -75,6 +77,7 @@ class Setting:
     near: Transitions
     lookup: tuple[IntArray, IntArray]
     grid_stop: int
+    cost_grid: FloatArray
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,21 +124,31 @@ def check_structure(agent: AgentModel, belief: FloatArray, q_grid: FloatArray,
     """Verify the assumed structure on every node's switching edge and on a sample of nodes.
 
     Checks, at every node, the grid precisions just below and at ``j0`` and, on ``rows``
-    evenly spaced nodes, every grid precision, against what ``agent.action_probs`` says.
+    evenly spaced nodes, every grid precision, against what ``agent.action_probs`` says
+    (a few sampled nodes at a time, so that memory does not grow with the precisions).
     """
     n = q_grid.size
+    edges = (np.concatenate([np.arange(belief.size)] * 2),
+             np.concatenate([np.clip(j0 - 1, 0, n - 1), np.clip(j0, 0, n - 1)]))
+    if not _agrees(agent, belief, q_grid, j0, *edges):
+        return False
     idx = np.unique(np.linspace(0, belief.size - 1, min(rows, belief.size)).astype(np.int64))
-    cols = np.broadcast_to(np.arange(n), (idx.size, n))
-    b_all = np.concatenate([np.repeat(belief[idx], n), belief, belief])
-    j_all = np.concatenate([cols.reshape(-1), np.clip(j0 - 1, 0, n - 1), np.clip(j0, 0, n - 1)])
-    j0_all = np.concatenate([np.repeat(j0[idx], n), j0, j0])
-    q = q_grid[j_all]
-    gg, gb = agent.action_probs(b_all, q)
-    follows = j_all >= j0_all
-    cascade = np.where(b_all > 0.5, 1.0, 0.0)
-    want_gg = np.where(follows, q, cascade)
-    want_gb = np.where(follows, 1.0 - q, cascade)
-    return bool(np.array_equal(gg, want_gg) and np.array_equal(gb, want_gb))
+    for part in np.array_split(idx, max(1, idx.size // 8)):
+        nodes = np.repeat(part, n)
+        if not _agrees(agent, belief, q_grid, j0, nodes, np.tile(np.arange(n), part.size)):
+            return False
+    return True
+
+
+def _agrees(agent: AgentModel, belief: FloatArray, q_grid: FloatArray, j0: IntArray,
+            nodes: IntArray, j: IntArray) -> bool:
+    """Whether the agent's action probabilities at (node, grid index) pairs fit the structure."""
+    b, q = belief[nodes], q_grid[j]
+    gg, gb = agent.action_probs(b, q)
+    follows = j >= j0[nodes]
+    cascade = np.where(b > 0.5, 1.0, 0.0)
+    return bool(np.array_equal(gg, np.where(follows, q, cascade))
+                and np.array_equal(gb, np.where(follows, 1.0 - q, cascade)))
 
 
 def _range_table(v: FloatArray) -> FloatArray:
@@ -299,7 +312,8 @@ def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArra
     # Ignored grid precisions: skipped where an exact candidate is at least as good as the best
     # of them (the one nearest p); else (rare) all evaluated.
     check_ignored = (exact_best < near_q) & (near_q >= floor)
-    width = LEVELS[-1] if setting.structured else n_q
+    width = (1 if fast_numba.enabled() and fast_numba.kernel() is not None else LEVELS[-1]
+             ) if setting.structured else n_q
     n_top = -(-n_q // (LEVELS[0] if setting.structured else n_q))
     rows_per_chunk = max(1, CHUNK_PAIRS // (n_top if setting.structured else n_q))
     evaluated = 0
@@ -364,6 +378,10 @@ def _surviving(setting: Setting, table: FloatArray, v: FloatArray, nodes: IntArr
 
     Returns (node, first grid index, stop) per surviving block, sorted by node then index.
     """
+    if fast_numba.enabled():
+        found = _surviving_compiled(setting, table, v, nodes, floor)
+        if found is not None:
+            return found
     n_q = setting.grid_stop
     top = LEVELS[0]
     starts = np.arange(0, n_q, top)
@@ -387,6 +405,27 @@ def _surviving(setting: Setting, table: FloatArray, v: FloatArray, nodes: IntArr
         r, k = np.nonzero(ok)
         pn, lo_j, hi_j = pn[r], sub_lo[r, k], sub_hi[r, k]
     return pn, lo_j, hi_j
+
+
+def _surviving_compiled(setting: Setting, table: FloatArray, v: FloatArray, nodes: IntArray,
+                        floor: FloatArray) -> tuple[IntArray, IntArray, IntArray] | None:
+    """:func:`_surviving` by the compiled kernel (single precisions), or None without numba."""
+    run = fast_numba.kernel()
+    if run is None:
+        return None
+    params = setting.params
+    if table.shape[1] != v.size:  # δ = 0: no table was built, none is read
+        table = np.zeros((1, v.size))
+    capacity = 4 * nodes.size + 64
+    while True:
+        out_n, out_lo, out_hi, count = run(
+            int(nodes[0]), int(nodes[-1]) + 1, setting.grid.belief, setting.grid.position, v,
+            table, setting.q_grid, setting.cost_grid, setting.first_informative, floor,
+            setting.grid_stop, params.planner == "altruistic", params.p, params.C,
+            params.delta, BOUND_SLACK, RANGE_PAD, capacity)
+        if count <= capacity:
+            return out_n[:count], out_lo[:count], out_hi[:count]
+        capacity = count
 
 
 def _block_q(setting: Setting, v: FloatArray, nodes: IntArray, q: FloatArray) -> FloatArray:
