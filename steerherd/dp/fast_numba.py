@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 #: Children per block when a surviving block is split.
-SPLIT = 4
+SPLIT = 2
 #: The widest block bounded first.
 TOP = 128
 
