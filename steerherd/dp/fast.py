@@ -172,8 +172,7 @@ def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: Ag
     near = _column(q_grid, params, grid, agent, nearest, j0 > 0)
     return Setting(params=params, grid=grid, q_grid=q_grid, agent=agent, exact=exact,
                    structured=structured, first_informative=j0, near=near,
-                   lookup=node_lookup(grid), grid_stop=_grid_stop(q_grid, exact),
-                   cost_grid=np.asarray(params.cost(np.abs(q_grid - params.p)), np.float64))
+                   lookup=node_lookup(grid), grid_stop=_grid_stop(q_grid, exact))
 
 
 def _grid_stop(q_grid: FloatArray, exact: Transitions) -> int:

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from steerherd.agents import AgentModel, Bayesian, Behavioral
-from steerherd.dp import fast_numba
 from steerherd.dp.bellman import TIE_Q, Transitions, expected_value, transitions_for
 from steerherd.dp.grid import BeliefGrid
 from steerherd.model import TIE_TOL, Params
@@ -64,7 +63,6 @@ class Setting:
         grid_stop: grid indices [0, grid_stop) are searched: the last grid precision is left
             out when it is 1 and the exact candidate 1 is feasible everywhere, because the
             two then have the same Q and the exact one precedes it (it is reported first).
-        cost_grid: β(|q − p|) at every grid precision (for the compiled bounds).
     """
 
     params: Params
@@ -77,7 +75,6 @@ class Setting:
     near: Transitions
     lookup: tuple[IntArray, IntArray]
     grid_stop: int
-    cost_grid: FloatArray
 
 
 @dataclass(frozen=True, eq=False)
@@ -312,8 +309,7 @@ def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArra
     # Ignored grid precisions: skipped where an exact candidate is at least as good as the best
     # of them (the one nearest p); else (rare) all evaluated.
     check_ignored = (exact_best < near_q) & (near_q >= floor)
-    width = (1 if fast_numba.enabled() and fast_numba.kernel() is not None else LEVELS[-1]
-             ) if setting.structured else n_q
+    width = LEVELS[-1] if setting.structured else n_q
     n_top = -(-n_q // (LEVELS[0] if setting.structured else n_q))
     rows_per_chunk = max(1, CHUNK_PAIRS // (n_top if setting.structured else n_q))
     evaluated = 0
@@ -378,10 +374,6 @@ def _surviving(setting: Setting, table: FloatArray, v: FloatArray, nodes: IntArr
 
     Returns (node, first grid index, stop) per surviving block, sorted by node then index.
     """
-    if fast_numba.enabled():
-        found = _surviving_compiled(setting, table, v, nodes, floor)
-        if found is not None:
-            return found
     n_q = setting.grid_stop
     top = LEVELS[0]
     starts = np.arange(0, n_q, top)
@@ -405,27 +397,6 @@ def _surviving(setting: Setting, table: FloatArray, v: FloatArray, nodes: IntArr
         r, k = np.nonzero(ok)
         pn, lo_j, hi_j = pn[r], sub_lo[r, k], sub_hi[r, k]
     return pn, lo_j, hi_j
-
-
-def _surviving_compiled(setting: Setting, table: FloatArray, v: FloatArray, nodes: IntArray,
-                        floor: FloatArray) -> tuple[IntArray, IntArray, IntArray] | None:
-    """:func:`_surviving` by the compiled kernel (single precisions), or None without numba."""
-    run = fast_numba.kernel()
-    if run is None:
-        return None
-    params = setting.params
-    if table.shape[1] != v.size:  # δ = 0: no table was built, none is read
-        table = np.zeros((1, v.size))
-    capacity = 4 * nodes.size + 64
-    while True:
-        out_n, out_lo, out_hi, count = run(
-            int(nodes[0]), int(nodes[-1]) + 1, setting.grid.belief, setting.grid.position, v,
-            table, setting.q_grid, setting.cost_grid, setting.first_informative, floor,
-            setting.grid_stop, params.planner == "altruistic", params.p, params.C,
-            params.delta, BOUND_SLACK, RANGE_PAD, capacity)
-        if count <= capacity:
-            return out_n[:count], out_lo[:count], out_hi[:count]
-        capacity = count
 
 
 def _block_q(setting: Setting, v: FloatArray, nodes: IntArray, q: FloatArray) -> FloatArray:
