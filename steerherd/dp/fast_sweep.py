@@ -46,6 +46,7 @@ BOUND_SLACK = 1e-11
 #: looked up, so that rounding in b'(q) cannot leave an interpolation node out of the range.
 RANGE_PAD = 1e-9
 _NEG = -np.inf
+_TINY = 1e-300
 
 
 @dataclass(frozen=True, eq=False)
@@ -243,15 +244,15 @@ def _max_coarse(setting: Setting, table: FloatArray, v: FloatArray, y_lo: FloatA
 
 def _informative_terms(params: Params, b: FloatArray, q: FloatArray
                        ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """(loss, P_G, b'_G, b'_B) of a followed signal of precision q at belief b."""
-    p_good = b * q + (1.0 - b) * (1.0 - q)
-    if params.planner == "altruistic":
-        loss = b * (1.0 - q) + (1.0 - b) * (1.0 - q)
-    else:
-        loss = b * (1.0 - q) + (1.0 - b) * q
-    with np.errstate(invalid="ignore", divide="ignore"):
-        succ_g = np.where(p_good > 0, b * q / p_good, b)
-        succ_b = np.where(p_good < 1, b * (1.0 - q) / (1.0 - p_good), b)
+    """(loss, P_G, b'_G, b'_B) of a followed signal of precision q at belief b (for bounds).
+
+    A zero denominator (b ∈ {0, 1} with q = 1) gives a successor 0 whose weight is 0.
+    """
+    omq = 1.0 - q
+    p_good = b * q + (1.0 - b) * omq
+    loss = omq if params.planner == "altruistic" else b * omq + (1.0 - b) * q
+    succ_g = b * q / np.maximum(p_good, _TINY)
+    succ_b = b * omq / np.maximum(1.0 - p_good, _TINY)
     return loss, p_good, succ_g, succ_b
 
 
