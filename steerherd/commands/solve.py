@@ -97,11 +97,11 @@ def solve(
     out = Path("results/solve") if out is None else out
     out.mkdir(parents=True, exist_ok=True)
     sol.save(out / "solution.json")
-    _plot(data, out / "solution.png")
     if json_path != "-":
         _summary(sol, out)
         if derivs is not None:
             _print_sensitivity(derivs)
+    _plot(data, out / "solution.png")  # after the answer: matplotlib is imported only now
 
 
 def _print_sensitivity(derivs: list[Any]) -> None:
@@ -146,7 +146,7 @@ def _summary(sol: Any, out: Path) -> None:
     console.print(f"V(prior={par.prior}) = {float(sol.value(par.prior)):.6g}   "
                   f"grid {sol.grid.size} beliefs × {sol.n_precisions}+5 precisions   "
                   f"time {sol.seconds:.3f} s")
-    console.print(f"wrote {out / 'solution.json'} and {out / 'solution.png'}")
+    console.print(f"wrote {out / 'solution.json'}; drawing {out / 'solution.png'}")
 
 
 def _threshold(t: Any) -> str:
