@@ -171,9 +171,9 @@ def _range_max(table: FloatArray, lo: IntArray, hi: IntArray) -> FloatArray:
 
 
 def node_lookup(grid: BeliefGrid) -> tuple[IntArray, IntArray]:
-    """Per cell c of a uniform partition of [0, 1] into 2·S cells, the last node at or below
+    """Per cell c of a uniform partition of [0, 1] into 4·S cells, the last node at or below
     c/M and the first node at or above it (M = number of cells), for O(1) node ranges."""
-    cells = 2 * grid.size
+    cells = 4 * grid.size
     x = np.arange(cells + 1) / cells
     last_le = np.searchsorted(grid.position, x, side="right") - 1
     first_ge = np.searchsorted(grid.position, x, side="left")
@@ -182,18 +182,24 @@ def node_lookup(grid: BeliefGrid) -> tuple[IntArray, IntArray]:
 
 
 def _first_ge(setting: Setting, y: FloatArray) -> IntArray:
-    """Index of the first node whose position is ≥ y (S if none)."""
+    """Index of the first node whose position is ≥ y (S if none).
+
+    The lookup table gives the answer for the start of y's cell; it is kept where it passes
+    the definition (pos[n − 1] < y ≤ pos[n]) and searched for afresh where it does not.
+    """
     pos = setting.grid.position
+    size = pos.size
     last_le, first_ge = setting.lookup
     cells = last_le.size - 1
-    n = first_ge[np.clip(np.floor(y * cells), 0, cells).astype(np.int64)]
-    n = np.where(y > pos[-1], pos.size, n)
-    while True:  # the cell's first node may still be below y: at most a few steps
-        below = pos[np.minimum(n, pos.size - 1)] < y
-        below &= n < pos.size
-        if not below.any():
-            return n
-        n = n + below
+    n = first_ge[np.minimum(np.maximum(np.floor(y * cells), 0), cells).astype(np.int64)]
+    n = np.where(y > pos[-1], size, n)
+    ok = (n >= size) | (pos[np.minimum(n, size - 1)] >= y)
+    ok &= (n == 0) | (pos[np.maximum(n - 1, 0)] < y)
+    bad = np.flatnonzero(~ok)
+    if bad.size:
+        flat = n.reshape(-1)  # a view: n is a fresh array
+        flat[bad] = np.searchsorted(pos, y.reshape(-1)[bad], side="left")
+    return n
 
 
 def _max_over(setting: Setting, table: FloatArray, v: FloatArray, y_lo: FloatArray,
