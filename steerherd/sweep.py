@@ -313,12 +313,12 @@ def open_executor(workers: int | None = None, dask: str | None = None,
     except ImportError:  # pragma: no cover - depends on the install
         raise ParameterError("--dask needs Dask: install steerherd[dask]") from None
     if dask == "local":
-        import dask.config
+        from dask import config as dask_config
 
         # Dask's workers start with MALLOC_TRIM_THRESHOLD_=65536, which also freezes glibc's
         # mmap threshold: every array over 128 KiB is then a fresh mmap (and page faults).
         # Unset it for the workers we spawn (None unsets it in pre-spawn-environ).
-        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_":
+        with dask_config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_":
                               None}), \
                 LocalCluster(host="127.0.0.1", processes=True, n_workers=2, threads_per_worker=1,
                              dashboard_address=None) as cluster, Client(cluster) as client:

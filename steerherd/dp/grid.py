@@ -86,7 +86,7 @@ class BeliefGrid:
             off = y - left[seg]
             step = np.floor(off / spacing[seg]).astype(np.int64)
             lo = first[seg] + np.minimum(np.maximum(step, 0), last[seg] - first[seg] - 1)
-            right = self._right_edges[seg]
+            right: FloatArray | float = self._right_edges[seg]
         else:
             off = y - left[0]
             step = np.floor(off / spacing[0]).astype(np.int64)
