@@ -80,15 +80,14 @@ from steerherd.dp.bellman import (
     candidate_precisions,
     transitions_for,
 )
-from steerherd.dp.fast_sweep import (
+from steerherd.dp.fast_bounds import (
     Setting,
-    SweepResult,
     check_structure,
     first_informative,
     has_structure,
     node_lookup,
-    sweep,
 )
+from steerherd.dp.fast_sweep import SweepResult, sweep
 from steerherd.dp.grid import BeliefGrid, make_belief_grid, make_precision_grid
 from steerherd.dp.policy import PolicyRows, Problem, merge, select
 from steerherd.dp.solve import (
