@@ -241,6 +241,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) ->
     # the sweep only certifies; from then on every step sweeps (a full-set greedy step), which
     # keeps the number of policy evaluations close to the full solver's.
     sweep_each = False
+    memory = None
     while True:
         if iterations >= options.max_iter:
             raise ConvergenceError(
@@ -257,7 +258,8 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) ->
         if gap >= options.epsilon and not sweep_each:
             policy = new
             continue
-        res = sweep(setting, v, qv[:, :n_exact], _floor(best))
+        res = sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
+        memory = res.memory
         add = res.grid_best > best
         if add.any():
             best_col = active.kind.size + NEIGHBOURS

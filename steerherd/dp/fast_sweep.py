@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from steerherd.dp.bellman import TIE_Q, Transitions, expected_value, transitions_for
-from steerherd.dp.fast_bounds import Setting, block_bounds, range_table
+from steerherd.dp.fast_bounds import BOUND_SLACK, Setting, block_bounds, range_table
 from steerherd.types import FloatArray, IntArray
 
 #: Block widths, coarse to fine: every node's followed grid precisions are cut into blocks
@@ -59,6 +59,29 @@ class SweepResult:
     exact_col: IntArray
     grid_col: IntArray
     evaluated: int
+    memory: Memory | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Memory:
+    """What a sweep leaves for the next sweep of the same problem (structured agents).
+
+    Between two sweeps only V changes, and each Q moves by δ·E[ΔV(b')] with the same
+    weights, so Q_new ≤ Q_old + δ·max(0, max ΔV): a node whose old bounds, shifted by that,
+    stay below its new floor needs no new search, only its old near-best pairs re-evaluated.
+
+    Attributes:
+        v: V at that sweep.
+        pruned: per node, an upper bound (at ``v``) of Q over the followed grid precisions
+            that were not evaluated (−inf if none).
+        node, j, q: the evaluated (node, grid index) pairs and their Q at ``v``.
+    """
+
+    v: FloatArray
+    pruned: FloatArray
+    node: IntArray
+    j: IntArray
+    q: FloatArray
 
 
 
@@ -67,7 +90,8 @@ def q_values(tr: Transitions, v: FloatArray) -> FloatArray:
     return tr.q_values(v)
 
 
-def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArray) -> SweepResult:
+def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArray,
+          memory: Memory | None = None) -> SweepResult:
     """The certifying sweep at V (see the module docstring).
 
     Args:
@@ -76,6 +100,7 @@ def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArra
         exact_q: Q-values of the exact candidates at ``v``, shape (S, E).
         floor: per node, a value at or below (best − tie tolerance) of the final maximum;
             every grid precision whose Q may reach it is evaluated.
+        memory: the previous sweep's :class:`Memory` (same problem), or None.
     """
     n_nodes, n_q = setting.grid.size, setting.q_grid.size
     exact_best = exact_q.max(axis=1)
@@ -92,10 +117,20 @@ def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArra
     n_top = -(-n_q // (LEVELS[0] if setting.structured else n_q))
     rows_per_chunk = max(1, CHUNK_PAIRS // (n_top if setting.structured else n_q))
     evaluated = 0
+    structured = setting.structured
+    skip, pruned, recheck = _carry(setting, v, floor, memory) if structured else (None,) * 3
+    new_pairs: list[tuple[IntArray, IntArray, FloatArray]] = []
     for c0 in range(0, n_nodes, rows_per_chunk):
         nodes = np.arange(c0, min(c0 + rows_per_chunk, n_nodes))
-        if setting.structured:
-            pn, lo_j, hi_j = _surviving(setting, table, v, nodes, floor)
+        if structured:
+            assert pruned is not None
+            search = nodes if skip is None else nodes[~skip[nodes]]
+            pn, lo_j, hi_j, pruned[search] = _surviving(setting, table, v, search, floor)
+            if recheck is not None:  # old near-best pairs of the nodes not searched again
+                take = (recheck[0] >= c0) & (recheck[0] < c0 + nodes.size)
+                pn = np.concatenate([pn, recheck[0][take]])
+                lo_j = np.concatenate([lo_j, recheck[1][take]])
+                hi_j = np.concatenate([hi_j, recheck[1][take] + 1])
             ign = nodes[check_ignored[nodes]]
             if ign.size:  # the rare float edge case: evaluate [0, j0) in blocks of ``width``
                 cuts = [np.arange(0, setting.first_informative[i], width) for i in ign]
@@ -103,10 +138,9 @@ def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArra
                 ig_lo = np.concatenate(cuts).astype(np.int64)
                 ig_node = np.repeat(ign, reps)
                 ig_hi = np.minimum(ig_lo + width, setting.first_informative[ig_node])
-                order = np.argsort(np.concatenate([pn, ig_node]), kind="stable")
-                pn = np.concatenate([pn, ig_node])[order]
-                lo_j = np.concatenate([lo_j, ig_lo])[order]
-                hi_j = np.concatenate([hi_j, ig_hi])[order]
+                pn = np.concatenate([pn, ig_node])
+                lo_j = np.concatenate([lo_j, ig_lo])
+                hi_j = np.concatenate([hi_j, ig_hi])
         else:
             pn, lo_j = nodes, np.zeros(nodes.size, np.int64)
             hi_j = np.full(nodes.size, setting.grid_stop)
@@ -119,6 +153,8 @@ def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArra
         evaluated += int(valid.sum())
         qb = _block_q(setting, v, pn, setting.q_grid[j])
         qb[~valid] = _NEG
+        if structured:
+            new_pairs.append((np.broadcast_to(pn[:, None], j.shape)[valid], j[valid], qb[valid]))
         rows = np.arange(pn.size)
         barg = np.argmax(qb, axis=1)
         bmax = qb[rows, barg]
@@ -143,18 +179,56 @@ def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArra
     exact_hit = exact_q >= thr[:, None]
     exact_col = np.where(exact_hit.any(axis=1), np.argmax(exact_hit, axis=1), -1)
     grid_col = np.where(exact_col >= 0, -1, grid_col)
+    remember = None
+    if structured and pruned is not None:
+        parts = list(zip(*new_pairs, strict=True)) if new_pairs else [(), (), ()]
+        remember = Memory(v=v.copy(), pruned=pruned,
+                          node=np.concatenate([np.zeros(0, np.int64), *parts[0]]),
+                          j=np.concatenate([np.zeros(0, np.int64), *parts[1]]),
+                          q=np.concatenate([np.zeros(0), *parts[2]]))
     return SweepResult(tv=tv, grid_best=grid_best, grid_arg=grid_arg, exact_col=exact_col,
-                       grid_col=grid_col, evaluated=evaluated)
+                       grid_col=grid_col, evaluated=evaluated, memory=remember)
+
+
+def _carry(setting: Setting, v: FloatArray, floor: FloatArray, memory: Memory | None
+           ) -> tuple[np.ndarray | None, FloatArray, tuple[IntArray, IntArray] | None]:
+    """(nodes not searched again, carried pruned bounds, old pairs to re-evaluate).
+
+    A node is not searched again when its old pruned bound and every old evaluated pair,
+    shifted by δ·max(0, max(V − V_old)) and the bound slack, stay below the new floor, except
+    for the old pairs that reach it: those are re-evaluated.
+    """
+    pruned = np.full(setting.grid.size, _NEG)
+    if memory is None or setting.params.delta == 0.0:
+        return None, pruned, None
+    shift = setting.params.delta * max(0.0, float((v - memory.v).max())) * (1.0 + 1e-12)
+
+    def lift(x: FloatArray) -> FloatArray:
+        up = x + shift
+        finite = np.isfinite(up)
+        return np.where(finite, up + BOUND_SLACK * np.maximum(1.0, np.abs(np.where(finite, up, 0))),
+                        up)
+
+    carried = lift(memory.pruned)
+    skip = carried < floor
+    old = lift(memory.q)
+    again = skip[memory.node] & (old >= floor[memory.node])
+    pruned[skip] = carried[skip]
+    stay = skip[memory.node] & ~again
+    np.maximum.at(pruned, memory.node[stay], old[stay])
+    return skip, pruned, (memory.node[again], memory.j[again])
 
 
 def _surviving(setting: Setting, table: FloatArray, v: FloatArray, nodes: IntArray,
-               floor: FloatArray) -> tuple[IntArray, IntArray, IntArray]:
+               floor: FloatArray) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
     """Blocks of followed grid precisions whose bound reaches the floor, finest level.
 
-    Returns (node, first grid index, stop) per surviving block, sorted by node then index.
+    Returns (node, first grid index, stop) per surviving block, and per node of ``nodes`` the
+    largest bound among the blocks it pruned (−inf if none).
     """
     n_q = setting.grid_stop
     top = LEVELS[0]
+    pruned = np.full(nodes.size, _NEG)
     starts = np.arange(0, n_q, top)
     j0 = setting.first_informative[nodes][:, None]
     lo = np.maximum(starts, j0)
@@ -162,20 +236,25 @@ def _surviving(setting: Setting, table: FloatArray, v: FloatArray, nodes: IntArr
     alive = lo < hi
     ub = block_bounds(setting, table, v, nodes[:, None], np.where(alive, lo, hi - 1), hi,
                       coarse=True)
-    alive &= ub >= floor[nodes][:, None]
+    low = alive & (ub < floor[nodes][:, None])
+    np.maximum.at(pruned, np.nonzero(low)[0], ub[low])
+    alive &= ~low
     r, k = np.nonzero(alive)
-    pn, lo_j, hi_j = nodes[r], lo[r, k], hi[r, k]
+    pr, lo_j, hi_j = r, lo[r, k], hi[r, k]
     for size, parent in zip(LEVELS[1:], LEVELS[:-1], strict=True):
         parts = -(-parent // size)
         sub_lo = (lo_j[:, None] + np.arange(parts) * size)
         sub_hi = np.minimum(sub_lo + size, hi_j[:, None])
         ok = sub_lo < sub_hi
-        node2 = np.broadcast_to(pn[:, None], sub_lo.shape)
+        row2 = np.broadcast_to(pr[:, None], sub_lo.shape)
+        node2 = nodes[row2]
         ub = block_bounds(setting, table, v, node2, np.where(ok, sub_lo, sub_hi - 1), sub_hi)
-        ok &= ub >= floor[node2]
+        low = ok & (ub < floor[node2])
+        np.maximum.at(pruned, row2[low], ub[low])
+        ok &= ~low
         r, k = np.nonzero(ok)
-        pn, lo_j, hi_j = pn[r], sub_lo[r, k], sub_hi[r, k]
-    return pn, lo_j, hi_j
+        pr, lo_j, hi_j = pr[r], sub_lo[r, k], sub_hi[r, k]
+    return nodes[pr], lo_j, hi_j, pruned
 
 
 def _block_q(setting: Setting, v: FloatArray, nodes: IntArray, q: FloatArray) -> FloatArray:
