@@ -176,3 +176,27 @@ def test_the_sweep_prunes_and_memory_does_not_grow_with_precisions() -> None:
     assert evaluated and max(evaluated) < 0.05 * raw.value.size * 401
     small, large = _peak_bytes(params, 4001, 51), _peak_bytes(params, 4001, 801)
     assert large < 1.5 * small, (small, large)
+
+
+def test_several_rounds_with_remembered_bounds_match_the_full_solver() -> None:
+    """A case that needs several add rounds (interior grid optima, steep V): later sweeps
+    reuse the earlier ones' bounds and must still certify the full candidate set."""
+    params = Params(planner="biased", p=0.8, delta=0.99, cost=make_cost("linear", k=3.0))
+    seen: list[tuple[int, bool]] = []
+    original = fast_sweep.sweep
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        res = original(*args, **kwargs)
+        seen.append((res.evaluated, len(args) > 4 and args[4] is not None))
+        return res
+
+    import steerherd.dp.fast as fast_mod
+
+    fast_mod.sweep = recording  # type: ignore[assignment]
+    try:
+        ref, got = _both(params, Bayesian(), 401, 101)
+    finally:
+        fast_mod.sweep = original  # type: ignore[assignment]
+    _assert_same(ref, got)
+    assert len(seen) >= 3 and seen[-1][1]  # the last sweeps had a memory
+    assert seen[-1][0] < seen[0][0]

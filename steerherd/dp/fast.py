@@ -18,6 +18,12 @@ Algorithm
    policy. When no node changes, T V over the full set equals T V over the active set, so
    the active gap is the full problem's gap: the certificate is the full solver's.
 
+Once a grid precision has been added, every policy-iteration step sweeps (a full-set greedy
+step, so the number of policy evaluations stays close to the full solver's), and a sweep
+reuses the previous one's bounds: between sweeps each Q moves by at most δ·max(0, max ΔV),
+so a node whose shifted old bounds stay below its new floor is not searched again (its old
+near-best pairs are re-evaluated).
+
 Each round adds (node, precision) pairs that were not active (an active pair's Q is part of
 the active maximum, so it cannot be strictly better than it), so the rounds end.
 
