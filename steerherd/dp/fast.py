@@ -75,6 +75,8 @@ What it does not do
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from steerherd.agents import AgentModel, Bayesian
@@ -235,8 +237,6 @@ def _floor(best: FloatArray) -> FloatArray:
 
 def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) -> RawSolution:
     delta = setting.params.delta
-    n = setting.grid.size
-    rows_idx = np.arange(n)
     parts = [setting.exact]
     active = setting.exact
     n_exact = setting.exact.kind.size
@@ -256,16 +256,26 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) ->
             )
         iterations += 1
         v = evaluate_policy(select(active, policy), delta)
-        qv = active.q_values(v)
-        new = np.argmax(qv, axis=1)
-        best = qv[rows_idx, new]
-        new = np.where(qv[rows_idx, policy] >= best, policy, new)  # keep exact ties
-        gap = _mp_gap(delta, best - v)[0]
-        if gap >= options.epsilon and not sweep_each:
+        qv, new, best, gap = _greedy(active, policy, v, delta)
+        stable = bool(np.array_equal(new, policy))
+        if gap >= options.epsilon and not sweep_each and not stable:
             policy = new
             continue
         res = sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
         memory = res.memory
+        if gap >= options.epsilon and stable and not (res.grid_best > best).any():
+            # Nothing can change: the gap is the rounding of the policy evaluation (δ near 1).
+            # Refine V for the same policy; if that does not certify it, say so now.
+            v = _refine(select(active, policy), v, delta)
+            qv, new, best, gap = _greedy(active, policy, v, delta)
+            if gap >= options.epsilon:
+                raise ConvergenceError(
+                    f"fast policy iteration: the policy is stable but its bound gap {gap:.2e}"
+                    f" stays above epsilon={options.epsilon:.0e} (the rounding of its"
+                    f" evaluation at delta={delta}); use a larger epsilon"
+                )
+            res = sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
+            memory = res.memory
         add = res.grid_best > best
         if add.any():
             best_col = active.kind.size + NEIGHBOURS
@@ -281,6 +291,25 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) ->
             return _finish(setting, problem, v, res, iterations, options, "fast")
         else:
             policy = new
+
+
+def _greedy(active: Transitions, policy: IntArray, v: FloatArray, delta: float
+            ) -> tuple[FloatArray, IntArray, FloatArray, float]:
+    """(Q-values, greedy policy keeping exact ties, T V, MacQueen–Porteus gap) over ``active``."""
+    rows_idx = np.arange(v.size)
+    qv = active.q_values(v)
+    new = np.argmax(qv, axis=1)
+    best = qv[rows_idx, new]
+    new = np.where(qv[rows_idx, policy] >= best, policy, new)
+    return qv, new, best, _mp_gap(delta, best - v)[0]
+
+
+def _refine(rows: PolicyRows, v: FloatArray, delta: float, steps: int = 2) -> FloatArray:
+    """Iterative refinement of V_σ: solve (I − δP_σ) d = T_σ V − V with the same LU, V += d."""
+    for _ in range(steps):
+        residual = rows.reward + delta * rows.expected_next(v) - v
+        v = v + evaluate_policy(replace(rows, reward=residual), delta)
+    return v
 
 
 def _report_rows(setting: Setting, res: SweepResult) -> PolicyRows:
