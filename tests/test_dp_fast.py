@@ -200,3 +200,20 @@ def test_several_rounds_with_remembered_bounds_match_the_full_solver() -> None:
     _assert_same(ref, got)
     assert len(seen) >= 3 and seen[-1][1]  # the last sweeps had a memory
     assert seen[-1][0] < seen[0][0]
+
+
+def test_delta_near_one_is_certified_by_refining_the_evaluation() -> None:
+    """At δ = 0.999 the MacQueen–Porteus factor δ/(1 − δ) = 999 turns the sparse LU's rounding
+    into a gap above ε = 1e-10 for a policy that no longer changes (the full PI then spins to
+    max_iter on this instance); the fast solver refines V for that policy and certifies it.
+    The certificate is re-computed here by the full solver's own greedy step over the full
+    candidate set."""
+    params = Params(planner="biased", p=0.563589235205656, C=7.0, delta=0.999,
+                    cost=make_cost("linear", k=10.0))
+    got = Solution.from_raw(solve_fast(params, 60, 40, options=SolverOptions(epsilon=EPS)))
+    assert got.certificate.converged and got.certificate.gap < EPS
+    from steerherd.dp.policy import improve
+
+    _, tv = improve(build_problem(params, 60, 40), got.V)
+    d = tv - got.V
+    assert params.delta / (1 - params.delta) * float(d.max() - d.min()) < EPS
