@@ -24,6 +24,11 @@ reuses the previous one's bounds: between sweeps each Q moves by at most δ·max
 so a node whose shifted old bounds stay below its new floor is not searched again (its old
 near-best pairs are re-evaluated).
 
+If the policy no longer changes, no grid precision is better and the gap is still above ε,
+the gap is the rounding of the policy evaluation (δ/(1 − δ) multiplies it: 999 at
+δ = 0.999); V is then refined for that policy (two steps of iterative refinement with the
+same LU) and certified, or a ConvergenceError says so at once.
+
 Each round adds (node, precision) pairs that were not active (an active pair's Q is part of
 the active maximum, so it cannot be strictly better than it), so the rounds end.
 
