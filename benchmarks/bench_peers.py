@@ -1,144 +1,152 @@
-"""steerherd against QuantEcon and pymdptoolbox on the same discretisation, one process.
+"""steerherd against QuantEcon's DiscreteDP on the same discretised problem, one process each.
 
-Each row solves the same problem (same belief grid, same candidates, same transitions built
-by steerherd) and reports: wall time end to end (steerherd's transition build included for
-the peers, with the peer's own solve time beside it), max |ΔV| against steerherd's numpy
-PI, and the peak memory tracemalloc sees (numpy and scipy buffers; not XLA's or numba's).
-Compilation (JAX's jit, QuantEcon's numba) is done on a small warm-up first and excluded.
+QuantEcon's input is built by plain vectorised numpy from the model's formulas, as a user of
+QuantEcon would write it (``benchmarks/_quantecon_input.py``), not from steerherd's
+transitions; both sides get the same belief nodes and precision grid, so they solve one MDP
+and their values are compared. Every side runs in this one process with one thread (the
+thread variables below are set before numpy is imported). Reported per case:
 
-    python benchmarks/bench_peers.py                 # 501 and 2001 beliefs x 401 precisions
-    python benchmarks/bench_peers.py --large         # also 8001 beliefs
+* steerherd ``fast`` (the default), end to end (grid, candidates, solve, certificate);
+* steerherd's full reference ``pi``: transition build and solve, and their sum;
+* QuantEcon policy iteration: input build (+ DiscreteDP construction) and solve, and their sum;
+* ratios QuantEcon end to end / steerherd fast, QuantEcon solve only / steerherd fast, full /
+  fast; and max |ΔV| of fast and of QuantEcon against the full solver.
+
+Times are the best of ``--repeat`` calls (wall clock); QuantEcon's numba functions are
+compiled on a small warm-up first. Quote ``uptime`` beside any figure.
+
+    python benchmarks/bench_peers.py                  # the six cases at 2001 x 401
+    python benchmarks/bench_peers.py --large          # also 20,001 x 401: time, peak memory
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-import warnings
-from pathlib import Path
+import os
 
-import numpy as np
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-import steerherd
+import argparse  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script
 
-from benchmarks._common import markdown, mdptoolbox_form, measure, sa_pairs
-from steerherd import Params, SolverOptions, make_cost
-from steerherd.dp.solve import build_problem
+import steerherd  # noqa: E402
+from benchmarks._common import markdown, measure  # noqa: E402
+from benchmarks._quantecon_input import quantecon_input  # noqa: E402
+from steerherd import Params, SolverOptions, make_cost  # noqa: E402
+from steerherd.dp.grid import make_precision_grid  # noqa: E402
+from steerherd.dp.solve import build_problem, solve_problem  # noqa: E402
 
 EPSILON = 1e-10
-#: pymdptoolbox's _boundIter is O(S^2 A); above this many beliefs it is skipped (see doc).
-MDPTOOLBOX_MAX_BELIEFS = 501
-#: Partial evaluation steps of the JAX MPI (each is a cheap gather on S nodes).
-JAX_MPI_STEPS = 100
-COLS = ["beliefs", "solver", "time_s", "peer_solve_s", "max_abs_dV", "peak_MiB", "note"]
+#: The issue's six cases: (planner, p, k, delta).
+CASES = (
+    ("altruistic", 0.6, 0.2, 0.6), ("altruistic", 0.7, 0.5, 0.9), ("altruistic", 0.8, 3.0, 0.99),
+    ("biased", 0.6, 0.2, 0.6), ("biased", 0.7, 0.5, 0.9), ("biased", 0.8, 3.0, 0.99),
+)
+COLS = ["case", "fast_ms", "full_build_ms", "full_solve_ms", "full_ms", "qe_build_ms",
+        "qe_solve_ms", "qe_ms", "qe/fast", "qe_solve/fast", "full/fast", "dV_fast", "dV_qe"]
 
 
-def _params(planner: str) -> Params:
-    return Params(planner=planner, p=0.7, delta=0.9, cost=make_cost("linear", k=0.5))
+def _params(planner: str, p: float, k: float, delta: float) -> Params:
+    return Params(planner=planner, p=p, delta=delta, cost=make_cost("linear", k=k))
 
 
-def _warm_up(params: Params) -> None:
+def _quantecon_solve(params: Params, position: np.ndarray, side: np.ndarray,
+                     q_grid: np.ndarray) -> tuple[object, float, float]:
     import quantecon as qe
 
-    tr = build_problem(params, beliefs=51, precisions=11).transitions
-    s, a, r, q = sa_pairs(tr)
-    ddp = qe.markov.DiscreteDP(r, q, params.delta, s, a)
-    ddp.solve("policy_iteration")
-    ddp.solve("value_iteration", epsilon=EPSILON)
+    def build():  # type: ignore[no-untyped-def]
+        s, a, r, q = quantecon_input(params.planner, params.p, params.C, params.cost,
+                                     position, side, q_grid)
+        return qe.markov.DiscreteDP(r, q, params.delta, s, a)
+
+    ddp, t_build, _ = measure(build)
+    res, t_solve, _ = measure(lambda: ddp.solve("policy_iteration"))
+    return res, t_build, t_solve
 
 
-def run_size(params: Params, beliefs: int, precisions: int, mdptoolbox: bool = True
-             ) -> list[dict[str, object]]:
-    """All solvers at one grid size; values compared with steerherd numpy PI."""
-    import quantecon as qe
-
+def run_case(case: tuple[str, float, float, float], beliefs: int, precisions: int,
+             repeat: int) -> dict[str, object]:
+    """One case, every side; times in ms."""
+    params = _params(*case)
     opts = SolverOptions(epsilon=EPSILON)
+    fast, t_fast, _ = measure(lambda: steerherd.solve(params, beliefs=beliefs,
+                                                      precisions=precisions, options=opts),
+                              repeat)
+    problem, t_build, _ = measure(lambda: build_problem(params, beliefs, precisions), repeat)
+    full, t_solve, _ = measure(lambda: solve_problem(problem, "pi", opts), repeat)
+    q_grid = make_precision_grid(params.q_min, precisions)
+    res, qe_build, qe_solve = _quantecon_solve(params, problem.grid.position, problem.grid.side,
+                                               q_grid)
+    qe_total = qe_build + qe_solve
+    return {
+        "case": f"{case[0][:4]} p={case[1]} k={case[2]} d={case[3]}",
+        "fast_ms": 1e3 * t_fast, "full_build_ms": 1e3 * t_build, "full_solve_ms": 1e3 * t_solve,
+        "full_ms": 1e3 * (t_build + t_solve), "qe_build_ms": 1e3 * qe_build,
+        "qe_solve_ms": 1e3 * qe_solve, "qe_ms": 1e3 * qe_total,
+        "qe/fast": qe_total / t_fast, "qe_solve/fast": qe_solve / t_fast,
+        "full/fast": (t_build + t_solve) / t_fast,
+        "dV_fast": float(np.abs(fast.V - full.value).max()),
+        "dV_qe": float(np.abs(np.asarray(res.v) - full.value).max()),  # type: ignore[attr-defined]
+    }
+
+
+def large(beliefs: int, precisions: int, full: bool) -> list[dict[str, object]]:
+    """Time and peak traced memory of the fast solver (and optionally the full one)."""
     rows: list[dict[str, object]] = []
-    ref, t, mem = measure(lambda: steerherd.solve(params, beliefs=beliefs, precisions=precisions,
-                                                  method="pi", options=opts))
-    rows.append({"solver": "steerherd numpy PI", "time_s": t, "max_abs_dV": 0.0, "peak_MiB": mem,
-                 "note": f"{ref.certificate.iterations} iterations"})
-    sol, t, mem = measure(lambda: steerherd.solve(params, beliefs=beliefs, precisions=precisions,
-                                                  method="vi", options=opts))
-    rows.append({"solver": "steerherd numpy VI", "time_s": t, "max_abs_dV": _dv(sol.V, ref.V),
-                 "peak_MiB": mem, "note": f"{sol.certificate.iterations} iterations"})
-    jax_opts = SolverOptions(epsilon=EPSILON, mpi_steps=JAX_MPI_STEPS)
-
-    def jax_solve() -> steerherd.Solution:
-        return steerherd.solve(params, beliefs=beliefs, precisions=precisions, method="mpi",
-                               backend="jax", options=jax_opts)
-
-    _, t_first, _ = measure(jax_solve, repeat=1)  # jit compiles once per grid shape
-    sol, t, _ = measure(jax_solve)
-    rows.append({"solver": "steerherd JAX MPI (x64)", "time_s": t, "max_abs_dV": _dv(sol.V, ref.V),
-                 "peak_MiB": "n/a (XLA)", "note": f"{sol.certificate.iterations} iterations;"
-                 f" first call with compile {t_first:.2f} s"})
-    problem, t_build, mem_build = measure(lambda: build_problem(params, beliefs, precisions))
-    tr = problem.transitions
-    (s, a, r, q), t_conv, mem_conv = measure(lambda: sa_pairs(tr))
-    ddp = qe.markov.DiscreteDP(r, q, params.delta, s, a)
-    for label, method, kw in (("QuantEcon DiscreteDP PI", "policy_iteration", {}),
-                              ("QuantEcon DiscreteDP VI", "value_iteration",
-                               {"epsilon": EPSILON})):
-        res, t, mem = measure(lambda m=method, k=kw: ddp.solve(m, **k))
-        rows.append({"solver": label, "time_s": t_build + t_conv + t, "peer_solve_s": t,
-                     "max_abs_dV": _dv(res.v, ref.V),
-                     "peak_MiB": max(mem_build, mem_conv, mem),
-                     "note": f"{res.num_iter} iterations; {r.size} SA pairs"})
-    if mdptoolbox:
-        rows.append(_mdptoolbox(tr, params, beliefs, ref.V, t_build, mem_build))
-    return [{"beliefs": ref.grid.size, **row} for row in rows]
+    for planner in ("altruistic", "biased"):
+        params = _params(planner, 0.7, 0.5, 0.9)
+        sol, t, peak = measure(lambda p=params: steerherd.solve(p, beliefs=beliefs,
+                                                               precisions=precisions))
+        row: dict[str, object] = {"planner": planner, "nodes": sol.grid.size,
+                                  "fast_s": t, "fast_peak_MiB": peak}
+        if full:
+            ref, t, peak = measure(lambda p=params: steerherd.solve(
+                p, beliefs=beliefs, precisions=precisions, method="pi"), repeat=1)
+            row.update({"full_s": t, "full_peak_MiB": peak,
+                        "dV": float(np.abs(ref.V - sol.V).max())})
+        rows.append(row)
+    return rows
 
 
-def _mdptoolbox(tr, params, beliefs, v_ref, t_build, mem_build):  # type: ignore[no-untyped-def]
-    label = "pymdptoolbox ValueIteration"
-    if beliefs > MDPTOOLBOX_MAX_BELIEFS:
-        dense_gib = tr.reward.shape[1] * tr.reward.shape[0] ** 2 * 8 / 2**30
-        return {"solver": label, "note": f"skipped: dense P would be {dense_gib:.0f} GiB; with"
-                " sparse P its iteration bound (_boundIter) slices S*A columns, O(S^2 A)"}
-    import mdptoolbox.mdp
-
-    (mats, reward), t_conv, mem_conv = measure(lambda: mdptoolbox_form(tr))
-
-    def run():  # type: ignore[no-untyped-def]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            vi = mdptoolbox.mdp.ValueIteration(mats, reward, params.delta, epsilon=EPSILON,
-                                               max_iter=100_000)
-            vi.run()
-        return vi
-
-    vi, t, mem = measure(run, repeat=1)  # a minute a call: once is enough
-    return {"solver": label, "time_s": t_build + t_conv + t, "peer_solve_s": t,
-            "max_abs_dV": _dv(np.asarray(vi.V), v_ref), "peak_MiB": max(mem_build, mem_conv, mem),
-            "note": f"{vi.iter} iterations ({vi.time:.2f} s of them); sparse P, one matrix per"
-            " candidate; the rest is its iteration bound"}
+def _warm_up() -> None:
+    params = _params("biased", 0.7, 0.5, 0.9)
+    problem = build_problem(params, 51, 11)
+    _quantecon_solve(params, problem.grid.position, problem.grid.side,
+                     make_precision_grid(params.q_min, 11))
 
 
-def _dv(v: np.ndarray, ref: np.ndarray) -> float:
-    return float(np.abs(np.asarray(v) - ref).max())
+def _geomean(xs: list[float]) -> float:
+    return float(np.exp(np.mean(np.log(xs))))
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Print the markdown table."""
+    """Print the markdown tables."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[501, 2001])
-    ap.add_argument("--large", action="store_true", help="also 8001 beliefs")
+    ap.add_argument("--beliefs", type=int, default=2001)
     ap.add_argument("--precisions", type=int, default=401)
-    ap.add_argument("--planner", choices=["altruistic", "biased"], default="altruistic")
-    ap.add_argument("--no-mdptoolbox", action="store_true", help="skip pymdptoolbox (slow)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--large", action="store_true", help="also 20,001 beliefs (fast and full)")
+    ap.add_argument("--large-only", action="store_true", help="only the 20,001-belief rows")
     args = ap.parse_args(argv)
-    sizes = [*args.sizes, *([8001] if args.large else [])]
-    params = _params(args.planner)
-    _warm_up(params)
-    rows = []
-    for n in sizes:
-        rows += run_size(params, n, args.precisions, not args.no_mdptoolbox)
-    print(f"planner={params.planner} p={params.p} delta={params.delta} cost=linear k=0.5, "
-          f"{args.precisions} precisions (+5 exact candidates), epsilon={EPSILON}\n")
-    print(markdown(rows, COLS))
+    print(f"load average: {os.getloadavg()}; one process, one thread; epsilon={EPSILON}\n")
+    if not args.large_only:
+        _warm_up()
+        rows = [run_case(c, args.beliefs, args.precisions, args.repeat) for c in CASES]
+        print(f"{args.beliefs} beliefs x {args.precisions} precisions (+5 exact candidates)\n")
+        print(markdown(rows, COLS))
+        for col in ("qe/fast", "qe_solve/fast", "full/fast"):
+            vals = [float(r[col]) for r in rows]  # type: ignore[arg-type]
+            print(f"\n{col}: geometric mean {_geomean(vals):.1f}, min {min(vals):.1f}", end="")
+        print("\n")
+    if args.large or args.large_only:
+        rows = large(20_001, args.precisions, full=True)
+        print(f"20,001 beliefs x {args.precisions} precisions (peak: tracemalloc, numpy buffers)\n")
+        print(markdown(rows, list(rows[0])))
 
 
 if __name__ == "__main__":

@@ -6,12 +6,14 @@ import time
 from collections.abc import Sequence
 
 from steerherd.agents import AgentModel
-from steerherd.dp.solve import SolverOptions, build_problem, solve_problem
+from steerherd.dp.solve import METHODS, SolverOptions, build_problem, solve_problem
 from steerherd.errors import ParameterError
 from steerherd.model import Params
 from steerherd.solution import Solution
 
 BACKENDS = ("numpy", "jax")
+#: ``fast`` (the default) and the full reference solvers of :mod:`steerherd.dp.solve`.
+SOLVE_METHODS = (*METHODS, "fast")
 
 
 def solve(
@@ -60,6 +62,8 @@ def solve(
     """
     if backend not in BACKENDS:
         raise ParameterError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
+    if method not in SOLVE_METHODS:
+        raise ParameterError(f"method must be one of {list(SOLVE_METHODS)}, got {method!r}")
     if backend == "jax":
         if agent is not None or refine:
             raise ParameterError("the jax backend supports Bayesian agents without refine;"

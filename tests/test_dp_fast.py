@@ -176,3 +176,44 @@ def test_the_sweep_prunes_and_memory_does_not_grow_with_precisions() -> None:
     assert evaluated and max(evaluated) < 0.05 * raw.value.size * 401
     small, large = _peak_bytes(params, 4001, 51), _peak_bytes(params, 4001, 801)
     assert large < 1.5 * small, (small, large)
+
+
+def test_several_rounds_with_remembered_bounds_match_the_full_solver() -> None:
+    """A case that needs several add rounds (interior grid optima, steep V): later sweeps
+    reuse the earlier ones' bounds and must still certify the full candidate set."""
+    params = Params(planner="biased", p=0.8, delta=0.99, cost=make_cost("linear", k=3.0))
+    seen: list[tuple[int, bool]] = []
+    original = fast_sweep.sweep
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        res = original(*args, **kwargs)
+        seen.append((res.evaluated, len(args) > 4 and args[4] is not None))
+        return res
+
+    import steerherd.dp.fast as fast_mod
+
+    fast_mod.sweep = recording  # type: ignore[assignment]
+    try:
+        ref, got = _both(params, Bayesian(), 401, 101)
+    finally:
+        fast_mod.sweep = original  # type: ignore[assignment]
+    _assert_same(ref, got)
+    assert len(seen) >= 3 and seen[-1][1]  # the last sweeps had a memory
+    assert seen[-1][0] < seen[0][0]
+
+
+def test_delta_near_one_is_certified_by_refining_the_evaluation() -> None:
+    """At δ = 0.999 the MacQueen–Porteus factor δ/(1 − δ) = 999 turns the sparse LU's rounding
+    into a gap above ε = 1e-10 for a policy that no longer changes (the full PI then spins to
+    max_iter on this instance); the fast solver refines V for that policy and certifies it.
+    The certificate is re-computed here by the full solver's own greedy step over the full
+    candidate set."""
+    params = Params(planner="biased", p=0.563589235205656, C=7.0, delta=0.999,
+                    cost=make_cost("linear", k=10.0))
+    got = Solution.from_raw(solve_fast(params, 60, 40, options=SolverOptions(epsilon=EPS)))
+    assert got.certificate.converged and got.certificate.gap < EPS
+    from steerherd.dp.policy import improve
+
+    _, tv = improve(build_problem(params, 60, 40), got.V)
+    d = tv - got.V
+    assert params.delta / (1 - params.delta) * float(d.max() - d.min()) < EPS

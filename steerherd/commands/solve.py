@@ -102,11 +102,11 @@ def solve(
         Path(json_path).write_text(json.dumps(data))
     assert out is not None
     sol.save(out / "solution.json")
-    _plot(data, out / "solution.png")
     if json_path != "-":
         _summary(sol, out)
         if derivs is not None:
             _print_sensitivity(derivs)
+    _plot(data, out / "solution.png")  # after the answer: matplotlib is imported only now
 
 
 def _check_outputs(out: Path | None, json_path: str | None) -> Path | None:
@@ -175,7 +175,7 @@ def _summary(sol: Any, out: Path) -> None:
     for line in rest[2:]:  # thresholds, certificate, bounds, grid
         console.print(line.strip(), markup=False)
     console.print(f"V(prior = {par.prior:g}) = {float(sol.value(par.prior)):.6g}", markup=False)
-    console.print(f"wrote {out / 'solution.json'} and {out / 'solution.png'}", markup=False)
+    console.print(f"wrote {out / 'solution.json'}; drawing {out / 'solution.png'}", markup=False)
 
 
 def _plot(data: dict[str, Any], path: Path) -> None:

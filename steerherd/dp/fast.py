@@ -18,6 +18,17 @@ Algorithm
    policy. When no node changes, T V over the full set equals T V over the active set, so
    the active gap is the full problem's gap: the certificate is the full solver's.
 
+Once a grid precision has been added, every policy-iteration step sweeps (a full-set greedy
+step, so the number of policy evaluations stays close to the full solver's), and a sweep
+reuses the previous one's bounds: between sweeps each Q moves by at most δ·max(0, max ΔV),
+so a node whose shifted old bounds stay below its new floor is not searched again (its old
+near-best pairs are re-evaluated).
+
+If the policy no longer changes, no grid precision is better and the gap is still above ε,
+the gap is the rounding of the policy evaluation (δ/(1 − δ) multiplies it: 999 at
+δ = 0.999); V is then refined for that policy (two steps of iterative refinement with the
+same LU) and certified, or a ConvergenceError says so at once.
+
 Each round adds (node, precision) pairs that were not active (an active pair's Q is part of
 the active maximum, so it cannot be strictly better than it), so the rounds end.
 
@@ -69,10 +80,13 @@ What it does not do
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from steerherd.agents import AgentModel, Bayesian
 from steerherd.dp.bellman import (
+    KIND_FULL,
     KIND_GRID,
     TIE_Q,
     Transitions,
@@ -80,15 +94,14 @@ from steerherd.dp.bellman import (
     candidate_precisions,
     transitions_for,
 )
-from steerherd.dp.fast_sweep import (
+from steerherd.dp.fast_bounds import (
     Setting,
-    SweepResult,
     check_structure,
     first_informative,
     has_structure,
     node_lookup,
-    sweep,
 )
+from steerherd.dp.fast_sweep import SweepResult, sweep
 from steerherd.dp.grid import BeliefGrid, make_belief_grid, make_precision_grid
 from steerherd.dp.policy import PolicyRows, Problem, merge, select
 from steerherd.dp.solve import (
@@ -104,6 +117,10 @@ from steerherd.errors import ConvergenceError
 from steerherd.model import Params
 from steerherd.types import FloatArray, IntArray
 
+#: Grid neighbours (each side) added with a grid precision that a sweep found better: the
+#: best grid precision tends to move by a step or two as V settles, and an active neighbour
+#: saves a round.
+NEIGHBOURS = 2
 #: Rows per block when the exact candidates' transitions are built.
 _ROWS = 2048
 
@@ -175,7 +192,16 @@ def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: Ag
     near = _column(q_grid, params, grid, agent, nearest, j0 > 0)
     return Setting(params=params, grid=grid, q_grid=q_grid, agent=agent, exact=exact,
                    structured=structured, first_informative=j0, near=near,
-                   lookup=node_lookup(grid))
+                   lookup=node_lookup(grid), grid_stop=_grid_stop(q_grid, exact))
+
+
+def _grid_stop(q_grid: FloatArray, exact: Transitions) -> int:
+    """q_grid.size − 1 when the last grid precision duplicates the exact candidate 1."""
+    col = int(np.flatnonzero(exact.kind == KIND_FULL)[0])
+    same = (q_grid[-1] == 1.0 and bool(np.all(exact.q[:, col] == 1.0))
+            and bool(np.all(exact.side[:, col] == 0))
+            and bool(np.all(np.isfinite(exact.reward[:, col]))))
+    return q_grid.size - 1 if same else q_grid.size
 
 
 def _column(q_grid: FloatArray, params: Params, grid: BeliefGrid, agent: AgentModel,
@@ -220,8 +246,6 @@ def _floor(best: FloatArray) -> FloatArray:
 
 def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) -> RawSolution:
     delta = setting.params.delta
-    n = setting.grid.size
-    rows_idx = np.arange(n)
     parts = [setting.exact]
     active = setting.exact
     n_exact = setting.exact.kind.size
@@ -232,6 +256,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) ->
     # the sweep only certifies; from then on every step sweeps (a full-set greedy step), which
     # keeps the number of policy evaluations close to the full solver's.
     sweep_each = False
+    memory = None
     while True:
         if iterations >= options.max_iter:
             raise ConvergenceError(
@@ -240,26 +265,60 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) ->
             )
         iterations += 1
         v = evaluate_policy(select(active, policy), delta)
-        qv = active.q_values(v)
-        new = np.argmax(qv, axis=1)
-        best = qv[rows_idx, new]
-        new = np.where(qv[rows_idx, policy] >= best, policy, new)  # keep exact ties
-        gap = _mp_gap(delta, best - v)[0]
-        if gap >= options.epsilon and not sweep_each:
+        qv, new, best, gap = _greedy(active, policy, v, delta)
+        stable = bool(np.array_equal(new, policy))
+        if gap >= options.epsilon and not sweep_each and not stable:
             policy = new
             continue
-        res = sweep(setting, v, qv[:, :n_exact], _floor(best))
+        res = sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
+        memory = res.memory
+        if gap >= options.epsilon and stable and not (res.grid_best > best).any():
+            # Nothing can change: the gap is the rounding of the policy evaluation (δ near 1).
+            # Refine V for the same policy; if that does not certify it, say so now.
+            v = _refine(select(active, policy), v, delta)
+            qv, new, best, gap = _greedy(active, policy, v, delta)
+            if gap >= options.epsilon:
+                raise ConvergenceError(
+                    f"fast policy iteration: the policy is stable but its bound gap {gap:.2e}"
+                    f" stays above epsilon={options.epsilon:.0e} (the rounding of its"
+                    f" evaluation at delta={delta}); use a larger epsilon"
+                )
+            res = sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
+            memory = res.memory
         add = res.grid_best > best
         if add.any():
-            parts.append(_column(setting.q_grid, setting.params, setting.grid, setting.agent,
-                                 res.grid_arg, add))
+            best_col = active.kind.size + NEIGHBOURS
+            for offset in range(-NEIGHBOURS, NEIGHBOURS + 1):
+                j = res.grid_arg + offset
+                ok = add & (j >= setting.first_informative) & (j < setting.grid_stop)
+                parts.append(_column(setting.q_grid, setting.params, setting.grid,
+                                     setting.agent, j, ok))
             active = _concat(parts)
-            policy = np.where(add, active.kind.size - 1, new)
+            policy = np.where(add, best_col, new)
             sweep_each = True
         elif gap < options.epsilon:
             return _finish(setting, problem, v, res, iterations, options, "fast")
         else:
             policy = new
+
+
+def _greedy(active: Transitions, policy: IntArray, v: FloatArray, delta: float
+            ) -> tuple[FloatArray, IntArray, FloatArray, float]:
+    """(Q-values, greedy policy keeping exact ties, T V, MacQueen–Porteus gap) over ``active``."""
+    rows_idx = np.arange(v.size)
+    qv = active.q_values(v)
+    new = np.argmax(qv, axis=1)
+    best = qv[rows_idx, new]
+    new = np.where(qv[rows_idx, policy] >= best, policy, new)
+    return qv, new, best, _mp_gap(delta, best - v)[0]
+
+
+def _refine(rows: PolicyRows, v: FloatArray, delta: float, steps: int = 2) -> FloatArray:
+    """Iterative refinement of V_σ: solve (I − δP_σ) d = T_σ V − V with the same LU, V += d."""
+    for _ in range(steps):
+        residual = rows.reward + delta * rows.expected_next(v) - v
+        v = v + evaluate_policy(replace(rows, reward=residual), delta)
+    return v
 
 
 def _report_rows(setting: Setting, res: SweepResult) -> PolicyRows:

@@ -27,50 +27,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from steerherd.agents import AgentModel, Bayesian, Behavioral
 from steerherd.dp.bellman import TIE_Q, Transitions, expected_value, transitions_for
-from steerherd.dp.grid import BeliefGrid
-from steerherd.model import TIE_TOL, Params
+from steerherd.dp.fast_bounds import BOUND_SLACK, Setting, block_bounds, range_table
 from steerherd.types import FloatArray, IntArray
 
 #: Block widths, coarse to fine: every node's followed grid precisions are cut into blocks
 #: of the first width and bounded; a surviving block is cut into blocks of the next width and
 #: bounded again; blocks of the last width that survive are evaluated.
-LEVELS = (64, 16, 4)
+LEVELS = (128, 32, 8)
 #: (node, precision) pairs per chunk: bounds the sweep's temporaries to a few MB.
 CHUNK_PAIRS = 32_768
-#: Added to every block bound (relative to max(1, |bound|)) so that rounding in the bound's
-#: own arithmetic can never skip a block that holds the maximum; it only costs pruning.
-BOUND_SLACK = 1e-11
-#: Successor beliefs are widened by this (and one node each side) when their node range is
-#: looked up, so that rounding in b'(q) cannot leave an interpolation node out of the range.
-RANGE_PAD = 1e-9
 _NEG = -np.inf
-
-
-@dataclass(frozen=True, eq=False)
-class Setting:
-    """Everything about one discretised problem that the sweeps share.
-
-    Attributes:
-        params, grid, q_grid, agent: the problem (as in :class:`~steerherd.dp.policy.Problem`).
-        exact: transitions of the exact candidates, shape (S, E) (infeasible: reward −inf).
-        structured: the agent follows the known structure (see :func:`has_structure`).
-        first_informative: per node, the first grid index the agent follows (0 if unstructured).
-        near: per node, transitions of the ignored grid precision nearest p, shape (S, 1)
-            (reward −inf where every grid precision is followed).
-        lookup: :func:`node_lookup` of the grid.
-    """
-
-    params: Params
-    grid: BeliefGrid
-    q_grid: FloatArray
-    agent: AgentModel
-    exact: Transitions
-    structured: bool
-    first_informative: IntArray
-    near: Transitions
-    lookup: tuple[IntArray, IntArray]
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,181 +59,30 @@ class SweepResult:
     exact_col: IntArray
     grid_col: IntArray
     evaluated: int
+    memory: Memory | None = None
 
 
-def has_structure(agent: AgentModel) -> bool:
-    """Whether the agent model is one whose structure the pruning relies on.
+@dataclass(frozen=True, eq=False)
+class Memory:
+    """What a sweep leaves for the next sweep of the same problem (structured agents).
 
-    That structure: a switching precision m*(b) (``critical_precision``); at grid precisions
-    q ≥ m*(b) − TIE_TOL the agent follows its signal, P(G|G) = q and P(G|B) = 1 − q; below it
-    the agent takes the cascade action (G iff b > 1/2) whatever q is. The Bayesian agent and the
-    deterministic behavioural agent have it; :func:`check_structure` verifies it numerically.
+    Between two sweeps only V changes, and each Q moves by δ·E[ΔV(b')] with the same
+    weights, so Q_new ≤ Q_old + δ·max(0, max ΔV): a node whose old bounds, shifted by that,
+    stay below its new floor needs no new search, only its old near-best pairs re-evaluated.
+
+    Attributes:
+        v: V at that sweep.
+        pruned: per node, an upper bound (at ``v``) of Q over the followed grid precisions
+            that were not evaluated (−inf if none).
+        node, j, q: the evaluated (node, grid index) pairs and their Q at ``v``.
     """
-    if isinstance(agent, Bayesian):
-        return True
-    return isinstance(agent, Behavioral) and agent.lam is None
 
+    v: FloatArray
+    pruned: FloatArray
+    node: IntArray
+    j: IntArray
+    q: FloatArray
 
-def first_informative(q_grid: FloatArray, crit: FloatArray) -> IntArray:
-    """Per node, the first grid index with q ≥ m*(b) − TIE_TOL (the agent's own test)."""
-    return np.searchsorted(q_grid, crit - TIE_TOL, side="left").astype(np.int64)
-
-
-def check_structure(agent: AgentModel, belief: FloatArray, q_grid: FloatArray,
-                    j0: IntArray, rows: int = 48) -> bool:
-    """Verify the assumed structure on every node's switching edge and on a sample of nodes.
-
-    Checks, at every node, the grid precisions just below and at ``j0`` and, on ``rows``
-    evenly spaced nodes, every grid precision, against what ``agent.action_probs`` says.
-    """
-    n = q_grid.size
-    idx = np.unique(np.linspace(0, belief.size - 1, min(rows, belief.size)).astype(np.int64))
-    cols = np.broadcast_to(np.arange(n), (idx.size, n))
-    b_all = np.concatenate([np.repeat(belief[idx], n), belief, belief])
-    j_all = np.concatenate([cols.reshape(-1), np.clip(j0 - 1, 0, n - 1), np.clip(j0, 0, n - 1)])
-    j0_all = np.concatenate([np.repeat(j0[idx], n), j0, j0])
-    q = q_grid[j_all]
-    gg, gb = agent.action_probs(b_all, q)
-    follows = j_all >= j0_all
-    cascade = np.where(b_all > 0.5, 1.0, 0.0)
-    want_gg = np.where(follows, q, cascade)
-    want_gb = np.where(follows, 1.0 - q, cascade)
-    return bool(np.array_equal(gg, want_gg) and np.array_equal(gb, want_gb))
-
-
-def _range_table(v: FloatArray) -> FloatArray:
-    """Sparse table for range maxima: row k holds max(v[i : i + 2^k])."""
-    levels = [v]
-    width = 1
-    while 2 * width <= v.size:
-        prev = levels[-1]
-        levels.append(np.maximum(prev[:-width], prev[width:]))
-        width *= 2
-    table = np.full((len(levels), v.size), _NEG)
-    for k, row in enumerate(levels):
-        table[k, : row.size] = row
-    return table
-
-
-def _range_max(table: FloatArray, lo: IntArray, hi: IntArray) -> FloatArray:
-    """max(v[lo..hi]) (inclusive) for arrays of ranges with lo ≤ hi."""
-    length = hi - lo + 1
-    k = np.frexp(length.astype(np.float64))[1] - 1  # floor(log2(length))
-    return np.maximum(table[k, lo], table[k, hi - (1 << k) + 1])
-
-
-def node_lookup(grid: BeliefGrid) -> tuple[IntArray, IntArray]:
-    """Per cell c of a uniform partition of [0, 1] into 2·S cells, the last node at or below
-    c/M and the first node at or above it (M = number of cells), for O(1) node ranges."""
-    cells = 2 * grid.size
-    x = np.arange(cells + 1) / cells
-    last_le = np.searchsorted(grid.position, x, side="right") - 1
-    first_ge = np.searchsorted(grid.position, x, side="left")
-    top = grid.size - 1
-    return np.clip(last_le, 0, top), np.clip(first_ge, 0, top)
-
-
-def _first_ge(setting: Setting, y: FloatArray) -> IntArray:
-    """Index of the first node whose position is ≥ y (S if none)."""
-    pos = setting.grid.position
-    last_le, first_ge = setting.lookup
-    cells = last_le.size - 1
-    n = first_ge[np.clip(np.floor(y * cells), 0, cells).astype(np.int64)]
-    n = np.where(y > pos[-1], pos.size, n)
-    while True:  # the cell's first node may still be below y: at most a few steps
-        below = pos[np.minimum(n, pos.size - 1)] < y
-        below &= n < pos.size
-        if not below.any():
-            return n
-        n = n + below
-
-
-def _max_over(setting: Setting, table: FloatArray, v: FloatArray, y_lo: FloatArray,
-              y_hi: FloatArray) -> FloatArray:
-    """An upper bound of the interpolated V over successors in [y_lo, y_hi].
-
-    The interpolant is piecewise linear with kinks (and, at a breakpoint, jumps between the
-    nodes x−, x, x+) only at node positions, so its maximum over the interval is at an end or at
-    a node inside. The ends are interpolated here; the nodes taken are all those within
-    RANGE_PAD of the interval, which also covers a successor that the transitions snap onto
-    a node and the rounding of the ends themselves.
-    """
-    pos = setting.grid.position
-    top = pos.size - 1
-    a = _first_ge(setting, y_lo - RANGE_PAD)
-    b = _first_ge(setting, y_hi + RANGE_PAD) - 1  # last node ≤ y_hi + pad
-    inner = np.where(a <= b, _range_max(table, np.minimum(a, top), np.maximum(b, 0)), _NEG)
-    out = inner
-    for y in (y_lo, y_hi):
-        hi = np.minimum(_first_ge(setting, y), top)
-        lo = np.maximum(hi - 1, 0)
-        span = pos[hi] - pos[lo]
-        strict = (span > 0) & (pos[lo] < y) & (y < pos[hi])
-        lam = np.clip((y - pos[lo]) / np.where(strict, span, 1.0), 0.0, 1.0)
-        val = (1.0 - lam) * v[lo] + lam * v[hi]
-        out = np.maximum(out, np.where(strict, val, _NEG))
-    return out
-
-
-def _max_coarse(setting: Setting, table: FloatArray, v: FloatArray, y_lo: FloatArray,
-                y_hi: FloatArray) -> FloatArray:
-    """A cheaper, looser bound than :func:`_max_over`: the largest V over a node range that
-    surely contains every node the interpolant on [y_lo, y_hi] uses.
-
-    The range runs from the last node at or below the lookup cell of y_lo − RANGE_PAD, less
-    two, to the first node at or above the end of the cell of y_hi + RANGE_PAD, plus two (the
-    extra nodes cover the three nodes x−, x, x+ of a breakpoint).
-    """
-    last_le, first_ge = setting.lookup
-    cells = last_le.size - 1
-    top = setting.grid.size - 1
-    c_lo = np.clip(np.floor((y_lo - RANGE_PAD) * cells), 0, cells - 1).astype(np.int64)
-    c_hi = np.clip(np.floor((y_hi + RANGE_PAD) * cells), 0, cells - 1).astype(np.int64)
-    lo = np.maximum(last_le[c_lo] - 2, 0)
-    hi = np.minimum(first_ge[c_hi + 1] + 2, top)
-    return _range_max(table, lo, hi)
-
-
-def _informative_terms(params: Params, b: FloatArray, q: FloatArray
-                       ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """(loss, P_G, b'_G, b'_B) of a followed signal of precision q at belief b."""
-    p_good = b * q + (1.0 - b) * (1.0 - q)
-    if params.planner == "altruistic":
-        loss = b * (1.0 - q) + (1.0 - b) * (1.0 - q)
-    else:
-        loss = b * (1.0 - q) + (1.0 - b) * q
-    with np.errstate(invalid="ignore", divide="ignore"):
-        succ_g = np.where(p_good > 0, b * q / p_good, b)
-        succ_b = np.where(p_good < 1, b * (1.0 - q) / (1.0 - p_good), b)
-    return loss, p_good, succ_g, succ_b
-
-
-def block_bounds(setting: Setting, table: FloatArray, v: FloatArray, nodes: IntArray,
-                 start: IntArray, stop: IntArray, coarse: bool = False) -> FloatArray:
-    """Upper bound of Q over grid indices [start, stop) at each node (all followed precisions).
-
-    Shapes: ``nodes`` (R, 1), ``start`` and ``stop`` (R, K); returns (R, K). The reward's
-    supremum takes the cost at the distance from p to the block and the smaller loss of the two
-    ends (the loss is linear in q); the successors b'_G(q) ↑ and b'_B(q) ↓ are monotone in q,
-    so over the block each stays within the range spanned by its values at the two ends, and
-    E[V(b')] ≤ P_G M_G + (1 − P_G) M_B, linear in q, is largest at one end.
-    """
-    params, q_grid = setting.params, setting.q_grid
-    b = setting.grid.belief[nodes]
-    qa, qb = q_grid[start], q_grid[stop - 1]
-    loss_a, pg_a, g_a, bb_a = _informative_terms(params, b, qa)
-    loss_b, pg_b, g_b, bb_b = _informative_terms(params, b, qb)
-    dist = np.maximum(np.maximum(qa - params.p, params.p - qb), 0.0)
-    r_sup = -params.cost(dist) - params.C * np.minimum(loss_a, loss_b)
-    if params.delta == 0.0:
-        ub = r_sup
-    else:
-        over = _max_coarse if coarse else _max_over
-        m_g = over(setting, table, v, np.minimum(g_a, g_b), np.maximum(g_a, g_b))
-        m_b = over(setting, table, v, np.minimum(bb_a, bb_b), np.maximum(bb_a, bb_b))
-        e_sup = np.maximum(pg_a * m_g + (1.0 - pg_a) * m_b, pg_b * m_g + (1.0 - pg_b) * m_b)
-        ub = r_sup + params.delta * e_sup
-    return ub + BOUND_SLACK * np.maximum(1.0, np.abs(ub))
 
 
 def q_values(tr: Transitions, v: FloatArray) -> FloatArray:
@@ -274,7 +90,8 @@ def q_values(tr: Transitions, v: FloatArray) -> FloatArray:
     return tr.q_values(v)
 
 
-def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArray) -> SweepResult:
+def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArray,
+          memory: Memory | None = None) -> SweepResult:
     """The certifying sweep at V (see the module docstring).
 
     Args:
@@ -283,13 +100,14 @@ def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArra
         exact_q: Q-values of the exact candidates at ``v``, shape (S, E).
         floor: per node, a value at or below (best − tie tolerance) of the final maximum;
             every grid precision whose Q may reach it is evaluated.
+        memory: the previous sweep's :class:`Memory` (same problem), or None.
     """
     n_nodes, n_q = setting.grid.size, setting.q_grid.size
     exact_best = exact_q.max(axis=1)
     grid_best = np.full(n_nodes, _NEG)
     grid_arg = np.full(n_nodes, -1, dtype=np.int64)
     grid_col = np.full(n_nodes, -1, dtype=np.int64)
-    table = (_range_table(v) if setting.structured and setting.params.delta != 0.0
+    table = (range_table(v) if setting.structured and setting.params.delta != 0.0
              else np.zeros((1, 1)))
     near_q = q_values(setting.near, v)[:, 0]
     # Ignored grid precisions: skipped where an exact candidate is at least as good as the best
@@ -299,10 +117,20 @@ def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArra
     n_top = -(-n_q // (LEVELS[0] if setting.structured else n_q))
     rows_per_chunk = max(1, CHUNK_PAIRS // (n_top if setting.structured else n_q))
     evaluated = 0
+    structured = setting.structured
+    skip, pruned, recheck = _carry(setting, v, floor, memory) if structured else (None,) * 3
+    new_pairs: list[tuple[IntArray, IntArray, FloatArray]] = []
     for c0 in range(0, n_nodes, rows_per_chunk):
         nodes = np.arange(c0, min(c0 + rows_per_chunk, n_nodes))
-        if setting.structured:
-            pn, lo_j, hi_j = _surviving(setting, table, v, nodes, floor)
+        if structured:
+            assert pruned is not None
+            search = nodes if skip is None else nodes[~skip[nodes]]
+            pn, lo_j, hi_j, pruned[search] = _surviving(setting, table, v, search, floor)
+            if recheck is not None:  # old near-best pairs of the nodes not searched again
+                take = (recheck[0] >= c0) & (recheck[0] < c0 + nodes.size)
+                pn = np.concatenate([pn, recheck[0][take]])
+                lo_j = np.concatenate([lo_j, recheck[1][take]])
+                hi_j = np.concatenate([hi_j, recheck[1][take] + 1])
             ign = nodes[check_ignored[nodes]]
             if ign.size:  # the rare float edge case: evaluate [0, j0) in blocks of ``width``
                 cuts = [np.arange(0, setting.first_informative[i], width) for i in ign]
@@ -310,12 +138,12 @@ def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArra
                 ig_lo = np.concatenate(cuts).astype(np.int64)
                 ig_node = np.repeat(ign, reps)
                 ig_hi = np.minimum(ig_lo + width, setting.first_informative[ig_node])
-                order = np.argsort(np.concatenate([pn, ig_node]), kind="stable")
-                pn = np.concatenate([pn, ig_node])[order]
-                lo_j = np.concatenate([lo_j, ig_lo])[order]
-                hi_j = np.concatenate([hi_j, ig_hi])[order]
+                pn = np.concatenate([pn, ig_node])
+                lo_j = np.concatenate([lo_j, ig_lo])
+                hi_j = np.concatenate([hi_j, ig_hi])
         else:
-            pn, lo_j, hi_j = nodes, np.zeros(nodes.size, np.int64), np.full(nodes.size, n_q)
+            pn, lo_j = nodes, np.zeros(nodes.size, np.int64)
+            hi_j = np.full(nodes.size, setting.grid_stop)
         if pn.size == 0:
             continue
         pr = pn - c0
@@ -325,6 +153,8 @@ def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArra
         evaluated += int(valid.sum())
         qb = _block_q(setting, v, pn, setting.q_grid[j])
         qb[~valid] = _NEG
+        if structured:
+            new_pairs.append((np.broadcast_to(pn[:, None], j.shape)[valid], j[valid], qb[valid]))
         rows = np.arange(pn.size)
         barg = np.argmax(qb, axis=1)
         bmax = qb[rows, barg]
@@ -349,18 +179,56 @@ def sweep(setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArra
     exact_hit = exact_q >= thr[:, None]
     exact_col = np.where(exact_hit.any(axis=1), np.argmax(exact_hit, axis=1), -1)
     grid_col = np.where(exact_col >= 0, -1, grid_col)
+    remember = None
+    if structured and pruned is not None:
+        parts = list(zip(*new_pairs, strict=True)) if new_pairs else [(), (), ()]
+        remember = Memory(v=v.copy(), pruned=pruned,
+                          node=np.concatenate([np.zeros(0, np.int64), *parts[0]]),
+                          j=np.concatenate([np.zeros(0, np.int64), *parts[1]]),
+                          q=np.concatenate([np.zeros(0), *parts[2]]))
     return SweepResult(tv=tv, grid_best=grid_best, grid_arg=grid_arg, exact_col=exact_col,
-                       grid_col=grid_col, evaluated=evaluated)
+                       grid_col=grid_col, evaluated=evaluated, memory=remember)
+
+
+def _carry(setting: Setting, v: FloatArray, floor: FloatArray, memory: Memory | None
+           ) -> tuple[np.ndarray | None, FloatArray, tuple[IntArray, IntArray] | None]:
+    """(nodes not searched again, carried pruned bounds, old pairs to re-evaluate).
+
+    A node is not searched again when its old pruned bound and every old evaluated pair,
+    shifted by δ·max(0, max(V − V_old)) and the bound slack, stay below the new floor, except
+    for the old pairs that reach it: those are re-evaluated.
+    """
+    pruned = np.full(setting.grid.size, _NEG)
+    if memory is None or setting.params.delta == 0.0:
+        return None, pruned, None
+    shift = setting.params.delta * max(0.0, float((v - memory.v).max())) * (1.0 + 1e-12)
+
+    def lift(x: FloatArray) -> FloatArray:
+        up = x + shift
+        finite = np.isfinite(up)
+        return np.where(finite, up + BOUND_SLACK * np.maximum(1.0, np.abs(np.where(finite, up, 0))),
+                        up)
+
+    carried = lift(memory.pruned)
+    skip = carried < floor
+    old = lift(memory.q)
+    again = skip[memory.node] & (old >= floor[memory.node])
+    pruned[skip] = carried[skip]
+    stay = skip[memory.node] & ~again
+    np.maximum.at(pruned, memory.node[stay], old[stay])
+    return skip, pruned, (memory.node[again], memory.j[again])
 
 
 def _surviving(setting: Setting, table: FloatArray, v: FloatArray, nodes: IntArray,
-               floor: FloatArray) -> tuple[IntArray, IntArray, IntArray]:
+               floor: FloatArray) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
     """Blocks of followed grid precisions whose bound reaches the floor, finest level.
 
-    Returns (node, first grid index, stop) per surviving block, sorted by node then index.
+    Returns (node, first grid index, stop) per surviving block, and per node of ``nodes`` the
+    largest bound among the blocks it pruned (−inf if none).
     """
-    n_q = setting.q_grid.size
+    n_q = setting.grid_stop
     top = LEVELS[0]
+    pruned = np.full(nodes.size, _NEG)
     starts = np.arange(0, n_q, top)
     j0 = setting.first_informative[nodes][:, None]
     lo = np.maximum(starts, j0)
@@ -368,20 +236,25 @@ def _surviving(setting: Setting, table: FloatArray, v: FloatArray, nodes: IntArr
     alive = lo < hi
     ub = block_bounds(setting, table, v, nodes[:, None], np.where(alive, lo, hi - 1), hi,
                       coarse=True)
-    alive &= ub >= floor[nodes][:, None]
+    low = alive & (ub < floor[nodes][:, None])
+    np.maximum.at(pruned, np.nonzero(low)[0], ub[low])
+    alive &= ~low
     r, k = np.nonzero(alive)
-    pn, lo_j, hi_j = nodes[r], lo[r, k], hi[r, k]
+    pr, lo_j, hi_j = r, lo[r, k], hi[r, k]
     for size, parent in zip(LEVELS[1:], LEVELS[:-1], strict=True):
         parts = -(-parent // size)
         sub_lo = (lo_j[:, None] + np.arange(parts) * size)
         sub_hi = np.minimum(sub_lo + size, hi_j[:, None])
         ok = sub_lo < sub_hi
-        node2 = np.broadcast_to(pn[:, None], sub_lo.shape)
+        row2 = np.broadcast_to(pr[:, None], sub_lo.shape)
+        node2 = nodes[row2]
         ub = block_bounds(setting, table, v, node2, np.where(ok, sub_lo, sub_hi - 1), sub_hi)
-        ok &= ub >= floor[node2]
+        low = ok & (ub < floor[node2])
+        np.maximum.at(pruned, row2[low], ub[low])
+        ok &= ~low
         r, k = np.nonzero(ok)
-        pn, lo_j, hi_j = pn[r], sub_lo[r, k], sub_hi[r, k]
-    return pn, lo_j, hi_j
+        pr, lo_j, hi_j = pr[r], sub_lo[r, k], sub_hi[r, k]
+    return nodes[pr], lo_j, hi_j, pruned
 
 
 def _block_q(setting: Setting, v: FloatArray, nodes: IntArray, q: FloatArray) -> FloatArray:

@@ -69,27 +69,46 @@ class BeliefGrid:
             ``lo, lam`` with V(y) ≈ (1 − lam)·V[lo] + lam·V[lo + 1]; lam = 0 on a node. The
             caller pads V with one entry so that ``lo + 1`` is valid at the last node.
         """
-        y = np.clip(np.asarray(y, dtype=np.float64), 0.0, 1.0)
+        y = np.minimum(np.maximum(np.asarray(y, dtype=np.float64), 0.0), 1.0)
         shape = y.shape
         y = y.reshape(-1)
         sides = None if side is None else np.broadcast_to(side, shape).reshape(-1)
         left, first, last, spacing = self._segments
-        seg = np.zeros(y.shape, dtype=np.int64)
-        for x in self.breakpoints:
-            seg += y > x
-        step = np.floor((y - left[seg]) / spacing[seg]).astype(np.int64)
-        lo = first[seg] + np.clip(step, 0, last[seg] - first[seg] - 1)
-        lam = np.clip((y - self.position[lo]) / (self.position[lo + 1] - self.position[lo]),
-                      0.0, 1.0)
-        for x in (0.0, *self.breakpoints, 1.0):
-            on = np.abs(y - x) <= SNAP_TOL
-            if on.any():
-                if x in (0.0, 1.0):
-                    lo[on] = self.node_index(x)
-                else:
-                    lo[on] = self.node_index(x, 0 if sides is None else sides[on])
-                lam[on] = 0.0
+        if self.breakpoints:
+            seg = (y > self.breakpoints[0]).astype(np.int64)
+            for x in self.breakpoints[1:]:
+                seg += y > x
+            off = y - left[seg]
+            step = np.floor(off / spacing[seg]).astype(np.int64)
+            lo = first[seg] + np.minimum(np.maximum(step, 0), last[seg] - first[seg] - 1)
+            right: FloatArray | float = self._right_edges[seg]
+        else:
+            off = y - left[0]
+            step = np.floor(off / spacing[0]).astype(np.int64)
+            lo = first[0] + np.minimum(np.maximum(step, 0), last[0] - first[0] - 1)
+            right = 1.0
+        pos = self.position
+        lam = np.minimum(np.maximum((y - pos[lo]) / (pos[lo + 1] - pos[lo]), 0.0), 1.0)
+        # Snapping: only a y within SNAP_TOL of its segment's edges can sit on a breakpoint or
+        # an endpoint; those few are found first and treated one edge at a time.
+        near = np.flatnonzero((off <= SNAP_TOL) | (right - y <= SNAP_TOL))
+        if near.size:
+            yn = y[near]
+            for x in (0.0, *self.breakpoints, 1.0):
+                on = np.abs(yn - x) <= SNAP_TOL
+                if on.any():
+                    at = near[on]
+                    if x in (0.0, 1.0):
+                        lo[at] = self.node_index(x)
+                    else:
+                        lo[at] = self.node_index(x, 0 if sides is None else sides[at])
+                    lam[at] = 0.0
         return lo.reshape(shape), lam.reshape(shape)
+
+    @cached_property
+    def _right_edges(self) -> FloatArray:
+        """Right edge of each uniform segment (the next breakpoint, or 1)."""
+        return np.array([*self.breakpoints, 1.0])
 
     def node_index(self, x: float, side: ArrayLike = 0) -> IntArray:
         """Index of the node at breakpoint (or endpoint) x on the given side."""

@@ -372,8 +372,13 @@ def open_executor(workers: int | None = None, dask: str | None = None,
     if dask == "local":
         # No dashboard: the scheduler's HTTP server (which Dask always starts) gets no
         # routes and an ephemeral loopback port instead of the dashboard on :8787.
+        # Dask's workers start with MALLOC_TRIM_THRESHOLD_=65536, which also freezes glibc's
+        # mmap threshold: every array over 128 KiB is then a fresh mmap (and page faults).
+        # Unset it for the workers we spawn (None unsets it in pre-spawn-environ).
         with dask_config.set({"distributed.scheduler.http.routes": [],
-                              "distributed.worker.http.routes": []}), \
+                              "distributed.worker.http.routes": [],
+                              "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_":
+                              None}), \
                 LocalCluster(host="127.0.0.1", processes=True, n_workers=2,
                              threads_per_worker=1, dashboard_address="127.0.0.1:0",
                              scheduler_kwargs={"dashboard": False},
