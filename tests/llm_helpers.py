@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from steerherd.llm.config import ExperimentConfig
@@ -16,8 +17,12 @@ def responder(req: ChatRequest) -> str:
                            "action": "buy" if req.seed % 2 else "not_buy"})
     if req.schema_name == "planner_answer":
         return json.dumps({"precision_percent": 70 + req.seed % 31, "reason": "r"})
-    verdict = "good" if "the car is good" in req.messages[-1]["content"] else "bad"
-    return json.dumps({"message": f"The car is {verdict}. This source is right 70% of the time."})
+    text = req.messages[-1]["content"]
+    verdict = "good" if "the car is good" in text else "bad"
+    found = re.search(r"right (\d+)% of the time", text)
+    pct = found.group(1) if found else "70"
+    return json.dumps({"message": f"The car is {verdict}. This source is right {pct}% of the "
+                                  "time."})
 
 
 def small_config(**over: Any) -> ExperimentConfig:

@@ -28,6 +28,7 @@ class MockState:
     headers: list[dict[str, str]] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
     delay_s: float = 0.0
+    served_model: str = "mock-model"
 
 
 def _completion(text: str, finish: str = "stop") -> dict[str, Any]:
@@ -40,6 +41,11 @@ def _completion(text: str, finish: str = "stop") -> dict[str, Any]:
 def make_app(state: MockState) -> FastAPI:
     """The mock app; each request takes the next fault from ``state.faults``."""
     app = FastAPI()
+
+    @app.get("/v1/models")
+    async def models() -> Response:
+        return JSONResponse({"object": "list", "data": [
+            {"id": state.served_model, "object": "model", "owned_by": "mock"}]})
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Response:

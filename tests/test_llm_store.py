@@ -8,7 +8,8 @@ import pytest
 
 from steerherd.llm.client import FakeChat
 from steerherd.llm.runner import estimate, execute, open_store
-from steerherd.llm.store import Caller, RunStore
+from steerherd.llm.caller import Caller
+from steerherd.llm.store import RunStore
 from steerherd.llm.types import BudgetExceeded, ChatRequest, LLMError
 from tests.llm_helpers import responder, small_config
 

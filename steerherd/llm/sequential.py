@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 from steerherd.llm import roles
+from steerherd.llm.caller import Caller
 from steerherd.llm.config import ExperimentConfig
 from steerherd.llm.experiments import Unit, _ask_agent, _tokens, optimal_percent
 from steerherd.llm.roles import Step
-from steerherd.llm.store import Caller
 from steerherd.model import action_good, is_informative, posterior
 
 #: setting → (planner kind, agent kind)
@@ -32,6 +32,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "llm_planner_bayesian": ("llm", "bayesian"),
     "always_full": ("full", "bayesian"),
     "always_full_llm": ("full", "llm"),
+    "always_p": ("baseline", "bayesian"),
+    "always_p_llm": ("baseline", "llm"),
     "baseline_bayesian": ("baseline", "bayesian"),
     "baseline_llm": ("baseline", "llm"),
 }
@@ -102,7 +104,8 @@ def _run_job(cfg: ExperimentConfig, setting: str, planner: str, horizon: str, st
             if agent_kind == "bayesian":
                 bought = bool(action_good(b, q, signal))
             else:
-                ans, _ = _ask_agent(cfg, caller, history, signal, q_pct, rep)
+                ans, _, _ = _ask_agent(cfg, caller, history, signal, q_pct, rep,
+                                       f"sequential|{rep}")
                 if ans is None:
                     failed_at = i
                     break
@@ -128,7 +131,8 @@ def _precision(cfg: ExperimentConfig, caller: Caller, kind: str, params: Any, so
     seq = cfg.sequential
     assert seq is not None
     req = roles.planner_request(params, forward, history,
-                                b if seq.show_public_belief else None, cfg.calls.temperature,
-                                _tokens(cfg, "planner"), cfg.prompt_version)
+                                b if seq.show_public_belief else None, cfg.temperature("planner"),
+                                _tokens(cfg, "planner"), cfg.prompt_version, seq.belief_decimals,
+                                cfg.prompt_dir)
     ans = caller.ask("planner", req, rep, cfg.seed, roles.planner_check(params))
     return None if ans.value is None else int(ans.value["precision_percent"])
