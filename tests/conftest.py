@@ -28,3 +28,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(autouse=True)
 def _agg_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(autouse=True)
+def _private_llm_cache(tmp_path_factory: pytest.TempPathFactory,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The LLM harness's shared response cache goes to a fresh directory, never the user's."""
+    monkeypatch.setenv("STEERHERD_CACHE_DIR", str(tmp_path_factory.mktemp("llm-cache")))

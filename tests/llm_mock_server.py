@@ -13,7 +13,13 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 
 from steerherd.llm.types import ChatRequest
 from tests.llm_helpers import responder
@@ -29,6 +35,8 @@ class MockState:
     times: list[float] = field(default_factory=list)
     delay_s: float = 0.0
     served_model: str = "mock-model"
+    #: answers by request (default: a valid answer varying with the seed)
+    answer: Any = None
 
 
 def _completion(text: str, finish: str = "stop") -> dict[str, Any]:
@@ -58,8 +66,17 @@ def make_app(state: MockState) -> FastAPI:
         if fault == "429":
             return JSONResponse({"error": {"message": "slow down"}}, 429,
                                 headers={"retry-after": "0.2"})
-        if fault == "500":
-            return JSONResponse({"error": {"message": "boom"}}, 500)
+        if fault in ("500", "503"):
+            return JSONResponse({"error": {"message": "boom"}}, int(fault))
+        if fault == "reset":  # the connection drops in the middle of the reply
+            async def cut() -> Any:
+                yield b'{"id": "x", "choices": ['
+                raise ConnectionResetError("cut")
+            return StreamingResponse(cut(), 200, media_type="application/json")
+        if fault == "html":
+            return HTMLResponse("<html><body><h1>502 Bad Gateway</h1></body></html>", 200)
+        if fault == "wrong_schema":
+            return JSONResponse({"result": "ok", "output": [1, 2, 3]})
         if fault == "timeout":
             await asyncio.sleep(2.0)
         if fault == "401":
@@ -76,8 +93,8 @@ def make_app(state: MockState) -> FastAPI:
         schema = body.get("response_format", {}).get("json_schema", {}).get("name", "")
         messages = tuple(body["messages"])
         name = schema or _name_from_prompt(messages)
-        text = responder(ChatRequest(messages=messages, schema_name=name, schema={},
-                                     seed=body.get("seed", 0)))
+        text = (state.answer or responder)(ChatRequest(messages=messages, schema_name=name,
+                                                       schema={}, seed=body.get("seed", 0)))
         if fault == "malformed":
             text = "Sure! The answer is buy."
         if fault == "truncated":

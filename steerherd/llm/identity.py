@@ -29,9 +29,9 @@ _TRANSPORT_CALLS = {"max_calls", "concurrency"}
 def role_model(cfg: ExperimentConfig, role: str) -> dict[str, Any]:
     """The configured model of ``role``: kind, normalised endpoint, model name, temperature."""
     be = cfg.role_backend(role)
-    if be.kind == "local":
-        gguf = Path(be.gguf).name if be.gguf else "SmolLM2-135M-Instruct (built in)"
-        endpoint, model = f"local:{gguf}", be.model or Path(gguf).stem
+    if be.kind == "local":  # base_url and model are the remote backend's; the GGUF names it
+        gguf = Path(be.gguf).name if be.gguf else "SmolLM2-135M-Instruct.gguf (built in)"
+        endpoint, model = f"local:{gguf}", gguf.split(".gguf")[0].split(".Q")[0]
     else:
         endpoint, model = normalise_endpoint(be.base_url or ""), be.model or ""
     return {"kind": be.kind, "endpoint": endpoint, "model": model,

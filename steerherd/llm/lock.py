@@ -32,6 +32,7 @@ class DirLock:
     """
 
     def __init__(self, directory: Path, what: str = "llm run") -> None:
+        self._fd: int | None = None
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / LOCK_FILE
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -47,7 +48,7 @@ class DirLock:
         os.ftruncate(fd, 0)
         os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
                                  "since": time.strftime("%Y-%m-%d %H:%M:%S")}).encode())
-        self._fd: int | None = fd
+        self._fd = fd
 
     def release(self) -> None:
         """Drop the lock (the file stays; a later writer takes it)."""

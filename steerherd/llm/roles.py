@@ -52,7 +52,6 @@ class Step:
     bought: bool
 
 
-@cache
 def template_text(version: str, role: str, prompt_dir: str | None = None) -> str:
     """The raw template of ``role``: from the package's ``prompts/VERSION/`` or ``prompt_dir``.
 
@@ -77,10 +76,17 @@ def template_text(version: str, role: str, prompt_dir: str | None = None) -> str
     return text
 
 
+@cache
+def _builtin(version: str, role: str) -> str:
+    return template_text(version, role)
+
+
 def template(version: str, role: str,
              prompt_dir: str | None = None) -> tuple[Template, Template]:
     """The (system, user) templates of ``role`` in prompt ``version`` (or ``prompt_dir``)."""
-    system, user = template_text(version, role, prompt_dir).split(_SPLIT, 1)
+    text = _builtin(version, role) if prompt_dir is None else \
+        template_text(version, role, prompt_dir)
+    system, user = text.split(_SPLIT, 1)
     return Template(system.strip()), Template(user.strip())
 
 

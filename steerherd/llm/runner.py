@@ -74,7 +74,7 @@ def open_client(cfg: ExperimentConfig, allow_key_env: bool = False,
                             be.gguf, n_ctx=be.n_ctx, threads=be.threads,
                             parallel=cfg.concurrency()))
                     ep = servers[be.gguf]
-                    client = OpenAIChat(ep.base_url, be.model or ep.model, timeout=be.timeout_s,
+                    client = OpenAIChat(ep.base_url, ep.model, timeout=be.timeout_s,
                                         max_retries=be.max_retries, structured=be.structured,
                                         endpoint=ep.endpoint)
                 else:
