@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from steerherd.errors import ParameterError
+from steerherd.llm.caller import Caller
 from steerherd.llm.client import OpenAIChat
 from steerherd.llm.runner import execute, open_store
-from steerherd.llm.caller import Caller
 from steerherd.llm.store import RunStore
 from steerherd.llm.types import ChatRequest, LLMError
 from tests.llm_helpers import small_config

@@ -10,7 +10,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -310,4 +309,4 @@ def test_budget_and_dead_endpoint_exit_1(tmp_path, capsys):
     assert "Connection" in one_line_error(capsys)
     with sqlite3.connect(tmp_path / "r2" / "run.sqlite") as db:  # every attempt recorded
         n, ok = db.execute("SELECT COUNT(*), SUM(ok) FROM attempts").fetchone()
-    assert ok == 0 and n in (3, 6)  # 1 + max_retries each, for the 1 or 2 units in flight
+    assert ok == 0 and 3 <= n <= 6  # 1 + max_retries for the failed unit; the other stops

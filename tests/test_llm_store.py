@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from steerherd.llm.caller import Caller
 from steerherd.llm.client import FakeChat
 from steerherd.llm.runner import estimate, execute, open_store
-from steerherd.llm.caller import Caller
 from steerherd.llm.store import RunStore
 from steerherd.llm.types import BudgetExceeded, ChatRequest, LLMError
 from tests.llm_helpers import responder, small_config
