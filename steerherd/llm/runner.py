@@ -168,23 +168,34 @@ def execute(cfg: ExperimentConfig, store: RunStore,
     if progress is not None:
         progress(done, len(units), 0)
 
+    first_error: list[BaseException] = []
+
     def work(u: Unit) -> None:
         if stop.is_set():
             raise Interrupted("interrupted before the unit started")
-        store.add_record(u.experiment, u.item, u.run(caller))
+        try:
+            store.add_record(u.experiment, u.item, u.run(caller))
+        except BaseException as exc:
+            if not isinstance(exc, Interrupted) and not first_error:
+                first_error.append(exc)  # the cause; the other units stop because of it
+            stop.set()  # units in flight send nothing new; their answers so far are stored
+            raise
 
     with ThreadPoolExecutor(max_workers=cfg.concurrency()) as pool:
         futures = [pool.submit(work, u) for u in todo]
         try:
             for fut in futures:
-                fut.result()  # re-raises the first failure (budget, endpoint down, signal)
+                fut.result()  # re-raises a failure (budget, endpoint down, signal)
                 done += 1
                 if progress is not None:
                     progress(done, len(units), caller.sent)
         except BaseException:
-            stop.set()  # units in flight send nothing new; their answers so far are stored
+            stop.set()
             for f in futures:
                 f.cancel()  # units not started stay unrecorded; a rerun resumes them
+            pool.shutdown(wait=True)
+            if first_error:
+                raise first_error[0] from None
             raise
     failed = sum(not r.get("ok", True) for e in ("beliefs", "policy", "sequential")
                  for r in store.records(e))
