@@ -114,9 +114,10 @@ def _name_from_prompt(messages: tuple[dict[str, str], ...]) -> str:
 
 
 @contextmanager
-def mock_server(state: MockState) -> Iterator[tuple[str, uvicorn.Server]]:
-    """Serve the mock app on 127.0.0.1 (a free port) in a thread; yield (base_url, server)."""
-    config = uvicorn.Config(make_app(state), host="127.0.0.1", port=0, log_level="error",
+def mock_server(state: MockState, port: int = 0) -> Iterator[tuple[str, uvicorn.Server]]:
+    """Serve the mock app on 127.0.0.1 (a free port, or ``port``) in a thread; yield
+    (base_url, server)."""
+    config = uvicorn.Config(make_app(state), host="127.0.0.1", port=port, log_level="error",
                             lifespan="off", timeout_graceful_shutdown=0)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
