@@ -204,7 +204,7 @@ def test_estimate_exact_bound_and_money(tmp_path, capsys):
     assert s.sent == est.calls  # exact
     seq = small_config()
     est2 = estimate(seq)
-    assert not est2.calls_exact and "a bound" in est2.lines()[1]
+    assert not est2.calls_exact and "upper bound" in est2.lines()[1]
     paid = ExperimentConfig.model_validate({
         "name": "m", "backend": {"kind": "openai", "base_url": "https://api.openai.com/v1",
                                  "model": "gpt-4o-mini"}, "policy": {}})

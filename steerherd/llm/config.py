@@ -182,7 +182,7 @@ class PolicyConfig(_Strict):
 
 
 Setting = Literal["analytical", "llm", "hybrid", "llm_planner_bayesian", "always_full",
-                  "always_full_llm", "always_p", "always_p_llm"]
+                  "always_full_llm", "always_p", "always_p_llm", "resolved"]
 
 
 class SequentialConfig(_Strict):
@@ -231,6 +231,14 @@ class ExperimentConfig(_Strict):
             raise ValueError(f"{v!r} is not a name (letters, digits, '.', '_', '-'; no path "
                              "separators, no '..')")
         return v
+
+    @model_validator(mode="after")
+    def _resolved_needs_beliefs(self) -> ExperimentConfig:
+        if self.sequential is not None and "resolved" in self.sequential.settings and \
+                self.beliefs is None:
+            raise ValueError("sequential setting 'resolved' plays the policy solved against "
+                             "the Behavioral fit of this run's answers: add a [beliefs] section")
+        return self
 
     def role_backend(self, role: str) -> BackendConfig:
         """``[backend]`` with ``[backend.ROLE]`` applied (no role sections left)."""

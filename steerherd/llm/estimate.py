@@ -48,7 +48,7 @@ class Estimate:
     prompt_tokens: tuple[int, int]
     completion_tokens: tuple[int, int]
     stored_calls: int
-    exact_calls: int = 0   # the part of ``calls`` fixed by the design
+    exact_calls: int = 0   # the fewest calls: exact when ``calls_exact``, else a lower bound
     cost_usd: tuple[float, float] | None = None
     unpriced: tuple[str, ...] = ()
     by_role: dict[str, int] = field(default_factory=dict)
@@ -58,9 +58,9 @@ class Estimate:
         if self.calls_exact:
             calls = f"calls to send: {self.calls} (exact: the design fixes every request)"
         else:
-            calls = (f"calls to send: at most {self.calls} ({self.exact_calls} exact from the "
-                     f"fixed grids; {self.calls - self.exact_calls} a bound: sequential runs "
-                     "ask what earlier answers lead to, identical requests once)")
+            calls = (f"calls to send: {self.exact_calls}–{self.calls} (the fixed grids' calls and "
+                     "the least sequential runs need, to an upper bound: sequential runs ask "
+                     "what earlier answers lead to, identical requests once)")
         money = "cost: no remote model" if self.cost_usd is None else \
             f"cost: ${self.cost_usd[0]:,.2f}–${self.cost_usd[1]:,.2f} (price table in " \
             "steerherd/llm/estimate.py or [prices] in the config)"
@@ -88,6 +88,8 @@ def estimate(cfg: ExperimentConfig, store: Any = None) -> Estimate:
     chars = _prompt_chars(cfg, longest)
     n_role = _calls_by_role(cfg, units)
     sure = _calls_by_role(cfg, units, named_only=True)  # sequential requests may repeat
+    for role, n in _sequential_floor(cfg).items():
+        sure[role] += n
     calls = sum(n_role.values())
     tries = 1 + cfg.calls.max_parse_retries
     p_lo = {r: n * chars[r][0] // 5 for r, n in sure.items()}
@@ -123,6 +125,28 @@ def _money(cfg: ExperimentConfig, p_lo: dict[str, int], p_hi: dict[str, int],
         lo += (p_lo[role] * price[0] + c_lo[role] * price[1]) / 1e6
         hi += (p_hi[role] * price[0] + c_hi[role] * price[1]) / 1e6
     return ((lo, hi) if remote else None), tuple(sorted(set(unpriced)))
+
+
+def _sequential_floor(cfg: ExperimentConfig) -> dict[str, int]:
+    """Calls sequential runs must send on an empty store (if every answer parses).
+
+    Agent i of run r asks with replicate r·N + i, so its oracle and agent requests differ
+    from every other (run, agent)'s; they may coincide across settings and states. An LLM
+    planner's request also states its objective and horizon.
+    """
+    from steerherd.llm.sequential import SETTINGS
+
+    out = {"agent": 0, "oracle": 0, "planner": 0}
+    seq = cfg.sequential
+    if seq is None:
+        return out
+    kinds = [SETTINGS[s] for s in seq.settings]
+    reps = seq.runs * seq.agents
+    if any(a == "llm" for _, a in kinds):
+        out["agent"] = out["oracle"] = reps
+    if any(p == "llm" for p, _ in kinds):
+        out["planner"] = reps * len(seq.planners) * len(seq.horizons)
+    return out
 
 
 def _calls_by_role(cfg: ExperimentConfig, units: list[Any],

@@ -69,6 +69,8 @@ class Unit:
     #: names of its requests when they are known in advance (equal names, equal requests);
     #: empty when they depend on earlier answers (sequential runs)
     request_names: tuple[str, ...] = ()
+    #: runs after every belief-elicitation unit is recorded (it uses their fit)
+    needs_beliefs: bool = False
 
 
 def _tokens(cfg: ExperimentConfig, role: str) -> int:

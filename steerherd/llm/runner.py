@@ -181,22 +181,24 @@ def execute(cfg: ExperimentConfig, store: RunStore,
             stop.set()  # units in flight send nothing new; their answers so far are stored
             raise
 
-    with ThreadPoolExecutor(max_workers=cfg.concurrency()) as pool:
-        futures = [pool.submit(work, u) for u in todo]
-        try:
-            for fut in futures:
-                fut.result()  # re-raises a failure (budget, endpoint down, signal)
-                done += 1
-                if progress is not None:
-                    progress(done, len(units), caller.sent)
-        except BaseException:
-            stop.set()
-            for f in futures:
-                f.cancel()  # units not started stay unrecorded; a rerun resumes them
-            pool.shutdown(wait=True)
-            if first_error:
-                raise first_error[0] from None
-            raise
+    # two phases: units that use the belief fit start once every belief unit is recorded
+    for phase in ([u for u in todo if not u.needs_beliefs], [u for u in todo if u.needs_beliefs]):
+        with ThreadPoolExecutor(max_workers=cfg.concurrency()) as pool:
+            futures = [pool.submit(work, u) for u in phase]
+            try:
+                for fut in futures:
+                    fut.result()  # re-raises a failure (budget, endpoint down, signal)
+                    done += 1
+                    if progress is not None:
+                        progress(done, len(units), caller.sent)
+            except BaseException:
+                stop.set()
+                for f in futures:
+                    f.cancel()  # units not started stay unrecorded; a rerun resumes them
+                pool.shutdown(wait=True)
+                if first_error:
+                    raise first_error[0] from None
+                raise
     failed = sum(not r.get("ok", True) for e in ("beliefs", "policy", "sequential")
                  for r in store.records(e))
     return RunSummary(len(units), len(units) - len(todo), caller.sent, caller.cached,
