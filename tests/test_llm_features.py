@@ -223,3 +223,34 @@ def test_default_concurrency_suits_the_backend():
         "kind": "openai", "base_url": "https://x.example/v1", "model": "m"}})
     assert remote.concurrency() == 8
     assert ExperimentConfig.model_validate({"name": "l"}).concurrency() == 1
+
+
+def test_resolved_cell_plays_the_behavioral_optimum(tmp_path):
+    """Behavioral(1, 0.7, 2.5) agents: the fit recovers them and the re-solved policy is
+    the optimum against the fitted model."""
+    from steerherd.agents import Behavioral
+    from steerherd.api import solve
+    from steerherd.llm.config import ModelConfig
+
+    state = MockState(answer=Scripted(weights=(1.0, 0.7, 2.5)))
+    text = CONFIG.replace("[policy]\npublic_beliefs = [0.2, 0.5]\n", (
+        "[sequential]\nruns = 2\nagents = 4\nsettings = [\"resolved\"]\nplanners = "
+        "[\"biased\"]\nhorizons = [\"myopic\"]\n")).replace(
+        "public_beliefs = [0.3, 0.8]\nprecisions = [0.7]",
+        "public_beliefs = [0.1, 0.3, 0.4, 0.6, 0.7, 0.9]\nprecisions = [0.6, 0.7, 0.8, 0.9]")
+    with mock_server(state) as (url, _):
+        cfg = tmp_path / "r.toml"
+        cfg.write_text(text.format(url=url, reps=1, backend_extra=""))
+        out = tmp_path / "run"
+        assert main(["llm", "run", str(cfg), "--out", str(out), "--no-report"]) == 0
+    with sqlite3.connect(out / "run.sqlite") as db:
+        runs = [json.loads(d) for (d,) in db.execute(
+            "SELECT data FROM records WHERE item LIKE 'resolved|%'")]
+    assert len(runs) == 2 and all(r["ok"] for r in runs)
+    w = runs[0]["fitted_weights"]
+    assert w == pytest.approx([1.0, 0.7, 2.5], abs=0.01)
+    sol = solve(ModelConfig().params("biased", False), agent=Behavioral(*[round(x, 6)
+                                                                         for x in w]))
+    for step in runs[0]["steps"]:
+        assert step["precision"] == pytest.approx(
+            min(1.0, max(0.5, round(100 * float(sol.policy(step["belief"]))) / 100)))
