@@ -66,7 +66,7 @@ def _register() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 1 a failed run, 2 bad input)."""
+    """Run the CLI; returns the exit code (0 ok, 1 a failed run, 2 bad input, 130 Ctrl-C)."""
     _register()
     command = typer.main.get_command(app)
     args = sys.argv[1:] if argv is None else argv
@@ -79,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except _EXITS as exc:
         return int(getattr(exc, "exit_code", 0))
-    except _ABORTS:
-        _error("aborted")
+    except _ABORTS + (KeyboardInterrupt,):
+        _error("interrupted")
         return 130
     except ConvergenceError as exc:
         _error(str(exc))
@@ -93,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         _error(str(exc))
         return 2
-    return int(result) if isinstance(result, int) else 0
+    code = int(result) if isinstance(result, int) else 0
+    if code == 130:  # typer turns Ctrl-C into Exit(130), silently
+        _error("interrupted")
+    return code
 
 
 def _error(message: str) -> None:

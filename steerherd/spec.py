@@ -42,6 +42,13 @@ MAX_BELIEFS = 200_001
 MAX_PRECISIONS = 20_001
 MIN_BELIEFS = 11
 MIN_PRECISIONS = 2
+#: Work limits checked before anything is allocated; each names the option that raises it.
+#: A sweep solves each instance in ~0.05-1 s, so 100,000 is a day's work on one core.
+MAX_SWEEP_INSTANCES = 100_000  # steerherd sweep --max-instances
+#: Monte Carlo keeps ~100 bytes per run per simulation: 10^7 runs is ~1 GB.
+MAX_RUNS = 10_000_000  # steerherd simulate --max-runs
+#: Agents per Monte Carlo run: the loop over agents is serial, ~1 µs per agent and run.
+MAX_AGENTS = 1_000_000
 
 
 class AgentSpec(BaseModel):

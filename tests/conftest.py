@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 
 import pytest
+from netguard import install as _guard_child_processes
+
+# Loopback only in every process the tests start, as pytest-socket does in this one
+# (issue 12, item 10): see tests/netguard/.
+_guard_child_processes()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

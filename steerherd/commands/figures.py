@@ -57,7 +57,13 @@ def figures(
     ] = None,
 ) -> None:
     """Make every paper figure (PNG and PDF), computing missing data first."""
+    from steerherd.files import check_output_dir
+
     root = _checkout()
+    check_output_dir(results, "--results")
+    check_output_dir(out, "--out")
+    if llm_run is not None and not llm_run.is_dir():
+        raise ParameterError(f"--llm-run {str(llm_run)!r} is not a run directory")
     made: list[Path] = []
     fresh: set[Path] = set()  # data made in this run (several figures share one file)
     start = time.perf_counter()
@@ -72,7 +78,8 @@ def figures(
                                             *(["--quick"] if quick else [])])
                 fresh.add(data)
             argv += [item.flag, str(data)]
-        made += _run(root / "paper_figures" / f"{script}.py", argv)
+        made += _draw(root / "paper_figures" / f"{script}.py", argv,
+                      [results / item.file for item in inputs])
     for path in made:
         typer.echo(str(path))
     typer.echo(f"{len(made)} files in {time.perf_counter() - start:.1f} s", err=True)
@@ -86,6 +93,29 @@ def _checkout() -> Path:
             " clone the repository and install it with pip install -e ."
         )
     return root
+
+
+def _draw(script: Path, argv: list[str], data: list[Path]) -> Any:
+    """Run a figure script on stored data, refusing data it cannot read in one line.
+
+    Each data file is parsed first (a truncated or non-UTF-8 file is named); a file that
+    parses but lacks what the figure reads (another file's content, an old layout) is
+    named with the missing piece, and ``--refresh`` recomputes it.
+    """
+    from steerherd.files import read_json
+
+    for path in data:
+        try:
+            read_json(path, "results")
+        except ParameterError as exc:
+            raise ParameterError(f"{exc}; recompute it with --refresh") from None
+    try:
+        return _run(script, argv)
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        names = ", ".join(repr(str(p)) for p in data)
+        raise ParameterError(f"{script.stem}: {names} lacks what the figure reads "
+                             f"({type(exc).__name__}: {exc}); recompute it with --refresh"
+                             ) from None
 
 
 def _run(script: Path, argv: list[str]) -> Any:

@@ -7,6 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
+from steerherd.commands._parse import whole_number
+from steerherd.spec import MAX_RUNS
+
+_I = {"parser": whole_number, "metavar": "INT"}
+
 
 def simulate(
     p: Annotated[float, typer.Option("--p", help="Baseline precision, in [0.5, 1).")] = 0.7,
@@ -14,35 +19,41 @@ def simulate(
     C: Annotated[float, typer.Option("--C", "-C", help="Loss of a wrong action, > 0.")] = 1.0,
     delta: Annotated[float, typer.Option(help="Forward-looking discount factor in [0, 1).")] = 0.9,
     prior: Annotated[float, typer.Option(help="Common prior P(good).")] = 0.5,
-    runs: Annotated[int, typer.Option(help="Monte Carlo runs R per cell.")] = 20_000,
-    agents: Annotated[int, typer.Option(help="Agents N per run.")] = 100,
-    seed: Annotated[int, typer.Option(help="Seed (common random numbers for all cells).")] = 0,
+    runs: Annotated[int, typer.Option(help="Monte Carlo runs R per cell.", **_I)] = 20_000,
+    agents: Annotated[int, typer.Option(help="Agents N per run.", **_I)] = 100,
+    seed: Annotated[int, typer.Option(help="Seed (common random numbers for all cells).",
+                                      **_I)] = 0,
     w_prior: Annotated[float, typer.Option(help="Behavioral weight on the public log-odds.")] = 1.0,
     w_agree: Annotated[float, typer.Option(help="Behavioral weight on agreeing signals.")] = 0.7,
     w_disagree: Annotated[float, typer.Option(help="Behavioral weight, contradicting.")] = 2.5,
     lam: Annotated[float | None, typer.Option(help="Behavioral logit choice noise.")] = None,
-    beliefs: Annotated[int, typer.Option(help="Solver belief grid size.")] = 1001,
-    precisions: Annotated[int, typer.Option(help="Solver precision grid size.")] = 201,
+    beliefs: Annotated[int, typer.Option(help="Solver belief grid size.", **_I)] = 1001,
+    precisions: Annotated[int, typer.Option(help="Solver precision grid size.", **_I)] = 201,
     exact: Annotated[bool, typer.Option(help="Also compute exact values.")] = True,
-    workers: Annotated[int, typer.Option(help="Monte Carlo threads.")] = 1,
+    workers: Annotated[int, typer.Option(help="Monte Carlo threads.", **_I)] = 1,
     policy_table: Annotated[Path | None, typer.Option(
         help='Also evaluate this policy: JSON {"b": [...], "q": [...]} covering b in [0, 1].',
     )] = None,
     out: Annotated[Path, typer.Option(help="Directory for welfare.json, welfare.png.")] = Path(
         "results/simulate"),
+    max_runs: Annotated[int, typer.Option(help="Refuse more --runs than this.", **_I)] = MAX_RUNS,
 ) -> None:
     """Welfare and expenditure as % of the no-control baseline, with error bars."""
     import json
 
     from steerherd.agents import Behavioral
+    from steerherd.files import check_output_dir, check_output_file
     from steerherd.sim.welfare import WelfareConfig, welfare_table
 
     config = WelfareConfig(p=p, k=k, C=C, delta=delta, prior=prior, runs=runs, agents=agents,
                            seed=seed, behavioral=Behavioral(w_prior, w_agree, w_disagree, lam),
                            beliefs=beliefs, precisions=precisions, exact=exact, workers=workers,
-                           policy_table=None if policy_table is None else _table(policy_table))
+                           policy_table=None if policy_table is None else _table(policy_table),
+                           max_runs=max_runs)
+    check_output_dir(out, "--out")
+    for name in ("welfare.json", "welfare.png"):
+        check_output_file(out / name, "--out")
     table = _with_progress(config, welfare_table)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "welfare.json").write_text(json.dumps(table, indent=1, default=_json_default))
     _plot(table, out / "welfare.png")
     _print(table, out)

@@ -74,6 +74,7 @@ def solve(
                            alpha=alpha, horizon=horizon, prior=prior, beliefs=beliefs,
                            precisions=precisions))
     params = spec.params()
+    out = _check_outputs(out, json_path)
     sol = run_solve(params, beliefs=beliefs, precisions=precisions, method=method.value,
                     refine=refine)
     data = sol.to_dict()
@@ -90,14 +91,27 @@ def solve(
             return
     elif json_path is not None:
         Path(json_path).write_text(json.dumps(data))
-    out = Path("results/solve") if out is None else out
-    out.mkdir(parents=True, exist_ok=True)
+    assert out is not None
     sol.save(out / "solution.json")
     _plot(data, out / "solution.png")
     if json_path != "-":
         _summary(sol, out)
         if derivs is not None:
             _print_sensitivity(derivs)
+
+
+def _check_outputs(out: Path | None, json_path: str | None) -> Path | None:
+    """Refuse unwritable outputs before solving; returns the --out directory (None: none)."""
+    from steerherd.files import check_output_dir, check_output_file
+
+    if json_path not in (None, "-"):
+        check_output_file(json_path, "--json")
+    if json_path == "-" and out is None:
+        return None
+    out = check_output_dir(Path("results/solve") if out is None else out, "--out")
+    for name in ("solution.json", "solution.png"):
+        check_output_file(out / name, "--out")
+    return out
 
 
 def _print_sensitivity(derivs: list[Any]) -> None:

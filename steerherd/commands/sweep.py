@@ -7,28 +7,41 @@ from typing import Annotated
 
 import typer
 
+from steerherd.commands._parse import whole_number
+from steerherd.spec import MAX_SWEEP_INSTANCES
+
 _DB_HELP = "Results store (default: results/sweeps/<config stem>.sqlite)."
 _DASK_HELP = "'local' (loopback LocalCluster, 2 workers) or a scheduler tcp://HOST:PORT."
 _CHUNK_HELP = "Instances per task (default: 1 for numpy, 64 for jax)."
 Opt = typer.Option
+_I = {"parser": whole_number, "metavar": "INT"}
+#: More local processes than this is a typo, not a machine (each one imports numpy).
+MAX_WORKERS = 256
 
 
 def sweep(
     target: Annotated[str, typer.Argument(help="CONFIG.toml to run, or 'report'.")],
     db: Annotated[str | None, typer.Argument(help="With 'report': the results store.")] = None,
     store: Annotated[Path | None, Opt("--db", help=_DB_HELP)] = None,
-    workers: Annotated[int | None, Opt(help="Local worker processes (default: CPUs).")] = None,
+    workers: Annotated[int | None, Opt(help="Local worker processes (default: CPUs).", **_I)
+                       ] = None,
     dask: Annotated[str | None, Opt(help=_DASK_HELP)] = None,
     backend: Annotated[str | None, Opt(help="Override the config: numpy | jax.")] = None,
     serial: Annotated[bool, Opt(help="Solve in this process (no pool).")] = False,
-    chunk: Annotated[int | None, Opt(help=_CHUNK_HELP)] = None,
+    chunk: Annotated[int | None, Opt(help=_CHUNK_HELP, **_I)] = None,
     out: Annotated[Path | None, Opt(help="report: regime map PNG (default: DB.png).")] = None,
     x: Annotated[str | None, Opt(help="report: parameter on the map's x axis.")] = None,
-    limit: Annotated[int | None, Opt(help="report: rows to print.")] = None,
+    limit: Annotated[int | None, Opt(help="report: rows to print.", **_I)] = None,
+    max_instances: Annotated[int, Opt(help="Refuse a design larger than this.", **_I)
+                             ] = MAX_SWEEP_INSTANCES,
 ) -> None:
     """Run a parameter sweep into a SQLite store (resumable), or report on one."""
     from steerherd.errors import ParameterError
 
+    for flag, value, least in (("--workers", workers, 1), ("--chunk", chunk, 1),
+                               ("--limit", limit, 0), ("--max-instances", max_instances, 1)):
+        if value is not None and value < least:
+            raise ParameterError(f"{flag} must be a whole number >= {least}, got {value}")
     if target == "report":
         if db is None:
             raise ParameterError("sweep report needs the results store: steerherd sweep report DB")
@@ -38,11 +51,18 @@ def sweep(
         raise ParameterError(f"unexpected argument {db!r}; the store is given with --db PATH")
     if backend not in (None, "numpy", "jax"):
         raise ParameterError(f"--backend must be numpy or jax, got {backend!r}")
-    _run(Path(target), store, workers, dask, backend, serial, chunk)
+    if workers is not None and workers > MAX_WORKERS:
+        raise ParameterError(f"--workers must be <= {MAX_WORKERS}, got {workers}")
+    from steerherd.sweep.run import check_dask_address
+
+    check_dask_address(dask)
+    _run(Path(target), store, workers, dask, backend, serial, chunk, max_instances)
 
 
 def _run(config: Path, store_path: Path | None, workers: int | None, dask: str | None,
-         backend: str | None, serial: bool, chunk: int | None) -> None:
+         backend: str | None, serial: bool, chunk: int | None, max_instances: int) -> None:
+    from concurrent.futures import BrokenExecutor
+
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -58,11 +78,12 @@ def _run(config: Path, store_path: Path | None, workers: int | None, dask: str |
 
     cfg = load_config(config)
     backend = backend or cfg.backend
-    todo_all = expand(cfg)
+    todo_all = expand(cfg, max_instances=max_instances)
     store_path = store_path or Path("results/sweeps") / f"{config.stem}.sqlite"
     console = Console(stderr=True)
     serial = serial or (backend == "jax" and dask is None and workers is None)
-    with ResultStore(store_path) as store, open_executor(workers, dask, serial) as executor:
+    with ResultStore(store_path, lock=True) as store, \
+            open_executor(workers, dask, serial) as executor:
         done = store.done_keys()
         todo = [i for i in todo_all if i["key"] not in done]
         store.record_sweep(cfg.name, cfg.model_dump())
@@ -73,21 +94,32 @@ def _run(config: Path, store_path: Path | None, workers: int | None, dask: str |
                       TimeRemainingColumn(), console=console,
                       disable=not console.is_terminal) as bar:
             task = bar.add_task("solve", total=len(todo))
-            run_sweep(todo, executor, lambda rows: store.add(rows, label), method=cfg.method,
-                      backend=backend, chunk=chunk or (64 if backend == "jax" else 1),
-                      progress=lambda n: bar.advance(task, n))
+            try:
+                run_sweep(todo, executor, lambda rows: store.add(rows, label),
+                          method=cfg.method, backend=backend,
+                          chunk=chunk or (64 if backend == "jax" else 1),
+                          progress=lambda n: bar.advance(task, n))
+            except BrokenExecutor as exc:  # a worker died (OOM killer, kill -9): a failed run
+                typer.echo(f"error: a worker process died ({exc}); {store.count()} instances"
+                           f" are stored in {store_path}: run the sweep again to resume",
+                           err=True)
+                raise typer.Exit(1) from None
         console.print(f"stored {store.count()} instances in {store_path}")
 
 
 def _report(db: Path, out: Path | None, x: str | None, limit: int | None) -> None:
     from steerherd.errors import ParameterError
-    from steerherd.sweep.report import draw_regime_map, print_table
+    from steerherd.files import check_output_file
+    from steerherd.sweep.report import NUMERIC, draw_regime_map, print_table
     from steerherd.sweep.store import ResultStore
 
-    if not db.is_file():
-        raise ParameterError(f"no results store at {str(db)!r}")
-    with ResultStore(db) as store:
+    png = check_output_file(out or db.with_suffix(".png"), "--out")
+    if png.suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise ParameterError(f"--out must end in .png, .pdf or .svg, got {str(png)!r}")
+    with ResultStore(db, create=False, readonly=True) as store:
         rows = store.rows()
+    if x is not None and x not in NUMERIC:
+        raise ParameterError(f"--x must be one of {list(NUMERIC)}, got {x!r}")
     print_table(rows, limit)
-    path = draw_regime_map(rows, out or db.with_suffix(".png"), x)
+    path = draw_regime_map(rows, png, x)
     typer.echo(f"regime map: {path}")

@@ -7,15 +7,21 @@ from typing import Annotated, Any
 
 import typer
 
+from steerherd.commands._parse import whole_number
+
+_I = {"parser": whole_number, "metavar": "INT"}
+
 
 def verify(
-    instances: Annotated[int, typer.Option(help="Number of random problems.")] = 500,
-    seed: Annotated[int, typer.Option(help="Seed of the sweep (numpy Generator).")] = 0,
+    instances: Annotated[int, typer.Option(help="Number of random problems.", **_I)] = 500,
+    seed: Annotated[int, typer.Option(help="Seed of the sweep (numpy Generator).", **_I)] = 0,
     beliefs: Annotated[int, typer.Option(help="Belief grid size (failures are re-checked "
-                                         "on a grid 4x finer).")] = 401,
-    precisions: Annotated[int, typer.Option(help="Precision grid size.")] = 101,
+                                         "on a grid 4x finer).", **_I)] = 401,
+    precisions: Annotated[int, typer.Option(help="Precision grid size.", **_I)] = 101,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the report to PATH.")
                          ] = None,
+    max_instances: Annotated[int, typer.Option(help="Refuse more instances than this.", **_I)
+                             ] = 100_000,
 ) -> int:
     """Check Theorems 1-5 on random (planner, p, k, delta, cost) problems; exit 1 on a violation."""
     import json
@@ -23,14 +29,13 @@ def verify(
 
     import numpy as np
 
-    from steerherd.errors import ParameterError
     from steerherd.theory.verify import sample_params, summarise
 
-    if seed < 0:
-        raise ParameterError(f"--seed must be >= 0, got {seed}")
-    if beliefs < 11 or precisions < 2:
-        raise ParameterError(f"--beliefs must be >= 11 and --precisions >= 2, got {beliefs} and"
-                             f" {precisions}")
+    _check(instances, seed, beliefs, precisions, max_instances)
+    if json_path is not None:
+        from steerherd.files import check_output_file
+
+        check_output_file(json_path, "--json")
     params = sample_params(instances, np.random.default_rng(seed))
     start = time.perf_counter()
     reports = _run(params, beliefs, precisions)
@@ -41,6 +46,31 @@ def verify(
     if json_path is not None:
         json_path.write_text(json.dumps(report, indent=1, default=_jsonable))
     return 1 if report["genuine_violations"] or report["errors"] else 0
+
+
+def _check(instances: int, seed: int, beliefs: int, precisions: int, max_instances: int
+           ) -> None:
+    """The options, through the problem spec's grid limits (4x finer for the re-check)."""
+    from steerherd.errors import ParameterError
+    from steerherd.spec import MAX_BELIEFS, MAX_PRECISIONS, parse_spec
+
+    if seed < 0:
+        raise ParameterError(f"--seed must be >= 0, got {seed}")
+    if instances < 1:
+        raise ParameterError(f"--instances: the number of instances must be a whole number "
+                             f">= 1, got {instances}")
+    if instances > max_instances:
+        raise ParameterError(f"--instances {instances:,} is more than the limit "
+                             f"{max_instances:,} (raise it with --max-instances N)")
+    if beliefs < 11 or precisions < 2:
+        raise ParameterError(f"--beliefs must be >= 11 and --precisions >= 2, got {beliefs} and"
+                             f" {precisions}")
+    parse_spec({"beliefs": beliefs, "precisions": precisions})
+    for flag, size, most in (("--beliefs", beliefs, MAX_BELIEFS),
+                             ("--precisions", precisions, MAX_PRECISIONS)):
+        if 4 * size > most:  # failures are re-checked on a grid 4x finer
+            raise ParameterError(f"{flag} must be <= {most // 4:,} (re-checks use 4x finer"
+                                 f" grids, at most {most:,}), got {size:,}")
 
 
 def _jsonable(obj: Any) -> Any:

@@ -51,6 +51,7 @@ from steerherd.sim.exact import exact_statistics
 from steerherd.sim.montecarlo import SimResult, check_size, simulate
 from steerherd.sim.policies import PolicyTable
 from steerherd.solution import Solution
+from steerherd.spec import MAX_AGENTS, MAX_RUNS, parse_spec
 
 PLANNERS = ("altruistic", "biased")
 HORIZONS = ("myopic", "forward")
@@ -74,6 +75,11 @@ class WelfareConfig:
         workers: threads for the Monte Carlo.
         policy_table: an extra policy (e.g. an LLM planner's table) evaluated against both
             agent models: rows with planner ``table``.
+        max_runs: refuse more runs than this (checked before anything is allocated).
+
+    Raises:
+        ParameterError: for a value the problem spec refuses (p, k, C, delta, prior, grid
+            sizes), runs or agents outside [1, limit], or workers < 1.
     """
 
     p: float = 0.7
@@ -90,11 +96,22 @@ class WelfareConfig:
     exact: bool = True
     workers: int = 1
     policy_table: PolicyTable | None = None
+    max_runs: int = MAX_RUNS
 
     def __post_init__(self) -> None:
-        check_size("runs", self.runs)
-        check_size("agents", self.agents)
-        self.params("altruistic", self.delta)  # validates p, k, C, delta, prior
+        for name, most, flag in (("runs", self.max_runs, "--max-runs N"),
+                                 ("agents", MAX_AGENTS, "steerherd.spec.MAX_AGENTS")):
+            size = check_size(name, getattr(self, name))
+            if size > most:
+                raise ParameterError(f"{name} = {size:,} is more than the limit {most:,} "
+                                     f"(raise it with {flag})")
+        check_size("workers", self.workers)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ParameterError(f"seed must be a whole number >= 0, got {self.seed!r}")
+        # p, k, C, delta, prior and the grid sizes: the one problem spec's checks.
+        parse_spec({"p": self.p, "k": self.k, "C": self.C, "delta": self.delta,
+                    "prior": self.prior, "beliefs": self.beliefs,
+                    "precisions": self.precisions})
 
     def params(self, planner: str, delta: float) -> Params:
         """The Params of one planner and horizon."""
@@ -103,7 +120,8 @@ class WelfareConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        out = {k: v for k, v in self.__dict__.items() if k not in ("behavioral", "policy_table")}
+        out = {k: v for k, v in self.__dict__.items()
+               if k not in ("behavioral", "policy_table", "max_runs")}
         table = self.policy_table
         return out | {"behavioral": self.behavioral.to_dict(),
                       "policy_table": None if table is None else {"b": table.b, "q": table.q}}

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -33,10 +34,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from steerherd.errors import ParameterError
 from steerherd.files import read_toml, validate
+from steerherd.spec import MAX_SWEEP_INSTANCES, CostFamily, Planner, describe_error, parse_spec
+from steerherd.sweep.procs import die_with_parent, stop_pool
 
 AXES = ("planner", "p", "k", "delta", "cost", "alpha", "C", "horizon", "prior", "beliefs",
         "precisions")
@@ -45,10 +48,18 @@ AXES = ("planner", "p", "k", "delta", "cost", "alpha", "C", "horizon", "prior", 
 class Range(BaseModel):
     """A continuous range for a random design (uniform, or log-uniform)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     low: float
     high: float
     log: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.low > self.high:
+            raise ValueError(f"low must be <= high, got low = {self.low}, high = {self.high}")
+        if self.log and self.low <= 0:
+            raise ValueError(f"a log range needs low > 0, got low = {self.low}")
+        return self
 
 
 Num = list[float] | Range
@@ -57,12 +68,23 @@ Num = list[float] | Range
 class Axes(BaseModel):
     """The values of each parameter (lists; ranges in a random design)."""
 
-    model_config = ConfigDict(extra="forbid")
-    planner: list[Literal["altruistic", "biased"]] = ["altruistic"]
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("p", "k", "delta", "alpha", "C", "prior", mode="before")
+    @classmethod
+    def _range(cls, value: Any) -> Any:
+        """A table is a Range: its own error, not the list alternative's."""
+        if not isinstance(value, dict):
+            return value
+        try:
+            return Range.model_validate(value)
+        except ValidationError as exc:
+            raise ValueError(describe_error(exc)) from None
+    planner: list[Planner] = ["altruistic"]
     p: Num = [0.7]
     k: Num = [0.5]
     delta: Num = [0.9]
-    cost: list[Literal["linear", "power"]] = ["linear"]
+    cost: list[CostFamily] = ["linear"]
     alpha: Num = [0.5]
     C: Num = [1.0]
     horizon: list[int | Literal["inf"]] = ["inf"]
@@ -74,11 +96,11 @@ class Axes(BaseModel):
 class SweepConfig(BaseModel):
     """A sweep: its design, solver and axes."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     name: str = "sweep"
     design: Literal["grid", "random"] = "grid"
     samples: int | None = Field(default=None, ge=1)
-    seed: int = 0
+    seed: int = Field(default=0, ge=0)
     method: Literal["vi", "pi", "mpi"] = "pi"
     backend: Literal["numpy", "jax"] = "numpy"
     epsilon: float = Field(default=1e-10, gt=0)
@@ -103,11 +125,23 @@ def load_config(path: str | Path) -> SweepConfig:
     return cfg
 
 
-def expand(cfg: SweepConfig) -> list[dict[str, Any]]:
+def design_size(cfg: SweepConfig) -> int:
+    """Number of design points before duplicates are removed (no point is made)."""
+    if cfg.design == "random":
+        return cfg.samples or 0
+    return math.prod(len(getattr(cfg.axes, a)) for a in AXES)
+
+
+def expand(cfg: SweepConfig, max_instances: int = MAX_SWEEP_INSTANCES) -> list[dict[str, Any]]:
     """The sweep's instances, validated, duplicates (same key) removed, in design order.
 
+    Args:
+        cfg: the sweep.
+        max_instances: refuse a design with more points than this, before making any.
+
     Raises:
-        ParameterError: for an empty axis, an empty design or an invalid combination.
+        ParameterError: for an empty axis, an empty or too large design or an invalid
+            combination (the first bad point is named, with its values).
     """
     from steerherd.sweep.store import instance_key
 
@@ -115,6 +149,11 @@ def expand(cfg: SweepConfig) -> list[dict[str, Any]]:
         value = getattr(cfg.axes, name)
         if isinstance(value, list) and not value:
             raise ParameterError(f"axis {name!r} is empty: give at least one value")
+    size = design_size(cfg)
+    if size > max_instances:
+        what = "samples" if cfg.design == "random" else "the grid design has"
+        raise ParameterError(f"{what} {size:,} points, more than the limit {max_instances:,} "
+                             "(raise it with --max-instances N, or split the sweep)")
     points = _grid_points(cfg) if cfg.design == "grid" else _random_points(cfg)
     seen: dict[str, dict[str, Any]] = {}
     for point in points:
@@ -148,18 +187,23 @@ def _random_points(cfg: SweepConfig) -> Iterator[dict[str, Any]]:
 
 
 def make_instance(point: dict[str, Any], epsilon: float) -> dict[str, Any]:
-    """Params (validated) and grid of one design point."""
-    from steerherd.model import Params
-    from steerherd.model.costs import make_cost
+    """Params and grid of one design point, validated as a :class:`~steerherd.spec.ProblemSpec`.
 
-    alpha = point["alpha"] if point["cost"] == "power" else None
-    horizon = None if point["horizon"] == "inf" else int(point["horizon"])
-    params = Params(planner=point["planner"], p=float(point["p"]), C=float(point["C"]),
-                    delta=float(point["delta"]), horizon=horizon, prior=float(point["prior"]),
-                    cost=make_cost(point["cost"], k=float(point["k"]), alpha=alpha))
-    grid = {"beliefs": int(point["beliefs"]), "precisions": int(point["precisions"]),
-            "epsilon": float(epsilon)}
-    return {"params": params.to_dict(), "grid": grid}
+    Raises:
+        ParameterError: naming the point's values and the first problem.
+    """
+    fields = {k: point[k] for k in ("planner", "p", "k", "delta", "cost", "C", "horizon",
+                                    "prior", "beliefs", "precisions")}
+    if point["cost"] == "power":
+        fields["alpha"] = point["alpha"]
+    shown = ", ".join(f"{k}={_short(v)}" for k, v in fields.items())
+    spec = parse_spec(fields, source=f"design point ({shown})")
+    grid = {"beliefs": spec.beliefs, "precisions": spec.precisions, "epsilon": float(epsilon)}
+    return {"params": spec.params().to_dict(), "grid": grid}
+
+
+def _short(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
 def summarise(sol: Any) -> dict[str, Any]:
@@ -281,6 +325,14 @@ class SerialExecutor(Executor):
 DASK_CONNECT_TIMEOUT_S = 5
 
 
+def check_dask_address(dask: str | None) -> None:
+    """``None``, ``"local"`` or a scheduler address ``tcp://HOST:PORT``, or ParameterError."""
+    if dask not in (None, "local") and not str(dask).startswith(("tcp://", "tls://",
+                                                                   "inproc://")):
+        raise ParameterError(f"--dask must be 'local' or a scheduler address tcp://HOST:PORT,"
+                             f" got {dask!r}")
+
+
 @contextmanager
 def open_executor(workers: int | None = None, dask: str | None = None,
                   serial: bool = False) -> Iterator[Executor]:
@@ -305,21 +357,34 @@ def open_executor(workers: int | None = None, dask: str | None = None,
         # spawn, not fork: a forked child of a process that has started JAX (or any thread)
         # can deadlock; forkserver needs a Unix socket, which sandboxes may refuse.
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        # Workers die with this process (kill -9 included): no orphans (sweep/procs.py).
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                   initializer=die_with_parent, initargs=(os.getpid(),))
+        try:
             yield pool
+        except BaseException:  # Ctrl-C or an error: stop now, not after the chunks in flight
+            stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
         return
     try:
+        from dask import config as dask_config
         from dask.distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - depends on the install
         raise ParameterError("--dask needs Dask: install steerherd[dask]") from None
     if dask == "local":
-        with LocalCluster(host="127.0.0.1", processes=True, n_workers=2, threads_per_worker=1,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+        # No dashboard: the scheduler's HTTP server (which Dask always starts) gets no
+        # routes and an ephemeral loopback port instead of the dashboard on :8787.
+        with dask_config.set({"distributed.scheduler.http.routes": [],
+                              "distributed.worker.http.routes": []}), \
+                LocalCluster(host="127.0.0.1", processes=True, n_workers=2,
+                             threads_per_worker=1, dashboard_address="127.0.0.1:0",
+                             scheduler_kwargs={"dashboard": False},
+                             worker_dashboard_address=None) as cluster, \
+                Client(cluster) as client:
             yield client.get_executor()
         return
-    if not dask.startswith(("tcp://", "tls://", "inproc://")):
-        raise ParameterError(f"--dask must be 'local' or a scheduler address tcp://HOST:PORT,"
-                             f" got {dask!r}")
+    check_dask_address(dask)
     try:
         client = Client(dask, timeout=DASK_CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError) as exc:

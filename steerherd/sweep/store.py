@@ -4,6 +4,13 @@ One row per solved instance, keyed by a hash of what defines its answer (the par
 the grid and the tolerance), so an instance is never solved twice: a sweep that is killed
 and started again skips every key already stored. Rows are written one transaction each
 (WAL journal, ``synchronous=NORMAL``): a kill loses at most the instances in flight.
+
+The file is marked as a sweep store (``PRAGMA application_id``, see
+:func:`steerherd.files.open_store`): an LLM run store, a text, empty or damaged file is
+refused before anything is written to it. A sweep run holds ``<store>.lock`` (``flock``) for
+its whole duration, so a second sweep into the same store is refused, in one line, before it
+solves anything; the kernel drops the lock when its holder dies, so a killed sweep never
+leaves a stale one.
 """
 
 from __future__ import annotations
@@ -13,10 +20,12 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from steerherd.errors import ParameterError
+from steerherd.files import check_output_dir, check_store, exclusive_lock, open_store
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
@@ -44,26 +53,56 @@ def instance_key(instance: dict[str, Any]) -> str:
 
 
 class ResultStore:
-    """A sweep's results in one SQLite file.
+    """A sweep's results in one SQLite file, marked as a sweep store.
+
+    Args:
+        path: the database file.
+        create: make the store if the path does not exist (a writer); otherwise it must.
+        readonly: open it read-only (reports): no schema or row can be written.
+        lock: hold ``<path>.lock`` exclusively while open, so a second writer is refused
+            (see :func:`steerherd.files.exclusive_lock`); a sweep run sets it.
 
     Raises:
-        ParameterError: if the file exists but is not a steerherd results store.
+        ParameterError: if the file is not a sweep store (an LLM run store, a text, empty
+            or damaged file), which is then left untouched, or if another writer holds it.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, readonly: bool = False,
+                 lock: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock: ExitStack = ExitStack()
+        if lock:
+            if self.path.is_dir():
+                raise ParameterError(f"{str(self.path)!r} is a directory, not a sweep store file")
+            if self.path.exists():  # refuse a foreign file before leaving a lock beside it
+                check_store(self.path, "sweep")
+            elif create:
+                check_output_dir(self.path.parent, f"the directory of {str(self.path)!r}")
+            self._lock.enter_context(exclusive_lock(
+                self.path.with_name(self.path.name + ".lock"),
+                f"the sweep store {str(self.path)!r}"))
         try:
-            self._db = sqlite3.connect(self.path)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(SCHEMA)
+            self._db = open_store(self.path, "sweep", create=create, readonly=readonly)
+            if not readonly:
+                self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
+            self._lock.close()
             raise ParameterError(f"{str(self.path)!r} is not a results store ({exc})") from None
+        except BaseException:
+            self._lock.close()
+            raise
+        if readonly:
+            tables = {r[0] for r in self._db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "instances" not in tables:  # marked but never written to: an empty store
+                self._db.close()
+                self._db = sqlite3.connect(":memory:")
+                self._db.executescript(SCHEMA)
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (and release the writer's lock)."""
         self._db.close()
+        self._lock.close()
 
     def __enter__(self) -> ResultStore:
         return self
