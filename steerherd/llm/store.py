@@ -2,8 +2,8 @@
 
 Tables:
 
-* ``meta``: the store's kind marker (``store_kind``), the run's identity and configuration,
-  the model of every role, and one entry per session (its CLI overrides).
+* ``meta``: the run's identity and configuration, the model of every role, and one entry
+  per session (its CLI overrides).
 * ``calls``: one row per answer received or taken from the shared cache: the request, the raw
   reply, the parse result (``parse_ok``, error, parsed JSON), latency, token counts, model,
   temperature, seed, prompt version, replicate, attempt index, persona and ``source``
@@ -18,29 +18,24 @@ run issues the same requests in the same order; every answered one is served fro
 ``calls`` and only the unanswered ones are sent. A request in flight when the process was
 killed had no committed answer and is sent again; nothing answered is asked twice.
 
-A store is identified by its ``store_kind`` marker and checked before use: an empty, corrupt
-or foreign SQLite file (a sweep store) is refused in one line and never modified; reports
-open it read-only.
+A store is identified by its kind marker (``PRAGMA application_id``, written by
+:func:`steerherd.files.open_store`) and checked before use: an empty, corrupt or foreign
+SQLite file (a sweep store) is refused in one line and never modified; reports open it
+read-only.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from steerherd.errors import ParameterError
 
-STORE_KIND = "steerherd.llm.run"
-SCHEMA_VERSION = 2
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-_LEGACY_TABLES = {"meta", "calls", "records"}
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS calls (
@@ -60,40 +55,29 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (experiment, item));
 """
 _NEW_CALL_COLUMNS = {"source": "TEXT NOT NULL DEFAULT 'sent'", "persona": "TEXT"}
+#: The store kind of :func:`steerherd.files.open_store` (its application_id marks the file).
+KIND = "llm-run"
 
 
 def check_store_file(path: Path) -> None:
-    """Refuse a path that is not an (empty-able) SQLite file before anything opens it.
+    """Refuse, without writing, an existing file that is not a sound LLM run store.
 
     Raises:
-        ParameterError: a directory, an empty file, or a file that is not SQLite.
+        ParameterError: a directory, an empty, text, damaged or foreign file, or another
+            tool's store (a sweep store).
     """
-    if path.is_dir():
-        raise ParameterError(f"{path} is a directory, not a run store")
-    if not path.exists():
-        return
-    with path.open("rb") as fh:
-        head = fh.read(len(_SQLITE_MAGIC))
-    if not head:
-        raise ParameterError(f"{path} is an empty file, not a run store (left unchanged)")
-    if head != _SQLITE_MAGIC:
-        raise ParameterError(f"{path} is not an SQLite file, not a run store (left unchanged)")
+    from steerherd.files import check_store
 
-
-def _create(path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
-    db = sqlite3.connect(tmp, isolation_level=None)
-    try:
-        db.executescript(_SCHEMA)
-        db.execute("INSERT INTO meta VALUES ('store_kind', ?)", (json.dumps(STORE_KIND),))
-        db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (json.dumps(SCHEMA_VERSION),))
-    finally:
-        db.close()
-    os.replace(tmp, path)
+    if path.exists() or path.is_dir():
+        check_store(path, KIND)
 
 
 class RunStore:
     """A run's SQLite file (WAL, synchronous=NORMAL), safe to share between threads.
+
+    Opened through :func:`steerherd.files.open_store`: the file is identified by its kind
+    marker and checked (``quick_check``) before use, and refused in one line if it is not a
+    sound LLM run store; nothing is written to a refused file.
 
     Args:
         path: the database file (created with its parent directory when missing, unless
@@ -105,71 +89,34 @@ class RunStore:
     """
 
     def __init__(self, path: str | Path, readonly: bool = False) -> None:
+        from steerherd.files import open_store
+
         self.path = Path(path)
         self.readonly = readonly
-        check_store_file(self.path)
-        if readonly and not self.path.is_file():
-            raise ParameterError(f"no run store at {self.path} (run `steerherd llm run CONFIG` "
-                                 "first)")
-        new = not self.path.exists()
-        if not readonly:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        if new and not readonly:
-            _create(self.path)  # complete, then renamed into place: never a half-made file
-            new = False
         self._lock = threading.RLock()
         self.lock: Any = None  # the run directory's DirLock, released on close
-        try:
-            if readonly:
-                uri = "file:" + quote(str(self.path.resolve())) + "?mode=ro"
-                self._db = sqlite3.connect(uri, uri=True, check_same_thread=False,
-                                           isolation_level=None)
-            else:
-                self._db = sqlite3.connect(self.path, check_same_thread=False,
-                                           isolation_level=None, timeout=30.0)
-            self._check(new)
-        except sqlite3.DatabaseError as exc:
-            raise ParameterError(f"{self.path} is not a usable run store ({exc}); left "
-                                 "unchanged") from None
-
-    def _check(self, new: bool) -> None:
-        db = self._db
-        if not new:
-            verdict = db.execute("PRAGMA quick_check").fetchone()[0]
-            if verdict != "ok":
-                db.close()
-                raise ParameterError(f"{self.path} is corrupt (quick_check: {verdict}); left "
-                                     "unchanged")
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        kind = None
-        if "meta" in tables:
-            row = db.execute("SELECT value FROM meta WHERE key = 'store_kind'").fetchone()
-            kind = None if row is None else json.loads(row[0])
-        legacy = kind is None and _LEGACY_TABLES <= tables
-        if kind not in (None, STORE_KIND) or (kind is None and tables and not legacy):
-            db.close()
-            what = f"a {kind} store" if kind else f"tables {sorted(tables)}"
-            raise ParameterError(f"{self.path} is not an LLM run store (it holds {what}); "
-                                 "left unchanged")
-        if self.readonly:
+        if readonly and not self.path.exists():
+            raise ParameterError(f"no run store at {self.path} (run `steerherd llm run CONFIG` "
+                                 "first)")
+        self._db = open_store(self.path, KIND, create=not readonly, readonly=readonly,
+                              check_same_thread=False, isolation_level=None, timeout=30.0)
+        if readonly:
             return
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
+        db = self._db
+        legacy = "attempts" not in {r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'")}
+        had_calls = "calls" in {r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'")}
         db.executescript(_SCHEMA)
         have = {r[1] for r in db.execute("PRAGMA table_info(calls)")}
         for col, decl in _NEW_CALL_COLUMNS.items():
             if col not in have:  # a store written before the column existed
                 db.execute(f"ALTER TABLE calls ADD COLUMN {col} {decl}")
-        if kind is None:
+        if legacy and had_calls:  # calls sent before attempts were recorded count as one each
             with self._tx() as tx:
-                tx.execute("INSERT OR REPLACE INTO meta VALUES ('store_kind', ?)",
-                           (json.dumps(STORE_KIND),))
-                tx.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                           (json.dumps(SCHEMA_VERSION),))
-                if legacy:  # calls sent before attempts were recorded count as one each
-                    tx.execute("INSERT INTO attempts (key, role, attempt, try, ok, latency_s, "
-                               "endpoint, created) SELECT key, role, attempt, 0, 1, latency_s, "
-                               "endpoint, created FROM calls")
+                tx.execute("INSERT INTO attempts (key, role, attempt, try, ok, latency_s, "
+                           "endpoint, created) SELECT key, role, attempt, 0, 1, latency_s, "
+                           "endpoint, created FROM calls")
 
     def close(self) -> None:
         """Close the connection and release the run directory's lock."""
