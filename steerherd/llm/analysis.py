@@ -216,12 +216,12 @@ def analyse_sequential(records: list[dict[str, Any]], model: ModelConfig,
     dropped: dict[tuple[str, str, str, str], int] = defaultdict(int)
     for r in records:
         if not r["setting"].startswith("baseline_"):
-            key = (r["setting"], r["planner"], r["horizon"], r["state"])
+            cell = (r["setting"], r["planner"], r["horizon"], r["state"])
             if r["ok"]:
-                groups[key][r["run"]] = _score_run(r, model)
+                groups[cell][r["run"]] = _score_run(r, model)
             else:
-                dropped[key] += 1
-                groups.setdefault(key, {})
+                dropped[cell] += 1
+                groups.setdefault(cell, {})
     rows = []
     for (setting, planner, horizon, state), scores in sorted(groups.items()):
         b_key = (SETTINGS[setting][1], state)

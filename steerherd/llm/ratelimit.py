@@ -40,9 +40,10 @@ class RateLimiter:
         if self.rpm is None and self.tpm is None:
             return 0.0
         waited = 0.0
-        tokens = min(float(tokens), self.tpm) if self.tpm else 0.0  # a call larger than a
-        while True:                                                # minute's allowance waits
-            with self._lock:                                        # for a full bucket
+        # a call larger than a minute's allowance waits for a full bucket
+        need = min(float(tokens), self.tpm) if self.tpm else 0.0
+        while True:
+            with self._lock:
                 now = time.monotonic()
                 dt, self._last = now - self._last, now
                 if self.rpm:
@@ -50,13 +51,13 @@ class RateLimiter:
                 if self.tpm:
                     self._tok = min(self.tpm, self._tok + dt * self.tpm / 60.0)
                 need_r = 0.0 if not self.rpm else max(0.0, 1.0 - self._req) * 60.0 / self.rpm
-                need_t = 0.0 if not self.tpm else max(0.0, tokens - self._tok) * 60.0 / self.tpm
+                need_t = 0.0 if not self.tpm else max(0.0, need - self._tok) * 60.0 / self.tpm
                 wait = max(need_r, need_t)
                 if wait <= 0.0:
                     if self.rpm:
                         self._req -= 1.0
                     if self.tpm:
-                        self._tok -= tokens
+                        self._tok -= need
                     return waited
             if stop is not None and stop.wait(wait):
                 raise Interrupted("interrupted while waiting for the rate limit")

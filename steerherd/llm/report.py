@@ -167,7 +167,8 @@ def _fit_md(fit: dict[str, Any]) -> list[str]:
 
 
 def _policy_md(res: dict[str, Any]) -> list[str]:
-    close = next(iter(res.values()), {}).get("close_percent", analysis.CLOSE_PERCENT)
+    first: dict[str, Any] = next(iter(res.values()), {})
+    close = first.get("close_percent", analysis.CLOSE_PERCENT)
     out = ["## Planner policy", "", "Deviation |q − q*| / 0.5 from the optimum as a whole "
            "percent with the same effect on the agent.", "",
            "| planner | horizon | parsed | mean deviation % | se | "
