@@ -254,3 +254,32 @@ def test_resolved_cell_plays_the_behavioral_optimum(tmp_path):
     for step in runs[0]["steps"]:
         assert step["precision"] == pytest.approx(
             min(1.0, max(0.5, round(100 * float(sol.policy(step["belief"]))) / 100)))
+
+
+def test_model_grid_runs_each_model_and_labels_the_cells(tmp_path, capsys):
+    state = MockState(answer=Scripted())
+    with mock_server(state) as (url, _):
+        text = CONFIG.replace('model = "mock-model"', 'models = ["model-a", "org/model-b"]')
+        cfg = tmp_path / "g.toml"
+        cfg.write_text(text.format(url=url, reps=1, backend_extra=""))
+        assert main(["llm", "estimate", str(cfg)]) == 0
+        assert "[model-a]" in capsys.readouterr().out
+        out = tmp_path / "grid"
+        assert main(["llm", "run", str(cfg), "--out", str(out)]) == 0
+    sent = {b["model"] for b in state.received}
+    assert sent == {"model-a", "org/model-b"}
+    cells = json.loads((out / "grid.json").read_text())
+    assert [c["label"] for c in cells] == ["model-a", "org_model-b"]
+    assert cells[1]["models"] == {"planner": "org/model-b", "oracle": "org/model-b",
+                                  "agent": "org/model-b"}
+    assert cells[0]["config_sha256"] != cells[1]["config_sha256"]
+    assert "| model-a | model-a |" in (out / "grid.md").read_text()
+
+
+def test_model_grid_with_a_model_refused():
+    from steerherd.errors import ParameterError
+    from steerherd.files import validate
+
+    with pytest.raises(ParameterError, match="not both"):
+        validate(ExperimentConfig, {"name": "x", "backend": {"model": "a", "models": ["b"]}},
+                 "x.toml")

@@ -47,7 +47,8 @@ def _load(config: Path, backend: str | None, gguf: Path | None, prompts: Path | 
     overrides: dict[str, Any] = {"backend": backend_over} if backend_over else {}
     cfg = load_config(config, overrides, max_requests or MAX_REQUESTS, max_steps or MAX_STEPS,
                       prompts)
-    check_environment(cfg, allow_key_env)
+    for _, cell in cfg.grid() or [("", cfg)]:
+        check_environment(cell, allow_key_env)
     shown = dict(overrides)
     for name, value in (("prompts", prompts and str(prompts)), ("max_requests", max_requests),
                         ("max_steps", max_steps), ("allow_key_env", allow_key_env or None)):
@@ -65,23 +66,27 @@ def estimate_cmd(config: Annotated[Path, typer.Argument(help="Experiment TOML.")
 
     It refuses exactly what ``llm run`` refuses (same options, same checks) and writes nothing.
     """
+    from steerherd.llm.identity import run_identity
     from steerherd.llm.runner import STORE_FILE, estimate
     from steerherd.llm.store import RunStore
 
     cfg, _ = _load(config, backend, gguf, prompts, max_requests, max_steps, allow_key_env)
-    path = (out or Path("results/llm") / cfg.name) / STORE_FILE
-    store = RunStore(path, readonly=True) if path.exists() else None
-    if store is not None:
-        from steerherd.llm.identity import run_identity
+    run_dir = out or Path("results/llm") / cfg.name
+    cells = cfg.grid() or [("", cfg)]
+    for label, cell in cells:
+        path = (run_dir / label if label else run_dir) / STORE_FILE
+        store = RunStore(path, readonly=True) if path.exists() else None
+        if store is not None:
+            stored = store.get_meta("identity")
+            if stored is not None and stored != run_identity(cell):
+                from steerherd.errors import ParameterError
 
-        stored = store.get_meta("identity")
-        if stored is not None and stored != run_identity(cfg):
-            from steerherd.errors import ParameterError
-
-            raise ParameterError(f"{path.parent} holds a run of another configuration; "
-                                 "`llm run` would refuse it: use a new --out directory")
-    for line in estimate(cfg, store).lines():
-        typer.echo(line)
+                raise ParameterError(f"{path.parent} holds a run of another configuration; "
+                                     "`llm run` would refuse it: use a new --out directory")
+        if label:
+            typer.echo(f"[{label}]")
+        for line in estimate(cell, store).lines():
+            typer.echo(line)
 
 
 @app.command("run")
@@ -98,11 +103,12 @@ def run_cmd(config: Annotated[Path, typer.Argument(help="Experiment TOML.")], ou
                 help="Exit 0 even if some units got no usable answer.")] = False,
             report: Annotated[bool, typer.Option(
                 help="Write the report at the end.")] = True) -> None:
-    """Run (or resume) an experiment; every call is stored before it is used."""
+    """Run (or resume) an experiment; every call is stored before it is used.
+
+    With ``[backend] models = [...]`` each model gets its own run in RUN/<model>/ and a grid
+    report (RUN/grid.md, RUN/grid.json) compares the cells.
+    """
     from steerherd.llm.cache import ResponseCache
-    from steerherd.llm.identity import record_session
-    from steerherd.llm.runner import estimate, execute, open_client, open_store
-    from steerherd.llm.types import BudgetExceeded, Interrupted, LLMError
 
     cfg, overrides = _load(config, backend, gguf, prompts, max_requests, max_steps,
                            allow_key_env)
@@ -112,6 +118,34 @@ def run_cmd(config: Annotated[Path, typer.Argument(help="Experiment TOML.")], ou
         overrides["cache"] = False
     run_dir = out or Path("results/llm") / cfg.name
     shared = ResponseCache(cache_dir) if cache else None
+    cells = cfg.grid()
+    failed = 0
+    for label, cell in cells or [("", cfg)]:
+        if label:
+            typer.echo(f"[{label}]")
+        summary = _run_one(cell, run_dir / label if label else run_dir, overrides, shared,
+                           allow_key_env, report)
+        failed += summary.failed_units
+        units = summary.units
+    if cells:
+        from steerherd.llm.report import write_grid_report
+
+        typer.echo(f"wrote {write_grid_report(run_dir, [label for label, _ in cells])}")
+    if failed:
+        message = (f"{failed} of {units * max(1, len(cells))} units failed (no usable answer "
+                   "after every parse retry; see the report)")
+        if not allow_failures:
+            _fail(1, message + "; pass --allow-failures to accept")
+        typer.echo(message + " (accepted: --allow-failures)")
+
+
+def _run_one(cfg: Any, run_dir: Path, overrides: dict[str, Any], shared: Any,
+             allow_key_env: bool, report: bool) -> Any:
+    """One run (one cell of a grid): store, estimate, clients, units, report."""
+    from steerherd.llm.identity import record_session
+    from steerherd.llm.runner import estimate, execute, open_client, open_store
+    from steerherd.llm.types import BudgetExceeded, Interrupted, LLMError
+
     store = open_store(cfg, run_dir)
     record_session(store, overrides)
     est = estimate(cfg, store)
@@ -141,12 +175,7 @@ def run_cmd(config: Annotated[Path, typer.Argument(help="Experiment TOML.")], ou
     store.close()
     if report:
         report_cmd(run_dir)
-    if summary.failed_units:
-        message = (f"{summary.failed_units} of {summary.units} units failed (no usable answer "
-                   "after every parse retry; see the report)")
-        if not allow_failures:
-            _fail(1, message + "; pass --allow-failures to accept")
-        typer.echo(message + " (accepted: --allow-failures)")
+    return summary
 
 
 def _fail(code: int, message: str) -> None:

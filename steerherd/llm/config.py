@@ -67,6 +67,9 @@ class BackendConfig(_Strict):
     kind: Kind = "local"
     base_url: str | None = None
     model: str | None = None
+    #: a grid of models compared in one experiment: one run per model (in RUN/<model>/) for
+    #: every role without a model of its own, and a grid report labelling each cell
+    models: list[str] | None = None
     api_key_env: str = "OPENAI_API_KEY"
     gguf: str | None = None
     timeout_s: float = Field(default=120.0, gt=0, le=3600)
@@ -80,6 +83,18 @@ class BackendConfig(_Strict):
     planner: RoleBackend | None = None
     oracle: RoleBackend | None = None
     agent: RoleBackend | None = None
+
+    @model_validator(mode="after")
+    def _grid(self) -> BackendConfig:
+        if self.models is not None:
+            if self.model is not None:
+                raise ValueError("give backend.model or backend.models (a grid), not both")
+            if not self.models or len(set(self.models)) != len(self.models):
+                raise ValueError("backend.models must list distinct model names")
+            for m in self.models:
+                if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$", m) or ".." in m:
+                    raise ValueError(f"backend.models: {m!r} is not a model name")
+        return self
 
     @field_validator("base_url")
     @classmethod
@@ -243,11 +258,26 @@ class ExperimentConfig(_Strict):
     def role_backend(self, role: str) -> BackendConfig:
         """``[backend]`` with ``[backend.ROLE]`` applied (no role sections left)."""
         over = getattr(self.backend, role)
-        base = self.backend.model_dump(exclude={"planner", "oracle", "agent"})
+        base = self.backend.model_dump(exclude={"planner", "oracle", "agent", "models"})
         if over is not None:
             base.update({k: v for k, v in over.model_dump(exclude={"temperature"}).items()
                          if v is not None})
         return BackendConfig.model_validate(base)
+
+    def grid(self) -> list[tuple[str, ExperimentConfig]]:
+        """The cells of a model grid: (label, the experiment with that model), or [] if none.
+
+        The label is a directory name made from the model name (``/`` and ``:`` become
+        ``_``); each cell's roles are named in its run identity and the grid report.
+        """
+        if self.backend.models is None:
+            return []
+        cells = []
+        for m in self.backend.models:
+            be = self.backend.model_copy(update={"model": m, "models": None})
+            label = re.sub(r"[^A-Za-z0-9._-]", "_", m)
+            cells.append((label, self.model_copy(update={"backend": be})))
+        return cells
 
     def temperature(self, role: str) -> float:
         """The role's sampling temperature (``[backend.ROLE] temperature`` or ``[calls]``)."""

@@ -258,3 +258,42 @@ def _save(fig: Any, path: Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def write_grid_report(run_dir: Path, labels: list[str]) -> Path:
+    """``grid.md`` and ``grid.json``: one column of headline numbers per model of a grid.
+
+    Each cell is labelled by its models (planner, oracle, agent) as recorded in its store.
+    """
+    cells = []
+    for label in labels:
+        data = json.loads((run_dir / label / "analysis.json").read_text())
+        models = data.get("run", {}).get("models", {})
+        cell: dict[str, Any] = {"label": label, "models": {
+            r: models.get(r, {}).get("model") for r in ("planner", "oracle", "agent")},
+            "config_sha256": data.get("run", {}).get("config_sha256")}
+        if "policy" in data:
+            cell["policy_mean_deviation"] = {k: v["mean_deviation"]
+                                             for k, v in data["policy"].items()}
+        if "beliefs" in data:
+            cell["update_ratio"] = data["beliefs"]["update_ratio"]
+            cell["fit"] = data["beliefs"].get("fit")
+        if "sequential" in data:
+            cell["welfare_pct"] = {f"{r['setting']}|{r['planner']}|{r['horizon']}|"
+                                   f"{r['state']}": r["welfare_pct"]
+                                   for r in data["sequential"]["rows"]}
+        cells.append(cell)
+    (run_dir / "grid.json").write_text(json.dumps(cells, indent=1, default=str))
+    lines = ["# Model grid", "", "| cell | planner | oracle | agent | mean policy deviation % |"
+             " update ratio agree / contradict | welfare % (first rows) |", "|---" * 7 + "|"]
+    for c in cells:
+        dev = "; ".join(f"{k} {_f(v[0])}" for k, v in c.get("policy_mean_deviation", {}).items())
+        ur = c.get("update_ratio", {})
+        ratio = " / ".join(_f(ur[k][0]) if k in ur else "—" for k in ("agree", "contradict"))
+        wel = "; ".join(f"{k} {_f(v[0])}" for k, v in list(c.get("welfare_pct", {}).items())[:4])
+        m = c["models"]
+        lines.append(f"| {c['label']} | {m['planner']} | {m['oracle']} | {m['agent']} | {dev} |"
+                     f" {ratio} | {wel} |")
+    path = run_dir / "grid.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
