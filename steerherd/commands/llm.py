@@ -163,8 +163,9 @@ def _run_one(cfg: Any, run_dir: Path, overrides: dict[str, Any], shared: Any,
     except Interrupted:
         n = store.count_calls()
         store.close()
-        _fail(130, f"interrupted: no new call sent; {n} answers stored; run the same command "
-              "to resume (nothing answered is asked again)")
+        print(f"stopped: no new call sent; {n} answers stored; run the same command to resume "
+              "(nothing answered is asked again)", file=sys.stderr)
+        raise typer.Exit(130) from None  # the CLI ends with "error: interrupted"
     except (LLMError, BudgetExceeded) as exc:
         store.close()
         _fail(1, str(exc))
