@@ -37,6 +37,7 @@ class MockState:
     served_model: str = "mock-model"
     #: answers by request (default: a valid answer varying with the seed)
     answer: Any = None
+    redirect_to: str = ""
 
 
 def _completion(text: str, finish: str = "stop") -> dict[str, Any]:
@@ -73,6 +74,8 @@ def make_app(state: MockState) -> FastAPI:
                 yield b'{"id": "x", "choices": ['
                 raise ConnectionResetError("cut")
             return StreamingResponse(cut(), 200, media_type="application/json")
+        if fault == "redirect":
+            return Response(status_code=307, headers={"location": state.redirect_to})
         if fault == "html":
             return HTMLResponse("<html><body><h1>502 Bad Gateway</h1></body></html>", 200)
         if fault == "wrong_schema":

@@ -60,6 +60,8 @@ def test_estimate_run_report_replay(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "k is part of the stored answers" in err and "planner prompts" in err
     assert len(err.strip().splitlines()) == 1
+    assert main(["llm", "replay", str(out), "--set", "p=0.6"]) == 2
+    assert "the histories and the baseline precision" in capsys.readouterr().err
     # re-scoring under another analysis setting: no endpoint exists any more, nothing is sent
     assert main(["llm", "replay", str(out), "--set", "close_percent=100"]) == 0
     old = json.loads((out / "analysis.json").read_text())

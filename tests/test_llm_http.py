@@ -185,3 +185,15 @@ def test_nothing_leaves_loopback(monkeypatch):
     with pytest.raises(SocketConnectBlockedError, match="192.0.2.1") as err:
         client.complete(REQ)
     assert SECRET not in str(err.value)
+
+
+def test_redirect_is_not_followed_so_the_key_stays_home(monkeypatch):
+    """A 307 to another host is an error; the other host sees no request and no key."""
+    monkeypatch.setenv(KEY_VAR, SECRET)
+    elsewhere = MockState()
+    state = MockState(faults=["redirect"])
+    with mock_server(elsewhere) as (other, _), mock_server(state) as (url, _):
+        state.redirect_to = other + "/chat/completions"
+        with pytest.raises(LLMError, match="HTTP 307"):
+            _ask(_client(url, api_key_env=KEY_VAR))
+    assert len(state.received) == 1 and not elsewhere.received

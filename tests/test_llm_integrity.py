@@ -188,7 +188,29 @@ BAD = [
      "not a name"),
     ("prompt dir in file", {"seed = 5": 'seed = 5\nprompt_dir = "/etc"'}, [], "--prompts"),
     ("negative seed", {"seed = 5": "seed = -1"}, [], "seed"),
-    ("bad url", {}, [], None),
+    ("temperature 3", {"max_calls = 500": "max_calls = 500\ntemperature = 3"}, [],
+     "temperature"),
+    ("concurrency 0", {"concurrency = 2": "concurrency = 0"}, [], "concurrency"),
+    ("max_calls 0", {"max_calls = 500": "max_calls = 0"}, [], "max_calls"),
+    ("typo", {"max_calls = 500": "max_cals = 500"}, [], "max_cals"),
+    ("role kind", {}, [], None),
+    ("planner role kind foo", {"[calls]": '[backend.planner]\nkind = "foo"\n[calls]'}, [],
+     "backend.planner.kind"),
+    ("base_url not http", {'base_url = "': 'base_url = "ftp://x/'}, [], "base_url"),
+    ("model and models", {'model = "mock-model"': 'model = "a"\nmodels = ["b"]'}, [],
+     "not both"),
+    ("p = 1.5", {"[beliefs]": "[model]\np = 1.5\n[beliefs]"}, [], "p must be in"),
+    ("power without alpha", {"[beliefs]": '[model]\ncost = "power"\n[beliefs]'}, [], "alpha"),
+    ("resolved without beliefs", {
+        "[beliefs]\npublic_beliefs = [0.3, 0.8]\nprecisions = [0.7]\n": "",
+        '"hybrid"]': '"resolved"]'}, [], "add a [beliefs] section"),
+    ("max-requests 0", {}, ["--max-requests", "0"], "max-requests"),
+    ("missing key variable", {'model = "mock-model"':
+                              'model = "m"\nbase_url = "https://api.example.com/v1"\n'
+                              'api_key_env = "NO_SUCH_VAR_API_KEY"'}, [], None),
+    ("gguf not a GGUF", {}, ["--backend", "local", "--gguf", "bad.toml"], "not a GGUF"),
+    ("gguf missing", {}, ["--backend", "local", "--gguf", "nowhere.gguf"], "not found"),
+    ("prompts not a dir", {}, ["--prompts", "bad.toml"], "prompt directory has no"),
 ]
 
 
