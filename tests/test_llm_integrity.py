@@ -210,6 +210,7 @@ BAD = [
                               'api_key_env = "NO_SUCH_VAR_API_KEY"'}, [], None),
     ("gguf not a GGUF", {}, ["--backend", "local", "--gguf", "bad.toml"], "not a GGUF"),
     ("gguf missing", {}, ["--backend", "local", "--gguf", "nowhere.gguf"], "not found"),
+    ("out is a file", {}, ["--out", "bad.toml"], "is a file, not a run directory"),
     ("prompts not a dir", {}, ["--prompts", "bad.toml"], "prompt directory has no"),
 ]
 
@@ -230,6 +231,17 @@ def test_bad_input_refused_by_estimate_and_run_alike(tmp_path, capsys, label, ed
     assert needle in line, line
     assert not state.received  # no call
     assert tree(tmp_path) == before  # nothing written
+
+
+def test_cache_dir_that_is_a_file_is_refused_first(tmp_path, capsys):
+    state = MockState()
+    with mock_server(state) as (url, _):
+        cfg = write(tmp_path / "a.toml", url)
+        before = tree(tmp_path)
+        assert main(["llm", "run", str(cfg), "--out", str(tmp_path / "r"), "--cache-dir",
+                     str(cfg)]) == 2
+        assert "is a file" in one_line_error(capsys)
+    assert tree(tmp_path) == before and not state.received
 
 
 def test_prompt_dir_from_the_command_line(tmp_path, capsys):

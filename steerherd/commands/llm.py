@@ -112,12 +112,17 @@ def run_cmd(config: Annotated[Path, typer.Argument(help="Experiment TOML.")], ou
 
     cfg, overrides = _load(config, backend, gguf, prompts, max_requests, max_steps,
                            allow_key_env)
+    if cache and cache_dir is not None and cache_dir.exists() and not cache_dir.is_dir():
+        from steerherd.errors import ParameterError
+
+        raise ParameterError(f"--cache-dir {cache_dir} is a file, not a directory")
     if cache_dir is not None:
         overrides["cache_dir"] = str(cache_dir)
     if not cache:
         overrides["cache"] = False
     run_dir = out or Path("results/llm") / cfg.name
-    shared = ResponseCache(cache_dir) if cache else None
+    # the shared cache is opened once a store is open (a refused run writes nothing)
+    shared: list[Any] = [lambda: ResponseCache(cache_dir)] if cache else [None]
     cells = cfg.grid()
     failed = 0
     for label, cell in cells or [("", cfg)]:
@@ -139,14 +144,24 @@ def run_cmd(config: Annotated[Path, typer.Argument(help="Experiment TOML.")], ou
         typer.echo(message + " (accepted: --allow-failures)")
 
 
-def _run_one(cfg: Any, run_dir: Path, overrides: dict[str, Any], shared: Any,
+def _run_one(cfg: Any, run_dir: Path, overrides: dict[str, Any], cache: list[Any],
              allow_key_env: bool, report: bool) -> Any:
-    """One run (one cell of a grid): store, estimate, clients, units, report."""
+    """One run (one cell of a grid): store, estimate, clients, units, report.
+
+    ``cache`` holds the shared cache, or a function making it (called once a store is open).
+    """
     from steerherd.llm.identity import record_session
     from steerherd.llm.runner import estimate, execute, open_client, open_store
     from steerherd.llm.types import BudgetExceeded, Interrupted, LLMError
 
     store = open_store(cfg, run_dir)
+    if callable(cache[0]):
+        try:
+            cache[0] = cache[0]()
+        except BaseException:
+            store.close()
+            raise
+    shared = cache[0]
     record_session(store, overrides)
     est = estimate(cfg, store)
     for line in est.lines():

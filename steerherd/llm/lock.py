@@ -33,9 +33,15 @@ class DirLock:
 
     def __init__(self, directory: Path, what: str = "llm run") -> None:
         self._fd: int | None = None
-        directory.mkdir(parents=True, exist_ok=True)
+        if directory.exists() and not directory.is_dir():
+            raise ParameterError(f"{directory} is a file, not a run directory (--out)")
         self.path = directory / LOCK_FILE
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise ParameterError(f"cannot write the run directory {directory} "
+                                 f"({exc.strerror})") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
