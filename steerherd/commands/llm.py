@@ -72,6 +72,7 @@ def estimate_cmd(config: Annotated[Path, typer.Argument(help="Experiment TOML.")
 
     cfg, _ = _load(config, backend, gguf, prompts, max_requests, max_steps, allow_key_env)
     run_dir = out or Path("results/llm") / cfg.name
+    _check_out(run_dir)
     cells = cfg.grid() or [("", cfg)]
     for label, cell in cells:
         path = (run_dir / label if label else run_dir) / STORE_FILE
@@ -121,6 +122,7 @@ def run_cmd(config: Annotated[Path, typer.Argument(help="Experiment TOML.")], ou
     if not cache:
         overrides["cache"] = False
     run_dir = out or Path("results/llm") / cfg.name
+    _check_out(run_dir)
     # the shared cache is opened once a store is open (a refused run writes nothing)
     shared: list[Any] = [lambda: ResponseCache(cache_dir)] if cache else [None]
     cells = cfg.grid()
@@ -192,6 +194,17 @@ def _run_one(cfg: Any, run_dir: Path, overrides: dict[str, Any], cache: list[Any
     if report:
         report_cmd(run_dir)
     return summary
+
+
+def _check_out(run_dir: Path) -> None:
+    """What ``llm run`` would refuse about the run directory, without creating it."""
+    from steerherd.errors import ParameterError
+
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ParameterError(f"{run_dir} is a file, not a run directory (--out)")
+    parent = next((p for p in [run_dir, *run_dir.parents] if p.exists()), Path("."))
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ParameterError(f"cannot write the run directory {run_dir} (permission denied)")
 
 
 def _fail(code: int, message: str) -> None:
