@@ -327,6 +327,14 @@ def test_failed_units_exit_1_unless_allowed(tmp_path, capsys):
         err = [x for x in capsys.readouterr().err.strip().splitlines()
                if not x.startswith("ERROR:    ")]
         assert len(err) == 1 and "units failed" in err[0] and "--allow-failures" in err[0]
+        rows = json.loads((out / "analysis.json").read_text())["sequential"]["rows"]
+        llm = [r for r in rows if r["setting"] == "llm"]
+        assert llm and all(r["dropped"] == 2 and r["runs"] == 0 for r in llm)  # per cell
+        hybrid = [r for r in rows if r["setting"] == "hybrid"]
+        assert all(r["dropped"] == 0 and r["runs"] == 2 for r in hybrid)
+        assert all(r["welfare_pct_if_dropped"][0] <= r["welfare_pct_if_dropped"][1]
+                   for r in llm)
+        assert "run(s) dropped" in (out / "report.md").read_text()
         assert main(["llm", "run", str(cfg), "--out", str(out), "--allow-failures"]) == 0
         assert capsys.readouterr().out.strip().splitlines()[-1].endswith(
             "(accepted: --allow-failures)")
