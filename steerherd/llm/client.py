@@ -2,7 +2,7 @@
 
 This is the only module that imports ``openai``. The SDK's own retries are off
 (``max_retries=0``): :meth:`OpenAIChat.complete` makes exactly one HTTP attempt and the
-harness (:class:`~steerherd.llm.store.Caller`) retries, so every attempt is recorded and
+harness (:class:`~steerherd.llm.caller.Caller`) retries, so every attempt is recorded and
 counted against the run's budget. A failed attempt raises
 :class:`~steerherd.llm.types.TransportError` saying whether it may be retried (429 with its
 ``retry-after``, 5xx, timeouts, dropped connections). A 200 reply whose body is not a chat

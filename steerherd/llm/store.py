@@ -222,3 +222,12 @@ class RunStore:
             rows = self._db.execute("SELECT item, data FROM records WHERE experiment = ? "
                                     "ORDER BY rowid", (experiment,)).fetchall()
         return [{"item": item, **json.loads(data)} for item, data in rows]
+
+
+def __getattr__(name: str) -> Any:
+    """``Caller``, ``Answer`` and ``derive_seed`` moved to :mod:`steerherd.llm.caller`."""
+    if name in ("Caller", "Answer", "derive_seed"):
+        from steerherd.llm import caller
+
+        return getattr(caller, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
