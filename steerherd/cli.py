@@ -127,7 +127,7 @@ EXAMPLES = {
     "llm estimate": "Example: steerherd llm estimate sims/llm_paper.toml",
     "llm run": "Example: steerherd llm run sims/llm_quick.toml --out results/llm/quick",
     "llm report": "Example: steerherd llm report results/llm/llm_quick",
-    "llm replay": "Example: steerherd llm replay results/llm/llm_quick --set k=0.3",
+    "llm replay": "Example: steerherd llm replay results/llm/llm_quick --set close_percent=5",
 }
 
 

@@ -43,3 +43,10 @@ def biased_sol() -> Any:
     from tests.sim_cases import P
 
     return sh.solve(P, beliefs=401, precisions=81)
+
+
+@pytest.fixture(autouse=True)
+def _private_llm_cache(tmp_path_factory: pytest.TempPathFactory,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The LLM harness's shared response cache goes to a fresh directory, never the user's."""
+    monkeypatch.setenv("STEERHERD_CACHE_DIR", str(tmp_path_factory.mktemp("llm-cache")))

@@ -13,7 +13,13 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 
 from steerherd.llm.types import ChatRequest
 from tests.llm_helpers import responder
@@ -28,6 +34,10 @@ class MockState:
     headers: list[dict[str, str]] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
     delay_s: float = 0.0
+    served_model: str = "mock-model"
+    #: answers by request (default: a valid answer varying with the seed)
+    answer: Any = None
+    redirect_to: str = ""
 
 
 def _completion(text: str, finish: str = "stop") -> dict[str, Any]:
@@ -41,6 +51,11 @@ def make_app(state: MockState) -> FastAPI:
     """The mock app; each request takes the next fault from ``state.faults``."""
     app = FastAPI()
 
+    @app.get("/v1/models")
+    async def models() -> Response:
+        return JSONResponse({"object": "list", "data": [
+            {"id": state.served_model, "object": "model", "owned_by": "mock"}]})
+
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Response:
         body = await request.json()
@@ -52,8 +67,19 @@ def make_app(state: MockState) -> FastAPI:
         if fault == "429":
             return JSONResponse({"error": {"message": "slow down"}}, 429,
                                 headers={"retry-after": "0.2"})
-        if fault == "500":
-            return JSONResponse({"error": {"message": "boom"}}, 500)
+        if fault in ("500", "503"):
+            return JSONResponse({"error": {"message": "boom"}}, int(fault))
+        if fault == "reset":  # the connection drops in the middle of the reply
+            async def cut() -> Any:
+                yield b'{"id": "x", "choices": ['
+                raise ConnectionResetError("cut")
+            return StreamingResponse(cut(), 200, media_type="application/json")
+        if fault == "redirect":
+            return Response(status_code=307, headers={"location": state.redirect_to})
+        if fault == "html":
+            return HTMLResponse("<html><body><h1>502 Bad Gateway</h1></body></html>", 200)
+        if fault == "wrong_schema":
+            return JSONResponse({"result": "ok", "output": [1, 2, 3]})
         if fault == "timeout":
             await asyncio.sleep(2.0)
         if fault == "401":
@@ -70,8 +96,8 @@ def make_app(state: MockState) -> FastAPI:
         schema = body.get("response_format", {}).get("json_schema", {}).get("name", "")
         messages = tuple(body["messages"])
         name = schema or _name_from_prompt(messages)
-        text = responder(ChatRequest(messages=messages, schema_name=name, schema={},
-                                     seed=body.get("seed", 0)))
+        text = (state.answer or responder)(ChatRequest(messages=messages, schema_name=name,
+                                                       schema={}, seed=body.get("seed", 0)))
         if fault == "malformed":
             text = "Sure! The answer is buy."
         if fault == "truncated":
@@ -91,9 +117,10 @@ def _name_from_prompt(messages: tuple[dict[str, str], ...]) -> str:
 
 
 @contextmanager
-def mock_server(state: MockState) -> Iterator[tuple[str, uvicorn.Server]]:
-    """Serve the mock app on 127.0.0.1 (a free port) in a thread; yield (base_url, server)."""
-    config = uvicorn.Config(make_app(state), host="127.0.0.1", port=0, log_level="error",
+def mock_server(state: MockState, port: int = 0) -> Iterator[tuple[str, uvicorn.Server]]:
+    """Serve the mock app on 127.0.0.1 (a free port, or ``port``) in a thread; yield
+    (base_url, server)."""
+    config = uvicorn.Config(make_app(state), host="127.0.0.1", port=port, log_level="error",
                             lifespan="off", timeout_graceful_shutdown=0)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

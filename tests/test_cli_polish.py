@@ -13,6 +13,7 @@ import pytest
 
 import steerherd as sh
 from steerherd.cli import main
+from steerherd.errors import ParameterError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -124,8 +125,9 @@ def test_figure_data_stamps_keep_quick_and_full_apart(tmp_path: Path) -> None:
     assert figures._stale(data, quick) is None
     data.write_text(json.dumps({"stamp": full | {"config": "other"}}))
     assert "another config" in figures._stale(data, full)
-    data.write_text(json.dumps({"maps": []}))
-    assert "no stamp" in figures._stale(data, full)
+    data.write_text(json.dumps({"maps": []}))  # unstamped: refused, never overwritten
+    with pytest.raises(ParameterError, match="lacks the stamp"):
+        figures._stale(data, full)
     plan = figures._plan(tmp_path, False, False, None, cfg, figure_config)
     assert {item.file for item, _ in plan} == {"solutions.json", "regime_map.json",
                                                "llm_figures.json", "welfare.json"}

@@ -11,7 +11,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "steerherd"
 
 #: Layers, lowest first. A module may import from its own layer or any layer below.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("steerherd.errors", "steerherd.types", "steerherd.files"),
+    # plotting draws the data it is given and imports nothing computational (checked below),
+    # so any layer may use it (Solution.plot, reports) without an upward import.
+    ("steerherd.errors", "steerherd.types", "steerherd.files", "steerherd.plotting"),
     ("steerherd.model",),
     ("steerherd.agents",),
     ("steerherd.spec",),
@@ -20,7 +22,6 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("steerherd.api",),
     ("steerherd.theory", "steerherd.sim", "steerherd.sweep"),
     ("steerherd.llm",),
-    ("steerherd.plotting",),
     ("steerherd.commands", "steerherd.cli", "steerherd.__main__", "steerherd"),
 )
 #: The plotting package draws data it is given: it imports nothing computational.

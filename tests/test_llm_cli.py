@@ -13,6 +13,7 @@ from tests.llm_mock_server import MockState, mock_server
 
 CONFIG = """
 name = "cli"
+prompt_version = "v1"
 seed = 5
 [backend]
 kind = "openai"
@@ -53,12 +54,21 @@ def test_estimate_run_report_replay(tmp_path, capsys):
                    "## Agent beliefs", "## Sequential runs", "policy.png"):
         assert needle in text
     assert (out / "welfare.png").is_file() and (out / "beliefs.png").is_file()
-    # re-scoring with a new cost: no endpoint exists any more, and nothing is sent
-    assert main(["llm", "replay", str(out), "--set", "k=0.1"]) == 0
+    # k was stated in the planner prompts: replay cannot change it (issue 13.7)
+    capsys.readouterr()
+    assert main(["llm", "replay", str(out), "--set", "k=0.1"]) == 2
+    err = capsys.readouterr().err
+    assert "k is part of the stored answers" in err and "planner prompts" in err
+    assert len(err.strip().splitlines()) == 1
+    assert main(["llm", "replay", str(out), "--set", "p=0.6"]) == 2
+    assert "the histories and the baseline precision" in capsys.readouterr().err
+    # re-scoring under another analysis setting: no endpoint exists any more, nothing is sent
+    assert main(["llm", "replay", str(out), "--set", "close_percent=100"]) == 0
     old = json.loads((out / "analysis.json").read_text())
     new = json.loads((out / "replay" / "analysis.json").read_text())
     assert old["calls"] == new["calls"]
-    assert old["policy"] != new["policy"]  # the optimum moved with k
+    assert old["policy"] != new["policy"]  # the share counted as close moved with the threshold
+    assert all(r["share_close"] == 1.0 for r in new["policy"].values())
 
 
 def test_user_errors_exit_2(tmp_path, capsys):

@@ -19,9 +19,9 @@ def test_local_model_one_call(tmp_path):
     cfg = small_config(beliefs=None, policy={"public_beliefs": [0.5]}, sequential=None,
                        calls={"max_parse_retries": 0})
     store = open_store(cfg, tmp_path)
-    with open_client(cfg) as client:
-        base = client.base_url  # type: ignore[attr-defined]
-        summary = execute(cfg, store, client)
+    with open_client(cfg) as clients:
+        base = clients["planner"].base_url  # type: ignore[attr-defined]
+        summary = execute(cfg, store, clients)
     with pytest.raises(httpx2.HTTPError):  # the server is stopped when the run ends
         httpx2.get(base.removesuffix("/v1") + "/health", timeout=1.0)
     assert summary.sent == 1
@@ -39,10 +39,10 @@ def test_local_model_end_to_end(tmp_path):
         policy={"public_beliefs": [0.3]}, sequential=None,
         calls={"max_parse_retries": 1, "max_tokens_oracle": 80})
     store = open_store(cfg, tmp_path)
-    with open_client(cfg) as client:
-        base = client.base_url  # type: ignore[attr-defined]
+    with open_client(cfg) as clients:
+        base = clients["agent"].base_url  # type: ignore[attr-defined]
         assert base.startswith("http://127.0.0.1:")
-        summary = execute(cfg, store, client)
+        summary = execute(cfg, store, clients)
     with pytest.raises(httpx2.HTTPError):  # the server is stopped when the run ends
         httpx2.get(base.removesuffix("/v1") + "/health", timeout=1.0)
     assert summary.units == 2 and 3 <= summary.sent <= 6

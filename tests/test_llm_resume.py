@@ -31,8 +31,10 @@ KILL_AFTER = 15  # stored calls before the kill
 
 
 def _stored(path: Path) -> int:
+    if not path.exists():  # connecting would create an empty file, which is not a store
+        return 0
     try:
-        with sqlite3.connect(path) as db:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
             return int(db.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
     except sqlite3.OperationalError:  # not created yet
         return 0

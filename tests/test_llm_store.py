@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from steerherd.llm.caller import Caller
 from steerherd.llm.client import FakeChat
 from steerherd.llm.runner import estimate, execute, open_store
-from steerherd.llm.store import Caller, RunStore
+from steerherd.llm.store import RunStore
 from steerherd.llm.types import BudgetExceeded, ChatRequest, LLMError
 from tests.llm_helpers import responder, small_config
 
@@ -149,10 +150,23 @@ def test_identical_requests_in_flight_are_sent_once(tmp_path):
 
 
 def test_resume_may_change_backend_and_budget(tmp_path):
-    open_store(small_config(), tmp_path).close()
+    """Transport settings may change between sessions; what changes an answer may not."""
+    from steerherd.errors import ParameterError
+
+    first = open_store(small_config(), tmp_path)
+    sha = first.get_meta("config_sha256")
+    first.close()
     cfg = small_config(calls={"max_calls": 9999, "concurrency": 3},
-                       backend={"kind": "local", "threads": 1})
-    open_store(cfg, tmp_path).close()
+                       backend={"kind": "local", "threads": 1, "timeout_s": 7.0,
+                                "max_retries": 1})
+    again = open_store(cfg, tmp_path)
+    assert again.get_meta("config_sha256") == sha  # the same experiment
+    assert again.get_meta("config")["calls"]["max_calls"] == 9999
+    again.close()
+    for change in ({"calls": {"temperature": 0.2}}, {"backend": {"kind": "local",
+                                                                   "gguf": "/m/other.gguf"}}):
+        with pytest.raises(ParameterError, match="another configuration"):
+            open_store(small_config(**change), tmp_path)
 
 
 def test_estimate_counts_calls_exactly(tmp_path):

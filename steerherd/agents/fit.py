@@ -101,9 +101,13 @@ def design(b: ArrayLike, q: ArrayLike, signal_good: ArrayLike) -> FloatArray:
 
 
 def fit_behavioral_beliefs(
-    b: ArrayLike, q: ArrayLike, signal_good: ArrayLike, reported: ArrayLike, clip: float = 0.005
+    b: ArrayLike, q: ArrayLike, signal_good: ArrayLike, reported: ArrayLike, clip: float = 0.005,
+    halfwidth: float | None = None,
 ) -> BehavioralFit:
     """Fit w_prior, w_agree, w_disagree and the noise scale σ from reported beliefs.
+
+    With ``halfwidth`` (0.005 for whole percents) the reports are treated as rounded:
+    interval-censored, :func:`steerherd.agents.censored.fit_behavioral_beliefs_censored`.
 
     Args:
         b: public beliefs, in (0, 1).
@@ -111,6 +115,7 @@ def fit_behavioral_beliefs(
         signal_good: the agents' signals (True = G).
         reported: the agents' reported beliefs P(ω = G), in [0, 1].
         clip: reported beliefs are clipped to [clip, 1 − clip] before the logit.
+        halfwidth: None (reports are exact) or half the rounding step of the reports.
 
     Returns:
         The fit (``extra['sigma']`` and its standard error in ``stderr['sigma']``).
@@ -118,6 +123,10 @@ def fit_behavioral_beliefs(
     Raises:
         ParameterError: bad or unidentifying data.
     """
+    if halfwidth is not None:
+        from steerherd.agents.censored import fit_behavioral_beliefs_censored
+
+        return fit_behavioral_beliefs_censored(b, q, signal_good, reported, halfwidth)
     x = design(b, q, signal_good)
     r = np.atleast_1d(np.asarray(reported, dtype=np.float64))
     if r.shape != (x.shape[0],) or np.any(~((r >= 0) & (r <= 1))):

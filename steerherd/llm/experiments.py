@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from steerherd.llm import roles
+from steerherd.llm.caller import Caller
 from steerherd.llm.config import ExperimentConfig
 from steerherd.llm.roles import Step
-from steerherd.llm.store import Caller
 from steerherd.model import Params, is_informative, posterior
 
 
@@ -69,6 +69,8 @@ class Unit:
     #: names of its requests when they are known in advance (equal names, equal requests);
     #: empty when they depend on earlier answers (sequential runs)
     request_names: tuple[str, ...] = ()
+    #: runs after every belief-elicitation unit is recorded (it uses their fit)
+    needs_beliefs: bool = False
 
 
 def _tokens(cfg: ExperimentConfig, role: str) -> int:
@@ -76,17 +78,20 @@ def _tokens(cfg: ExperimentConfig, role: str) -> int:
 
 
 def _ask_agent(cfg: ExperimentConfig, caller: Caller, history: list[Step], signal: bool,
-               q_pct: int, replicate: int) -> tuple[dict[str, Any] | None, str | None]:
-    t = cfg.calls.temperature
-    oracle = caller.ask("oracle", roles.oracle_request(signal, q_pct, t, _tokens(cfg, "oracle"),
-                                                       cfg.prompt_version), replicate, cfg.seed)
+               q_pct: int, replicate: int, persona_key: str,
+               ) -> tuple[dict[str, Any] | None, str | None, str]:
+    """The oracle's tip (checked) then the agent's answer; (answer, tip, persona)."""
+    v, d = cfg.prompt_version, cfg.prompt_dir
+    oracle = caller.ask("oracle", roles.oracle_request(signal, q_pct, cfg.temperature("oracle"),
+                                                       _tokens(cfg, "oracle"), v, d),
+                        replicate, cfg.seed, roles.oracle_check(signal, q_pct))
+    persona = roles.draw_persona(cfg.seed, persona_key)
     if oracle.value is None:
-        return None, None
-    persona = roles.personas()[replicate % len(roles.personas())]
-    req = roles.agent_request(persona, history, oracle.value["message"], q_pct, t,
-                              _tokens(cfg, "agent"), cfg.prompt_version)
-    agent = caller.ask("agent", req, replicate, cfg.seed)
-    return agent.value, oracle.value["message"]
+        return None, None, persona
+    req = roles.agent_request(persona, history, oracle.value["message"], q_pct,
+                              cfg.temperature("agent"), _tokens(cfg, "agent"), v, d)
+    agent = caller.ask("agent", req, replicate, cfg.seed, persona=persona)
+    return agent.value, oracle.value["message"], persona
 
 
 def belief_units(cfg: ExperimentConfig) -> Iterator[Unit]:
@@ -107,9 +112,11 @@ def _belief_job(cfg: ExperimentConfig, b: float, q: float, good: bool,
     def job(caller: Caller) -> dict[str, Any]:
         history, b_pub = history_for_belief(b, cfg.model.p)
         q_pct = round(100 * q)
-        ans, message = _ask_agent(cfg, caller, history, good, q_pct, rep)
+        ans, message, persona = _ask_agent(cfg, caller, history, good, q_pct, rep,
+                                           f"beliefs|{b:g}|{q_pct}|{rep}")
         return {"target_belief": b, "public_belief": b_pub, "precision": q_pct / 100,
                 "signal_good": good, "replicate": rep, "ok": ans is not None,
+                "persona": persona, "tip_ok": message is not None,
                 "bayes_posterior": float(posterior(b_pub, q_pct / 100, good)),
                 "reported": None if ans is None else ans["belief_percent"] / 100,
                 "bought": None if ans is None else ans["action"] == "buy",
@@ -138,8 +145,9 @@ def _policy_job(cfg: ExperimentConfig, planner: str, horizon: str, b: float,
         history, b_pub = history_for_belief(b, cfg.model.p)
         req = roles.planner_request(params, horizon == "forward", history,
                                     b_pub if cfg.policy.show_public_belief else None,
-                                    cfg.calls.temperature, _tokens(cfg, "planner"),
-                                    cfg.prompt_version)
+                                    cfg.temperature("planner"), _tokens(cfg, "planner"),
+                                    cfg.prompt_version, cfg.policy.belief_decimals,
+                                    cfg.prompt_dir)
         ans = caller.ask("planner", req, rep, cfg.seed, roles.planner_check(params))
         return {"planner": planner, "horizon": horizon, "target_belief": b,
                 "public_belief": b_pub, "replicate": rep, "ok": ans.value is not None,

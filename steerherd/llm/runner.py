@@ -8,24 +8,30 @@ the same directory resumes it.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from steerherd.errors import ParameterError
-from steerherd.llm import roles
-from steerherd.llm.config import ExperimentConfig
+from steerherd.llm.cache import ResponseCache
+from steerherd.llm.caller import Caller
+from steerherd.llm.config import ROLES, ExperimentConfig
+from steerherd.llm.estimate import Estimate, estimate
 from steerherd.llm.experiments import Unit, belief_units, policy_units
-from steerherd.llm.roles import Step
+from steerherd.llm.identity import check_identity, check_served
+from steerherd.llm.lock import DirLock
 from steerherd.llm.sequential import sequential_units
-from steerherd.llm.store import Caller, RunStore
-from steerherd.llm.types import ChatClient
+from steerherd.llm.store import RunStore, check_store_file
+from steerherd.llm.types import ChatClient, Interrupted
 
 STORE_FILE = "run.sqlite"
+__all__ = ["STORE_FILE", "Estimate", "RunSummary", "all_units", "estimate", "execute",
+           "open_client", "open_store"]
 
 
 def all_units(cfg: ExperimentConfig) -> list[Unit]:
@@ -40,138 +46,75 @@ def all_units(cfg: ExperimentConfig) -> list[Unit]:
     return units
 
 
-@dataclass(frozen=True)
-class Estimate:
-    """Pre-flight numbers, computed before anything is sent."""
-
-    units: int
-    requests: int          # exact: requests the run makes if every answer parses
-    calls: int             # calls sent if every answer parses and nothing is stored yet
-    calls_exact: bool      # False when sequential runs may repeat requests (then an upper bound)
-    max_calls: int         # calls × (1 + max_parse_retries): the most that can be sent
-    prompt_tokens: tuple[int, int]
-    completion_tokens: tuple[int, int]
-    stored_calls: int
-
-    def lines(self) -> list[str]:
-        """Human-readable summary."""
-        return [
-            f"units: {self.units}   requests: {self.requests} (exact, if every answer parses)",
-            f"calls to send: {'' if self.calls_exact else 'at most '}{self.calls} on an empty "
-            "store, if every answer parses (identical requests are sent once; an agent's "
-            "request holds its tip, so identical tips for different verdicts mean fewer)",
-            f"calls sent: at most {self.max_calls} (every call with every parse retry)",
-            f"prompt tokens: {self.prompt_tokens[0]:,}–{self.prompt_tokens[1]:,}   "
-            f"completion tokens: {self.completion_tokens[0]:,}–{self.completion_tokens[1]:,}",
-            "(3–5 characters per token; completions between 8 tokens and max_tokens)",
-            f"already stored: {self.stored_calls} calls",
-        ]
-
-
-def estimate(cfg: ExperimentConfig, store: RunStore | None = None) -> Estimate:
-    """Count requests exactly and bound tokens, without contacting any endpoint.
-
-    Tokens are bounded over the calls to send (identical requests once): from the calls that
-    must be sent (sequential runs may repeat requests, so theirs count only above) at their
-    shortest prompt (5 characters per token) and 8 completion tokens, to every call with
-    every parse retry at its longest prompt (3 characters per token) and max_tokens.
-    """
-    units = all_units(cfg)
-    requests = sum(u.requests for u in units)
-    longest = max([cfg.sequential.agents if cfg.sequential else 0, 3])
-    chars = _prompt_chars(cfg, longest)
-    n_role = _calls_by_role(cfg, units)
-    sure = _calls_by_role(cfg, units, named_only=True)  # sequential requests may repeat
-    calls = sum(n_role.values())
-    tries = 1 + cfg.calls.max_parse_retries
-    p_lo = sum(n * chars[r][0] // 5 for r, n in sure.items())
-    p_hi = sum(n * tries * chars[r][1] // 3 for r, n in n_role.items())
-    c_hi = sum(n * tries * getattr(cfg.calls, f"max_tokens_{r}") for r, n in n_role.items())
-    exact = all(u.request_names for u in units if u.requests)
-    return Estimate(len(units), requests, calls, exact, calls * tries, (p_lo, p_hi),
-                    (8 * sum(sure.values()), c_hi), 0 if store is None else store.count_calls())
-
-
-def _calls_by_role(cfg: ExperimentConfig, units: list[Unit],
-                   named_only: bool = False) -> dict[str, int]:
-    """Distinct named requests per role, plus every request of the unnamed (sequential) units."""
-    out = {"agent": 0, "oracle": 0, "planner": 0}
-    for name in {n for u in units for n in u.request_names}:
-        out[name.split("|", 1)[0]] += 1
-    n = cfg.sequential.agents if cfg.sequential else 1
-    for u in [] if named_only else units:
-        if not u.request_names and u.requests:
-            per = u.requests // n  # requests per agent: planner (1) + oracle and agent (2)
-            out["planner"] += n * (per % 2)
-            out["agent"] += n * (per // 2)
-            out["oracle"] += n * (per // 2)
-    return out
-
-
-def _prompt_chars(cfg: ExperimentConfig, longest: int) -> dict[str, tuple[int, int]]:
-    t, v = cfg.calls.temperature, cfg.prompt_version
-    hist = [Step(99, True)] * longest
-    msg = "x" * (4 * cfg.calls.max_tokens_oracle)
-    size = lambda req: sum(len(m["content"]) for m in req.messages)  # noqa: E731
-    params = cfg.model.params("biased", True)
-    return {
-        "agent": (size(roles.agent_request("", [], "", 50, t, 8, v)),
-                  size(roles.agent_request("x" * 120, hist, msg, 50, t, 8, v))),
-        "oracle": (size(roles.oracle_request(True, 50, t, 8, v)),) * 2,
-        "planner": (size(roles.planner_request(params, False, [], None, t, 8, v)),
-                    size(roles.planner_request(params, True, hist, 0.5, t, 8, v))),
-    }
-
-
 @contextmanager
-def open_client(cfg: ExperimentConfig) -> Iterator[ChatClient]:
-    """The configured backend; ``local`` starts (and at exit stops) the built-in server."""
+def open_client(cfg: ExperimentConfig, allow_key_env: bool = False,
+                ) -> Iterator[dict[str, ChatClient]]:
+    """One client per role (roles on the same backend share one); ``local`` backends start
+    (and at exit stop) one built-in server per GGUF file.
+
+    Raises:
+        ParameterError: a remote backend lacks ``base_url``/``model``, or its key is refused.
+    """
     from steerherd.llm.client import OpenAIChat
+    from steerherd.llm.ratelimit import limiter_for
 
-    be = cfg.backend
-    if be.kind == "local":
-        from steerherd.llm.local import local_server
+    with ExitStack() as stack:
+        made: dict[str, ChatClient] = {}
+        servers: dict[str | None, Any] = {}
+        clients: dict[str, ChatClient] = {}
+        for role in ROLES:
+            be = cfg.role_backend(role)
+            key = json.dumps(be.model_dump(), sort_keys=True)
+            if key not in made:
+                if be.kind == "local":
+                    from steerherd.llm.local import local_server
 
-        with local_server(be.gguf, n_ctx=be.n_ctx, threads=be.threads,
-                          parallel=cfg.calls.concurrency) as ep:
-            yield OpenAIChat(ep.base_url, be.model or ep.model, timeout=be.timeout_s,
-                             max_retries=be.max_retries, structured=be.structured,
-                             endpoint=ep.endpoint)
-        return
-    if not be.base_url or not be.model:
-        raise ParameterError("backend.kind = 'openai' needs backend.base_url and backend.model")
-    yield OpenAIChat(be.base_url, be.model, api_key_env=be.api_key_env, timeout=be.timeout_s,
-                     max_retries=be.max_retries, structured=be.structured)
-
-
-#: Settings that may change between sessions of one run: where and how fast calls go, and
-#: the budget (the endpoint's identity is in every cache key, so a new model is a cache miss).
-_NOT_IDENTITY = {"backend": None, "calls": {"max_calls", "concurrency"}}
-
-
-def run_identity(cfg: ExperimentConfig) -> dict[str, Any]:
-    """The configuration minus what may change on resume (backend, budget, concurrency)."""
-    data: dict[str, Any] = json.loads(cfg.model_dump_json())
-    for key, sub in _NOT_IDENTITY.items():
-        if sub is None:
-            data.pop(key, None)
-        else:
-            data[key] = {k: v for k, v in data[key].items() if k not in sub}
-    return data
+                    if be.gguf not in servers:
+                        servers[be.gguf] = stack.enter_context(local_server(
+                            be.gguf, n_ctx=be.n_ctx, threads=be.threads,
+                            parallel=cfg.concurrency()))
+                    ep = servers[be.gguf]
+                    client = OpenAIChat(ep.base_url, ep.model, timeout=be.timeout_s,
+                                        max_retries=be.max_retries, structured=be.structured,
+                                        endpoint=ep.endpoint)
+                else:
+                    if not be.base_url or not be.model:
+                        raise ParameterError(f"the {role}'s backend (kind = 'openai') needs "
+                                             "base_url and model")
+                    client = OpenAIChat(be.base_url, be.model, api_key_env=be.api_key_env,
+                                        timeout=be.timeout_s, max_retries=be.max_retries,
+                                        structured=be.structured, allow_key_env=allow_key_env)
+                client.limiter = limiter_for(  # type: ignore[attr-defined]
+                    client.endpoint, be.requests_per_minute, be.tokens_per_minute)
+                made[key] = client
+            clients[role] = made[key]
+        yield clients
 
 
 def open_store(cfg: ExperimentConfig, out: Path) -> RunStore:
-    """The run's store; refuses a directory that holds a run of another configuration."""
-    store = RunStore(out / STORE_FILE)
-    stored = store.get_meta("identity")
-    current = run_identity(cfg)
-    if stored is not None and stored != current:
+    """The run's store, locked for this process; refuses a run of another experiment.
+
+    The store file is checked before the lock is taken or anything is written: an empty,
+    corrupt or foreign file is refused and left as it was.
+
+    Raises:
+        ParameterError: another writer holds the directory, the file is not a usable run
+            store, or it holds a run whose identity differs (one line naming what).
+    """
+    path = Path(out) / STORE_FILE
+    check_store_file(path)
+    lock = DirLock(Path(out))
+    try:
+        store = RunStore(path)
+    except BaseException:
+        lock.release()
+        raise
+    store.lock = lock
+    try:
+        check_identity(store, cfg, Path(out))
+    except BaseException:
         store.close()
-        diff = sorted(k for k in current if current[k] != stored.get(k))
-        raise ParameterError(f"{out} holds a run of another configuration ({stored.get('name')}; "
-                             f"differs in {diff}); use a new --out directory")
-    store.set_meta("identity", current)
-    store.set_meta("config", json.loads(cfg.model_dump_json()))
+        raise
     return store
 
 
@@ -185,42 +128,117 @@ class RunSummary:
     cached: int
     seconds: float
     store: str
+    failed_units: int = 0        # units recorded without a usable answer (all runs so far)
+    failed_attempts: int = 0     # HTTP attempts of this session that failed (and were retried)
+    from_shared_cache: int = 0   # answers taken from the shared response cache
 
 
-def execute(cfg: ExperimentConfig, store: RunStore, client: ChatClient | None,
-            progress: Callable[[int, int, int], None] | None = None) -> RunSummary:
+def execute(cfg: ExperimentConfig, store: RunStore,
+            client: ChatClient | dict[str, ChatClient] | None,
+            progress: Callable[[int, int, int], None] | None = None,
+            cache: ResponseCache | None = None,
+            stop: threading.Event | None = None) -> RunSummary:
     """Run every unit not yet recorded; each unit's record is written once, when it ends.
 
     Args:
+        client: one backend for every role, a mapping role → backend, or None (replay).
         progress: called as ``progress(done, total, sent)`` after each unit.
+        cache: the shared response cache, or None.
+        stop: set it (e.g. from a signal handler) to stop sending; in-flight calls finish,
+            then :class:`~steerherd.llm.types.Interrupted` is raised.
+
+    Raises:
+        ParameterError: a client serves another model than the stored run's.
+        LLMError, BudgetExceeded, Interrupted: the run stopped; everything answered is stored.
     """
     start = time.perf_counter()
+    clients = None if client is None else client if isinstance(client, dict) else {
+        r: client for r in ROLES}
+    if clients is not None:
+        check_served(store, clients, store.path.parent)
+        store.set_meta("endpoint", clients["agent"].endpoint)
+        store.set_meta("model", clients["agent"].model)
     store.set_meta("prompt_version", cfg.prompt_version)
-    if client is not None:
-        store.set_meta("endpoint", client.endpoint)
-        store.set_meta("model", client.model)
-    caller = Caller(store, client, cfg.prompt_version, cfg.calls.max_parse_retries,
-                    cfg.calls.max_calls, cfg.calls.concurrency)
+    stop = stop or threading.Event()
+    caller = Caller(store, clients, cfg.prompt_version, cfg.calls.max_parse_retries,
+                    cfg.calls.max_calls, cfg.concurrency(), cache=cache, stop=stop)
     units = all_units(cfg)
     todo = [u for u in units if not store.has_record(u.experiment, u.item)]
     done = len(units) - len(todo)
     if progress is not None:
         progress(done, len(units), 0)
 
-    def work(u: Unit) -> None:
-        store.add_record(u.experiment, u.item, u.run(caller))
+    first_error: list[BaseException] = []
 
-    with ThreadPoolExecutor(max_workers=cfg.calls.concurrency) as pool:
-        futures = [pool.submit(work, u) for u in todo]
+    def work(u: Unit) -> None:
+        if stop.is_set():
+            raise Interrupted("interrupted before the unit started")
         try:
-            for fut in futures:
-                fut.result()  # re-raises the first failure (budget, endpoint down)
-                done += 1
-                if progress is not None:
-                    progress(done, len(units), caller.sent)
-        except BaseException:
-            for f in futures:
-                f.cancel()  # units not started stay unrecorded; a rerun resumes them
+            store.add_record(u.experiment, u.item, u.run(caller))
+        except BaseException as exc:
+            if not isinstance(exc, Interrupted) and not first_error:
+                first_error.append(exc)  # the cause; the other units stop because of it
+            stop.set()  # units in flight send nothing new; their answers so far are stored
             raise
+
+    # two phases: units that use the belief fit start once every belief unit is recorded
+    for phase in ([u for u in todo if not u.needs_beliefs], [u for u in todo if u.needs_beliefs]):
+        with ThreadPoolExecutor(max_workers=cfg.concurrency()) as pool:
+            futures = [pool.submit(work, u) for u in phase]
+            try:
+                for fut in futures:
+                    fut.result()  # re-raises a failure (budget, endpoint down, signal)
+                    done += 1
+                    if progress is not None:
+                        progress(done, len(units), caller.sent)
+            except BaseException:
+                stop.set()
+                for f in futures:
+                    f.cancel()  # units not started stay unrecorded; a rerun resumes them
+                pool.shutdown(wait=True)
+                if first_error:
+                    raise first_error[0] from None
+                raise
+    failed = sum(not r.get("ok", True) for e in ("beliefs", "policy", "sequential")
+                 for r in store.records(e))
     return RunSummary(len(units), len(units) - len(todo), caller.sent, caller.cached,
-                      time.perf_counter() - start, str(store.path))
+                      time.perf_counter() - start, str(store.path), failed,
+                      caller.failed_attempts, caller.from_shared)
+
+
+def check_environment(cfg: ExperimentConfig, allow_key_env: bool = False) -> None:
+    """Check what each role's backend needs, before a store is opened or a call is sent.
+
+    Remote roles: ``base_url`` and ``model`` set, a key variable whose name is accepted
+    (:func:`~steerherd.llm.client.check_key_env`) and set unless the endpoint is loopback.
+    Local roles: the ``[local]`` extra installed and the GGUF file present and a GGUF.
+
+    Raises:
+        ParameterError: one line naming the role and what is missing.
+    """
+    import importlib.util
+    import os
+
+    from steerherd.llm.client import _is_loopback, check_key_env
+
+    for role in ROLES:
+        be = cfg.role_backend(role)
+        if be.kind == "openai":
+            if not be.base_url or not be.model:
+                raise ParameterError(f"the {role}'s backend (kind = 'openai') needs base_url "
+                                     "and model")
+            check_key_env(be.api_key_env, allow_key_env)
+            if not os.environ.get(be.api_key_env) and not _is_loopback(be.base_url):
+                raise ParameterError(f"environment variable {be.api_key_env} is not set "
+                                     f"(needed for {be.base_url})")
+            continue
+        from steerherd.llm.local import _EXTRA_HINT, default_gguf
+
+        if importlib.util.find_spec("xllamacpp") is None:
+            raise ParameterError(f"--backend local needs xllamacpp: {_EXTRA_HINT}")
+        path = Path(be.gguf) if be.gguf else default_gguf()
+        if not path.is_file():
+            raise ParameterError(f"GGUF file not found: {path}")
+        with path.open("rb") as fh:
+            if fh.read(4) != b"GGUF":
+                raise ParameterError(f"{path} is not a GGUF file (it does not start with GGUF)")

@@ -11,6 +11,7 @@ for the same (verdict, precision) is shared by all settings of that run and agen
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
@@ -18,10 +19,10 @@ from typing import Any
 import numpy as np
 
 from steerherd.llm import roles
+from steerherd.llm.caller import Caller
 from steerherd.llm.config import ExperimentConfig
 from steerherd.llm.experiments import Unit, _ask_agent, _tokens, optimal_percent
 from steerherd.llm.roles import Step
-from steerherd.llm.store import Caller
 from steerherd.model import action_good, is_informative, posterior
 
 #: setting → (planner kind, agent kind)
@@ -32,10 +33,43 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "llm_planner_bayesian": ("llm", "bayesian"),
     "always_full": ("full", "bayesian"),
     "always_full_llm": ("full", "llm"),
+    "always_p": ("baseline", "bayesian"),
+    "always_p_llm": ("baseline", "llm"),
+    # the policy re-solved against the Behavioral model fitted to the LLM agents' beliefs
+    # (this run's belief elicitation), played with LLM agents
+    "resolved": ("fitted", "llm"),
     "baseline_bayesian": ("baseline", "bayesian"),
     "baseline_llm": ("baseline", "llm"),
 }
 PRIOR = 0.5
+
+
+def fitted_solution(records: list[dict[str, Any]],
+                    params: Any) -> tuple[Any | None, dict[str, Any]]:
+    """The optimum against the Behavioral agent fitted to the stored belief answers.
+
+    Returns:
+        (solution or None, what to record: the fitted weights or why there are none).
+    """
+    from steerherd.llm.analysis import analyse_beliefs
+
+    fit = analyse_beliefs(records)["behavioral_fit"].get("beliefs", {})
+    est = fit.get("estimates")
+    if not est:
+        return None, {"fit_error": fit.get("error", "no belief answers to fit")}
+    weights = (est["w_prior"], est["w_agree"], est["w_disagree"])
+    if not all(math.isfinite(w) for w in weights) or min(weights) <= 0:
+        return None, {"fit_error": f"fitted weights {weights} are not a Behavioral agent"}
+    return _behavioral_optimum(params, tuple(round(w, 6) for w in weights)), {
+        "fitted_weights": list(weights)}
+
+
+@lru_cache(maxsize=32)
+def _behavioral_optimum(params: Any, weights: tuple[float, float, float]) -> Any:
+    from steerherd.agents import Behavioral
+    from steerherd.api import solve
+
+    return solve(params, agent=Behavioral(*weights))
 
 
 @lru_cache(maxsize=32)
@@ -65,7 +99,8 @@ def sequential_units(cfg: ExperimentConfig) -> Iterator[Unit]:
                     for r in range(seq.runs):
                         yield Unit("sequential", f"{setting}|{planner}|{horizon}|{state}|r={r}",
                                    per_step * n, _run_job(cfg, setting, planner, horizon, state,
-                                                          r, solutions.get((planner, horizon))))
+                                                          r, solutions.get((planner, horizon))),
+                                   needs_beliefs=planner_kind == "fitted")
     agents = {"bayesian"} | {SETTINGS[s][1] for s in seq.settings}
     for agent_kind in sorted(agents):
         for state in seq.states:
@@ -89,9 +124,17 @@ def _run_job(cfg: ExperimentConfig, setting: str, planner: str, horizon: str, st
         history: list[Step] = []
         steps: list[dict[str, Any]] = []
         failed_at = None
+        extra: dict[str, Any] = {}
+        sol = solution
+        if planner_kind == "fitted":
+            sol, extra = fitted_solution(caller.store.records("beliefs"), params)
+            if sol is None:
+                return {"setting": setting, "planner": planner, "horizon": horizon,
+                        "state": state, "run": r, "ok": False, "failed_at": 0, "steps": [],
+                        **extra}
         for i in range(seq.agents):
             rep = r * seq.agents + i
-            q_pct = _precision(cfg, caller, planner_kind, params, solution, history, b, rep,
+            q_pct = _precision(cfg, caller, planner_kind, params, sol, history, b, rep,
                                horizon == "forward")
             if q_pct is None:
                 failed_at = i
@@ -102,7 +145,8 @@ def _run_job(cfg: ExperimentConfig, setting: str, planner: str, horizon: str, st
             if agent_kind == "bayesian":
                 bought = bool(action_good(b, q, signal))
             else:
-                ans, _ = _ask_agent(cfg, caller, history, signal, q_pct, rep)
+                ans, _, _ = _ask_agent(cfg, caller, history, signal, q_pct, rep,
+                                       f"sequential|{rep}")
                 if ans is None:
                     failed_at = i
                     break
@@ -113,7 +157,8 @@ def _run_job(cfg: ExperimentConfig, setting: str, planner: str, horizon: str, st
             if is_informative(b, q):
                 b = float(posterior(b, q, bought))
         return {"setting": setting, "planner": planner, "horizon": horizon, "state": state,
-                "run": r, "ok": failed_at is None, "failed_at": failed_at, "steps": steps}
+                "run": r, "ok": failed_at is None, "failed_at": failed_at, "steps": steps,
+                **extra}
     return job
 
 
@@ -125,10 +170,14 @@ def _precision(cfg: ExperimentConfig, caller: Caller, kind: str, params: Any, so
         return 100
     if kind == "optimal":
         return optimal_percent(params, solution, b)
+    if kind == "fitted":  # the Behavioral optimum, as the nearest whole percent
+        return int(min(100, max(math.ceil(100 * params.q_min - 1e-9),
+                                round(100 * float(solution.policy(b))))))
     seq = cfg.sequential
     assert seq is not None
     req = roles.planner_request(params, forward, history,
-                                b if seq.show_public_belief else None, cfg.calls.temperature,
-                                _tokens(cfg, "planner"), cfg.prompt_version)
+                                b if seq.show_public_belief else None, cfg.temperature("planner"),
+                                _tokens(cfg, "planner"), cfg.prompt_version, seq.belief_decimals,
+                                cfg.prompt_dir)
     ans = caller.ask("planner", req, rep, cfg.seed, roles.planner_check(params))
     return None if ans.value is None else int(ans.value["precision_percent"])

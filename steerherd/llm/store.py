@@ -2,10 +2,14 @@
 
 Tables:
 
-* ``meta``: the run's configuration, endpoint, model and prompt version (JSON values).
-* ``calls``: one row per request actually sent: the request, the raw reply, the parse
-  result (``parse_ok``, error, parsed JSON), latency, token counts, model, temperature,
-  seed, prompt version, replicate and attempt index. ``key`` (unique) is the cache key.
+* ``meta``: the run's identity and configuration, the model of every role, and one entry
+  per session (its CLI overrides).
+* ``calls``: one row per answer received or taken from the shared cache: the request, the raw
+  reply, the parse result (``parse_ok``, error, parsed JSON), latency, token counts, model,
+  temperature, seed, prompt version, replicate, attempt index, persona and ``source``
+  (``sent`` or ``cache``). ``key`` (unique) is the cache key.
+* ``attempts``: one row per HTTP request sent, failed or not (status, error, latency). The
+  call budget counts these, so a retried 503 is paid for like any call.
 * ``records``: experiment results, one row per (experiment, item), written with INSERT OR
   IGNORE so a resumed run never duplicates one.
 
@@ -13,23 +17,24 @@ Resume: the runner is deterministic given the configuration and the answers, so 
 run issues the same requests in the same order; every answered one is served from
 ``calls`` and only the unanswered ones are sent. A request in flight when the process was
 killed had no committed answer and is sent again; nothing answered is asked twice.
+
+A store is identified by its kind marker (``PRAGMA application_id``, written by
+:func:`steerherd.files.open_store`) and checked before use: an empty, corrupt or foreign
+SQLite file (a sweep store) is refused in one line and never modified; reports open it
+read-only.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from steerherd.llm.schema import parse_answer
-from steerherd.llm.types import BudgetExceeded, ChatClient, ChatRequest, LLMError
+from steerherd.errors import ParameterError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,33 +44,87 @@ CREATE TABLE IF NOT EXISTS calls (
     response TEXT NOT NULL, parse_ok INTEGER NOT NULL, parse_error TEXT, parsed TEXT,
     latency_s REAL, prompt_tokens INTEGER, completion_tokens INTEGER, model TEXT NOT NULL,
     endpoint TEXT NOT NULL, temperature REAL NOT NULL, seed INTEGER NOT NULL,
-    prompt_version TEXT NOT NULL, structured TEXT, finish_reason TEXT, created REAL NOT NULL);
+    prompt_version TEXT NOT NULL, structured TEXT, finish_reason TEXT, created REAL NOT NULL,
+    source TEXT NOT NULL DEFAULT 'sent', persona TEXT);
+CREATE TABLE IF NOT EXISTS attempts (
+    id INTEGER PRIMARY KEY, key TEXT NOT NULL, role TEXT NOT NULL, attempt INTEGER NOT NULL,
+    try INTEGER NOT NULL, ok INTEGER NOT NULL, status INTEGER, error TEXT, latency_s REAL,
+    endpoint TEXT NOT NULL, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS records (
     experiment TEXT NOT NULL, item TEXT NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (experiment, item));
 """
+_NEW_CALL_COLUMNS = {"source": "TEXT NOT NULL DEFAULT 'sent'", "persona": "TEXT"}
+#: The store kind of :func:`steerherd.files.open_store` (its application_id marks the file).
+KIND = "llm-run"
+
+
+def check_store_file(path: Path) -> None:
+    """Refuse, without writing, an existing file that is not a sound LLM run store.
+
+    Raises:
+        ParameterError: a directory, an empty, text, damaged or foreign file, or another
+            tool's store (a sweep store).
+    """
+    from steerherd.files import check_store
+
+    if path.exists() or path.is_dir():
+        check_store(path, KIND)
 
 
 class RunStore:
     """A run's SQLite file (WAL, synchronous=NORMAL), safe to share between threads.
 
+    Opened through :func:`steerherd.files.open_store`: the file is identified by its kind
+    marker and checked (``quick_check``) before use, and refused in one line if it is not a
+    sound LLM run store; nothing is written to a refused file.
+
     Args:
-        path: the database file (created with its parent directory when missing).
+        path: the database file (created with its parent directory when missing, unless
+            ``readonly``).
+        readonly: open for reading only (reports); the file must exist and is never written.
+
+    Raises:
+        ParameterError: the file is empty, corrupt, not SQLite, or another tool's store.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, readonly: bool = False) -> None:
+        from steerherd.files import open_store
+
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.readonly = readonly
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self.lock: Any = None  # the run directory's DirLock, released on close
+        if readonly and not self.path.exists():
+            raise ParameterError(f"no run store at {self.path} (run `steerherd llm run CONFIG` "
+                                 "first)")
+        self._db = open_store(self.path, KIND, create=not readonly, readonly=readonly,
+                              check_same_thread=False, isolation_level=None, timeout=30.0)
+        if readonly:
+            return
+        db = self._db
+        legacy = "attempts" not in {r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'")}
+        had_calls = "calls" in {r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'")}
+        db.executescript(_SCHEMA)
+        have = {r[1] for r in db.execute("PRAGMA table_info(calls)")}
+        for col, decl in _NEW_CALL_COLUMNS.items():
+            if col not in have:  # a store written before the column existed
+                db.execute(f"ALTER TABLE calls ADD COLUMN {col} {decl}")
+        if legacy and had_calls:  # calls sent before attempts were recorded count as one each
+            with self._tx() as tx:
+                tx.execute("INSERT INTO attempts (key, role, attempt, try, ok, latency_s, "
+                           "endpoint, created) SELECT key, role, attempt, 0, 1, latency_s, "
+                           "endpoint, created FROM calls")
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection and release the run directory's lock."""
         with self._lock:
             self._db.close()
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -97,22 +156,50 @@ class RunStore:
             names = [d[0] for d in cur.description]
         return None if row is None else dict(zip(names, row, strict=True))
 
-    def add_call(self, row: dict[str, Any]) -> None:
-        """Commit one call (the unique key makes a second insert of it an error)."""
+    def add_call(self, row: dict[str, Any], attempt: dict[str, Any] | None = None) -> None:
+        """Commit one call, with the HTTP attempt that brought it in the same transaction."""
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         with self._tx() as db:
             db.execute(f"INSERT INTO calls ({cols}) VALUES ({marks})", tuple(row.values()))
+            if attempt is not None:
+                self._insert_attempt(db, attempt)
+
+    def add_attempt(self, attempt: dict[str, Any]) -> None:
+        """Commit one failed HTTP attempt."""
+        with self._tx() as db:
+            self._insert_attempt(db, attempt)
+
+    @staticmethod
+    def _insert_attempt(db: sqlite3.Connection, attempt: dict[str, Any]) -> None:
+        cols = ", ".join(attempt)
+        marks = ", ".join("?" for _ in attempt)
+        db.execute(f"INSERT INTO attempts ({cols}) VALUES ({marks})", tuple(attempt.values()))
 
     def count_calls(self) -> int:
-        """Number of calls ever sent for this run."""
+        """Number of calls stored for this run (answers sent for or taken from the cache)."""
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
 
-    def calls(self) -> list[dict[str, Any]]:
-        """Every stored call, in the order sent."""
+    def count_attempts(self) -> int:
+        """Number of HTTP requests ever sent for this run (what the budget counts)."""
         with self._lock:
-            cur = self._db.execute("SELECT * FROM calls ORDER BY id")
+            return int(self._db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
+
+    def attempts(self) -> list[dict[str, Any]]:
+        """Every recorded HTTP attempt, in order."""
+        return self._rows("SELECT * FROM attempts ORDER BY id")
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Every stored call, in the order stored."""
+        return self._rows("SELECT * FROM calls ORDER BY id")
+
+    def _rows(self, sql: str) -> list[dict[str, Any]]:
+        with self._lock:
+            try:
+                cur = self._db.execute(sql)
+            except sqlite3.OperationalError:  # a read-only legacy store without the table
+                return []
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
@@ -137,144 +224,10 @@ class RunStore:
         return [{"item": item, **json.loads(data)} for item, data in rows]
 
 
-@dataclass(frozen=True)
-class Answer:
-    """What a role answered: the parsed value (None if every attempt failed) and its calls."""
+def __getattr__(name: str) -> Any:
+    """``Caller``, ``Answer`` and ``derive_seed`` moved to :mod:`steerherd.llm.caller`."""
+    if name in ("Caller", "Answer", "derive_seed"):
+        from steerherd.llm import caller
 
-    value: dict[str, Any] | None
-    attempts: int
-    sent: int
-    call_ids: tuple[int, ...]
-
-
-class Caller:
-    """Sends requests through the store: cache first, then the client, within a budget.
-
-    Args:
-        store: the run store.
-        client: the chat backend (None: replay only; a cache miss is then an error).
-        prompt_version: recorded with each call and part of the cache key.
-        max_parse_retries: extra attempts (new seed) after an unparseable answer.
-        max_calls: the run's call budget (calls ever sent, counting earlier sessions).
-        concurrency: at most this many requests in flight.
-        on_call: called with ``cached`` after every request, e.g. to advance a progress bar.
-    """
-
-    def __init__(self, store: RunStore, client: ChatClient | None, prompt_version: str,
-                 max_parse_retries: int = 2, max_calls: int | None = None, concurrency: int = 1,
-                 on_call: Callable[[bool], None] | None = None) -> None:
-        self.store = store
-        self.client = client
-        self.prompt_version = prompt_version
-        self.max_parse_retries = max_parse_retries
-        self.max_calls = max_calls
-        self._slots = threading.BoundedSemaphore(max(1, concurrency))
-        self._budget_lock = threading.Lock()
-        self._reserved = 0
-        self._inflight: dict[str, threading.Event] = {}
-        self._inflight_lock = threading.Lock()
-        self.on_call = on_call
-        self.sent = 0
-        self.cached = 0
-
-    @property
-    def endpoint(self) -> str:
-        """The backend's identity used in cache keys (the stored one when replaying)."""
-        if self.client is not None:
-            return self.client.endpoint
-        return str(self.store.get_meta("endpoint", ""))
-
-    @property
-    def model(self) -> str:
-        """The model name used in cache keys."""
-        if self.client is not None:
-            return self.client.model
-        return str(self.store.get_meta("model", ""))
-
-    def ask(self, role: str, request: ChatRequest, replicate: int, base_seed: int,
-            check: Callable[[Any], str | None] | None = None) -> Answer:
-        """Ask ``role`` until its answer parses, at most ``1 + max_parse_retries`` times.
-
-        Each attempt has its own seed (derived from ``base_seed``, replicate and attempt) and
-        its own cache key; a failed parse is stored as such and never replaced by a default.
-        """
-        ids: list[int] = []
-        sent = 0
-        for attempt in range(self.max_parse_retries + 1):
-            req = replace(request, seed=derive_seed(base_seed, role, replicate, attempt))
-            key = req.cache_key(self.endpoint, self.model, self.prompt_version, replicate)
-            row, cached = self._cached_or_sent(role, req, key, replicate, attempt, check)
-            sent += not cached
-            if self.on_call is not None:
-                self.on_call(cached)
-            ids.append(int(row["id"]))
-            if row["parse_ok"]:
-                return Answer(json.loads(row["parsed"]), attempt + 1, sent, tuple(ids))
-        return Answer(None, self.max_parse_retries + 1, sent, tuple(ids))
-
-    def _cached_or_sent(self, role: str, req: ChatRequest, key: str, replicate: int,
-                        attempt: int, check: Callable[[Any], str | None] | None,
-                        ) -> tuple[dict[str, Any], bool]:
-        # Two threads asking the same request at once: the second waits for the first's
-        # stored answer instead of sending a duplicate.
-        while True:
-            with self._inflight_lock:
-                row = self.store.get_call(key)
-                if row is not None:
-                    self.cached += 1
-                    return row, True
-                event = self._inflight.get(key)
-                if event is None:
-                    event = self._inflight[key] = threading.Event()
-                    break
-            event.wait()  # then look again: stored, or the sender failed and we try
-        try:
-            return self._send(role, req, key, replicate, attempt, check), False
-        finally:
-            with self._inflight_lock:
-                del self._inflight[key]
-            event.set()
-
-    def _send(self, role: str, req: ChatRequest, key: str, replicate: int, attempt: int,
-              check: Callable[[Any], str | None] | None) -> dict[str, Any]:
-        if self.client is None:
-            raise LLMError(f"no endpoint: call {key[:12]} ({role}) is not stored, and a "
-                           "replay sends no calls")
-        self._reserve()
-        try:
-            with self._slots:
-                reply = self.client.complete(req)
-        finally:
-            with self._budget_lock:
-                self._reserved -= 1
-        parsed = parse_answer(role, reply.text, check)
-        row = {
-            "key": key, "role": role, "replicate": replicate, "attempt": attempt,
-            "request": json.dumps(req.to_dict()), "response": reply.text,
-            "parse_ok": int(parsed.ok), "parse_error": parsed.error,
-            "parsed": None if parsed.value is None else json.dumps(parsed.value),
-            "latency_s": reply.latency_s, "prompt_tokens": reply.prompt_tokens,
-            "completion_tokens": reply.completion_tokens, "model": reply.model,
-            "endpoint": self.endpoint, "temperature": req.temperature, "seed": req.seed,
-            "prompt_version": self.prompt_version, "structured": reply.structured,
-            "finish_reason": reply.finish_reason, "created": time.time(),
-        }
-        self.store.add_call(row)  # committed before anything uses the answer
-        self.sent += 1
-        stored = self.store.get_call(key)
-        assert stored is not None
-        return stored
-
-    def _reserve(self) -> None:
-        with self._budget_lock:
-            if self.max_calls is not None and \
-                    self.store.count_calls() + self._reserved >= self.max_calls:
-                raise BudgetExceeded(f"call budget spent: max_calls = {self.max_calls}; every "
-                                     "answer so far is stored, raise max_calls and run again")
-            self._reserved += 1
-
-
-def derive_seed(base_seed: int, role: str, replicate: int, attempt: int) -> int:
-    """A 31-bit seed per (run seed, role, replicate, attempt): replicates differ, reruns agree."""
-    digest = hashlib.sha256(f"{base_seed}:{role}:{replicate}:{attempt}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+        return getattr(caller, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,6 +18,30 @@ class BudgetExceeded(SteerherdError, RuntimeError):
     """The run's call budget is spent; everything answered so far is stored."""
 
 
+class Interrupted(SteerherdError, RuntimeError):
+    """The run was asked to stop (SIGINT/SIGTERM); no new call is sent, answers are stored."""
+
+
+class TransportError(SteerherdError, RuntimeError):
+    """One HTTP attempt failed before a reply body arrived (or with an error status).
+
+    Attributes:
+        status: the HTTP status, or None for a connection error or timeout.
+        retryable: whether the harness may try again (429, 5xx, timeouts, dropped
+            connections, a structure mode the server refused); 4xx other than 429 are not.
+        retry_after: seconds the server asked to wait (``retry-after``), if any.
+        immediate: retry at once without backoff (the structure mode was just downgraded).
+    """
+
+    def __init__(self, message: str, status: int | None = None, retryable: bool = True,
+                 retry_after: float | None = None, immediate: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.immediate = immediate
+
+
 @dataclass(frozen=True)
 class ChatRequest:
     """One chat completion request, everything that can change the answer.
@@ -62,6 +86,35 @@ class ChatRequest:
         )
         return hashlib.sha256(blob.encode()).hexdigest()
 
+    def global_key(self, endpoint: str, model: str) -> str:
+        """Key of the response cache shared by every run: exactly what changes an answer.
+
+        The endpoint is normalised (:func:`normalise_endpoint`), so ``localhost`` and
+        ``127.0.0.1``, or a trailing slash, are one server; the seed carries the replicate.
+        """
+        blob = json.dumps({"request": self.to_dict(), "endpoint": normalise_endpoint(endpoint),
+                           "model": model}, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def normalise_endpoint(endpoint: str) -> str:
+    """One spelling per server: lower-case scheme and host, loopback names as 127.0.0.1,
+    default ports and trailing slashes dropped. Non-URL identities (``local:…``) pass as is.
+    """
+    from urllib.parse import urlsplit
+
+    if "://" not in endpoint:
+        return endpoint
+    parts = urlsplit(endpoint.strip())
+    host = (parts.hostname or "").lower()
+    if host in ("localhost", "::1", "ip6-localhost"):
+        host = "127.0.0.1"
+    scheme = parts.scheme.lower()
+    port = parts.port
+    netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) \
+        else f"{host}:{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+
 
 @dataclass(frozen=True)
 class ChatReply:
@@ -75,6 +128,9 @@ class ChatReply:
     structured: str = "json_schema"
     finish_reason: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: why the HTTP body is not a chat completion (HTML, malformed or truncated JSON, another
+    #: schema); ``text`` then holds the raw body and the answer counts as a failed parse
+    body_error: str | None = None
 
 
 @runtime_checkable

@@ -81,13 +81,22 @@ def mean_se(x: ArrayLike) -> tuple[float, float]:
     return float(a.mean()), se
 
 
-def ratio_se(x: ArrayLike, y: ArrayLike, paired: bool = True) -> tuple[float, float]:
-    """X̄/Ȳ and its delta-method standard error (NaN if Ȳ = 0).
+def ratio_se(x: ArrayLike, y: ArrayLike, paired: bool = True,
+             x_ids: Sequence[Any] | None = None, y_ids: Sequence[Any] | None = None
+             ) -> tuple[float, float]:
+    """X̄/Ȳ and its delta-method standard error, Ȳ's sampling error included (NaN if Ȳ = 0).
+
+    Var(X̄/Ȳ) ≈ (Var X̄ + R² Var Ȳ − 2R Cov(X̄, Ȳ)) / Ȳ². The covariance comes from runs
+    that share their random numbers: all of them when ``paired`` (equal lengths), or those
+    whose ids appear in both ``x_ids`` and ``y_ids`` (runs dropped from one side leave the
+    rest paired); otherwise the two means are independent.
 
     Args:
         x: per-run values of the numerator.
         y: per-run values of the denominator.
         paired: the i-th x and y share their random numbers (then len(x) == len(y)).
+        x_ids: run ids of x; with ``y_ids`` they decide the pairing.
+        y_ids: run ids of y.
 
     >>> ratio_se([2.0, 4.0], [1.0, 2.0])
     (2.0, 0.0)
@@ -100,17 +109,26 @@ def ratio_se(x: ArrayLike, y: ArrayLike, paired: bool = True) -> tuple[float, fl
     if my == 0.0:
         return math.nan, math.nan
     r = float(np.mean(xa)) / my + 0.0  # + 0.0 turns −0.0 into 0.0
-    if paired and xa.size == ya.size:
-        if xa.size < 2:
-            return r, math.nan
-        return r, float(np.std(xa - r * ya, ddof=1) / np.sqrt(xa.size) / abs(my))
-    se_x, se_y = mean_se(xa)[1], mean_se(ya)[1]
-    return r, math.sqrt(se_x**2 + (r * se_y) ** 2) / abs(my)
+    if x_ids is None or y_ids is None:
+        ids = list(range(xa.size)) if paired and xa.size == ya.size else None
+        x_ids, y_ids = ids, ids
+    if xa.size < 2 or ya.size < 2:
+        return r, math.nan
+    var = float(np.var(xa, ddof=1)) / xa.size + r**2 * float(np.var(ya, ddof=1)) / ya.size
+    if x_ids is not None and y_ids is not None:
+        where_y = {k: i for i, k in enumerate(y_ids)}
+        common = [(i, where_y[k]) for i, k in enumerate(x_ids) if k in where_y]
+        if len(common) >= 2:
+            xc, yc = xa[[i for i, _ in common]], ya[[j for _, j in common]]
+            cov = float(np.cov(xc, yc, ddof=1)[0, 1]) * len(common) / (xa.size * ya.size)
+            var -= 2 * r * cov
+    return r, math.sqrt(max(var, 0.0)) / abs(my)
 
 
 def welfare_row(welfare: Sequence[float] | np.ndarray, spend: Sequence[float] | np.ndarray,
                 baseline: Sequence[float] | np.ndarray, paired: bool = True,
-                **key: Any) -> WelfareRow:
+                run_ids: Sequence[Any] | None = None,
+                baseline_ids: Sequence[Any] | None = None, **key: Any) -> WelfareRow:
     """One :class:`WelfareRow` from per-run welfare, expenditure and baseline welfare.
 
     Args:
@@ -118,6 +136,9 @@ def welfare_row(welfare: Sequence[float] | np.ndarray, spend: Sequence[float] | 
         spend: per-run undiscounted expenditure under the policy.
         baseline: per-run welfare of the no-control baseline.
         paired: runs i of policy and baseline share their random numbers.
+        run_ids: the policy runs' ids, when some runs of either side were dropped: runs with
+            the same id share their random numbers (see :func:`ratio_se`).
+        baseline_ids: the baseline runs' ids.
         **key: the cell's names (setting, planner, horizon, state, ...).
 
     >>> r = welfare_row([3.0, 3.0], [0.5, 0.5], [2.0, 2.0], setting="x")
@@ -125,8 +146,8 @@ def welfare_row(welfare: Sequence[float] | np.ndarray, spend: Sequence[float] | 
     (150.0, 25.0, 2)
     """
     w, s, b = (np.asarray(v, dtype=np.float64) for v in (welfare, spend, baseline))
-    wp, wse = ratio_se(w, b, paired)
-    ep, ese = ratio_se(s, b, paired)
+    wp, wse = ratio_se(w, b, paired, run_ids, baseline_ids)
+    ep, ese = ratio_se(s, b, paired, run_ids, baseline_ids)
     row: dict[str, Any] = dict(key)
     row |= {"runs": int(w.size), "baseline_mean": mean_se(b)[0],
             "welfare_pct": 100 * wp, "welfare_pct_se": 100 * wse,
