@@ -38,11 +38,12 @@ from steerherd.dp.boxes import (
     cascade_options,
     form_available,
     policy_options,
+    policy_q,
 )
 from steerherd.dp.cells import Cells, logit
 from steerherd.errors import ConvergenceError, ParameterError
 from steerherd.model import Params
-from steerherd.types import FloatArray, IntArray
+from steerherd.types import ArrayLike, FloatArray, IntArray
 
 #: Default tolerance on max(upper − lower) when none is given.
 DEFAULT_TOL = 1e-2
@@ -103,6 +104,40 @@ class Bounds:
         """max over cells of upper − lower (bounds the gap at every belief)."""
         return float(np.max(self.upper - self.lower))
 
+    def at(self, b: ArrayLike) -> tuple[FloatArray, FloatArray]:
+        """(lower, upper) at beliefs b ∈ [0, 1] (those of the cell that holds each b)."""
+        b = _beliefs(b)
+        j = self.cells.owner(b)
+        return self.lower[j], self.upper[j]
+
+    def policy(self, b: ArrayLike, stage: int = 0) -> FloatArray:
+        """The certified policy's precision at b (a real number; for a finite horizon, at
+        agent ``stage`` + 1). Played from b, its expected value is at least lower(b)."""
+        b = _beliefs(b)
+        j = self.cells.owner(b)
+        if self.stage_form is not None and self.stage_const is not None:
+            if not 0 <= stage < self.stage_form.shape[0]:
+                raise ParameterError(
+                    f"stage must be in [0, {self.stage_form.shape[0] - 1}], got {stage}")
+            form, const = self.stage_form[stage][j], self.stage_const[stage][j]
+        else:
+            form, const = self.form[j], self.const[j]
+        return policy_q(self.params, form, const, self.margin[j], b)
+
+
+def _beliefs(b: ArrayLike) -> FloatArray:
+    arr = np.asarray(b, dtype=np.float64)
+    if not np.all((arr >= 0.0) & (arr <= 1.0)):
+        raise ParameterError(f"beliefs must be in [0, 1], got {b!r}")
+    return arr
+
+
+def default_tol(params: Params) -> float:
+    """0.1% of the largest possible total loss: 1e-3 · C · Σ δ^t over the horizon."""
+    n, d = params.horizon, params.delta
+    total = (n if d == 1.0 else (1 - d**n) / (1 - d)) if n is not None else 1 / (1 - d)
+    return 1e-3 * params.C * total
+
 
 def certify(params: Params, tol: float = DEFAULT_TOL, max_seconds: float = DEFAULT_SECONDS,
             max_cells: int = 2_000_000) -> Bounds:
@@ -133,6 +168,9 @@ def certify(params: Params, tol: float = DEFAULT_TOL, max_seconds: float = DEFAU
         stats = {"seconds": seconds, "levels": levels, "cells": cells.size,
                  "boxes": int(boxes.cell.size), "active_boxes": int(boxes.active.sum())}
         if worst <= tol:
+            if params.horizon is not None:
+                return Bounds(params, cells, lo, up, pol[0][0], pol[1][0], pol[2][0], tol=tol,
+                              stats=stats, stage_form=pol[0], stage_const=pol[1])
             return Bounds(params, cells, lo, up, *pol, tol=tol, stats=stats)
         if seconds > max_seconds or cells.size > max_cells:
             raise ConvergenceError(
