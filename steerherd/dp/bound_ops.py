@@ -5,7 +5,8 @@ For options (see :mod:`steerherd.dp.boxes`) grouped by cell, the operator is
     (T W)_j = opt_o [r_o + δ · opt_P (P · opt W(G-range) + (1 − P) · opt W(B-range))]
 
 over the options o of cell j, with opt = max for the upper bound and min for the lower.
-It is monotone and satisfies T(W + c) = T W + δc, so for any W (MacQueen–Porteus, Puterman 2005 §6.6.3):
+It is monotone and satisfies T(W + c) = T W + δc, so for any W (MacQueen–Porteus,
+Puterman 2005 §6.6.3):
 
 * upper: W' = T W + δ/(1−δ)·max(T W − W) satisfies T W' ≤ W' (a supersolution);
 * lower: W' = T W + δ/(1−δ)·min(T W − W) satisfies T W' ≥ W' (a subsolution).

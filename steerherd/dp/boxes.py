@@ -204,7 +204,11 @@ def _const(cells: Cells, params: Params, cell: IntArray, b0: FloatArray, b1: Flo
     alt = params.planner == "altruistic"
     dist = np.abs(c - params.p)
     out = []
-    inf = (b0 <= c) & (b1 >= 1.0 - c)
+    # Cells above 1/2 are open at b0, cells below it open at b1 (see Cells): the regime
+    # pieces are those met by the cell itself, not by its closure.
+    above_half, below_half = b0 >= HALF, b1 <= HALF
+    inf = np.where(above_half & ~cells.point[cell], b0 < c, b0 <= c) \
+        & np.where(below_half & ~cells.point[cell], b1 > 1.0 - c, b1 >= 1.0 - c)
     blo, bhi = np.maximum(b0, 1.0 - c), np.minimum(b1, c)
     gl, gh = _ranges(cells, down(post_good(blo, c)), side_of(blo, 1.0 - c),
                      up(post_good(bhi, c)), side_of(bhi, 1.0 - c))

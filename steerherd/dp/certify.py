@@ -98,6 +98,8 @@ class Bounds:
     #: finite horizon: per stage (row 0 = first agent) the policy's form, constant, margin.
     stage_form: IntArray | None = None
     stage_const: FloatArray | None = None
+    #: the final precision boxes (infinite horizon), for certified regimes.
+    boxes: Boxes | None = None
 
     @property
     def max_gap(self) -> float:
@@ -147,7 +149,8 @@ def certify(params: Params, tol: float = DEFAULT_TOL, max_seconds: float = DEFAU
         ParameterError: for tol ≤ 0.
         ConvergenceError: when the time or cell budget runs out first (names the gap).
     """
-    if not (isinstance(tol, int | float) and np.isfinite(tol) and tol > 0):
+    if isinstance(tol, bool) or not (isinstance(tol, int | float) and np.isfinite(tol)
+                                      and tol > 0):
         raise ParameterError(f"tol must be a number > 0, got {tol!r}")
     start = time.perf_counter()
     cells = Cells.initial(params.p)
@@ -171,7 +174,7 @@ def certify(params: Params, tol: float = DEFAULT_TOL, max_seconds: float = DEFAU
             if params.horizon is not None:
                 return Bounds(params, cells, lo, up, pol[0][0], pol[1][0], pol[2][0], tol=tol,
                               stats=stats, stage_form=pol[0], stage_const=pol[1])
-            return Bounds(params, cells, lo, up, *pol, tol=tol, stats=stats)
+            return Bounds(params, cells, lo, up, *pol, tol=tol, stats=stats, boxes=boxes)
         if seconds > max_seconds or cells.size > max_cells:
             raise ConvergenceError(
                 f"certified bounds reached max gap {worst:.3g} > tol={tol:g} after {seconds:.0f} s"
