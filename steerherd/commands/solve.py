@@ -66,6 +66,11 @@ def solve(
     sensitivity: Annotated[
         bool, typer.Option(help="Also report d(thresholds, V(prior))/d(k, p, delta), with kinks.")
     ] = False,
+    tol: Annotated[
+        float | None,
+        typer.Option(help="Certify the continuous-belief problem: refine bounds until "
+                     "max(upper - lower) <= TOL [default: 1e-3*C/(1-delta)].", **_F),
+    ] = None,
 ) -> None:
     """Solve the planner's problem and report regimes, thresholds and the certificate."""
     import json
@@ -77,6 +82,7 @@ def solve(
                     cost=make_cost(cost.value, k=k, alpha=alpha))
     sol = run_solve(params, beliefs=beliefs, precisions=precisions, method=method.value,
                     refine=refine)
+    sol.certified_bounds(tol)
     data = sol.to_dict()
     derivs = None
     if sensitivity:
@@ -139,7 +145,20 @@ def _summary(sol: Any, out: Path) -> None:
     c = sol.certificate
     console.print(f"certificate: converged={c.converged} method={c.method} "
                   f"iterations={c.iterations} residual={c.bellman_residual:.2e} "
-                  f"bound gap={c.gap:.2e}")
+                  f"bound gap={c.gap:.2e}  (grid MDP: V* of the discretised problem at its nodes)")
+    cb = sol.certified_bounds()
+    console.print(f"certified bounds: max(upper - lower)={cb.max_gap:.2e} <= tol={cb.tol:.1e}  "
+                  f"(continuous problem: V* at every belief; {cb.stats['cells']} cells, "
+                  f"{cb.stats['seconds']:.1f} s)")
+    lo, up = sol.bounds(par.prior)
+    console.print(f"V*(prior) in [{float(lo):.6g}, {float(up):.6g}]; certified policy "
+                  f"q(prior) = {float(sol.certified_policy(par.prior)):.6g}")
+    if par.horizon is None:
+        reg = sol.certified_regimes()
+        thr = "; ".join(f"{t['from']}->{t['to']} in [{t['lo']:.5f}, {t['hi']:.5f}]"
+                        for t in reg.thresholds)
+        console.print(f"certified thresholds (resolution {reg.resolution:g} in q): "
+                      f"{thr or 'none'}; undecided intervals: {len(reg.undecided)}")
     console.print(f"V(prior={par.prior}) = {float(sol.value(par.prior)):.6g}   "
                   f"grid {sol.grid.size} beliefs × {sol.n_precisions}+5 precisions   "
                   f"time {sol.seconds:.3f} s")

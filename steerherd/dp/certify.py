@@ -349,8 +349,9 @@ def _refine(cells: Cells, boxes: Boxes, split: np.ndarray) -> tuple[Cells, IntAr
     with np.errstate(invalid="ignore"):
         width_x = logit(new.hi) - logit(new.lo)
     lam0, lam1 = logit(kids.q0), logit(kids.q1)
-    wide = kids.active & (kids.q1 > kids.q0) & (lam1 - lam0 > width_x[kids.cell])
-    mid_lam = np.where(np.isinf(lam1), lam0 + 1.0, 0.5 * (lam0 + lam1))
+    with np.errstate(invalid="ignore"):
+        wide = kids.active & (kids.q1 > kids.q0) & (lam1 - lam0 > width_x[kids.cell])
+        mid_lam = np.where(np.isinf(lam1), lam0 + 1.0, 0.5 * (lam0 + lam1))
     qm = 1.0 / (1.0 + np.exp(-mid_lam))
     wide &= (qm > kids.q0) & (qm < kids.q1)
     left = kids.take(wide)
