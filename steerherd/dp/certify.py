@@ -201,9 +201,7 @@ def _solve_level(params: Params, cells: Cells, boxes: Boxes, up: FloatArray, lo:
     n, delta = cells.size, params.delta
     casc = cascade_options(cells, params)
     if params.horizon is not None:
-        full = box_options(cells, params, boxes.cell, boxes.q0, boxes.q1)
-        full, _ = ops.sort_by_cell(Options.concat([full, casc]))
-        up, lo, pol = _finite(params, cells, full, hint)
+        up, lo, pol = _finite(params, cells, boxes, casc)
         return up, lo, boxes, hint, pol
     act_idx = np.flatnonzero(boxes.active)
     act_box = box_options(cells, params, boxes.cell[act_idx], boxes.q0[act_idx],
@@ -313,24 +311,39 @@ def _lower(params: Params, cells: Cells, hint: FloatArray, lo: FloatArray
     return new_lo, (c_form[chosen], c_const[chosen], c_m[chosen])
 
 
-def _finite(params: Params, cells: Cells, full: Options, hint: FloatArray
+def _finite(params: Params, cells: Cells, boxes: Boxes, casc: Options
             ) -> tuple[FloatArray, FloatArray, tuple[IntArray, ...]]:
-    """Backward induction on the bound operators, V₀ = 0 (row 0 of the policy: agent 1)."""
+    """Backward induction on the bound operators, V₀ = 0 (row 0 of the policy: agent 1).
+
+    Every box stays in the operator; boxes that beat the lower bound at no stage are marked
+    inactive, so that refinement does not split them.
+    """
     n, delta, horizon = cells.size, params.delta, int(params.horizon or 0)
-    c_cell, c_form, c_const, c_m = _candidates(params, cells, hint)
-    pieces, cid = _pieces(params, cells, c_cell, c_form, c_const, c_m)
+    nbox = boxes.cell.size
+    allb = box_options(cells, params, boxes.cell, boxes.q0, boxes.q1)
+    full, order = ops.sort_by_cell(Options.concat([allb, casc]))
+    mid = np.concatenate([0.5 * (boxes.q0 + boxes.q1), np.full(casc.size, np.nan)])[order]
+    row_box = np.concatenate([np.arange(nbox), np.full(casc.size, -1)])[order]
+    relevance = np.full(nbox, -np.inf)
     up, lo = np.zeros(n), np.zeros(n)
     forms, consts, margins = [], [], []
     for _ in range(horizon):
         slack = 1e-13 * (1.0 + float(np.abs(up).max()) + float(np.abs(lo).max()))
-        up = np.minimum(ops.apply(full, up, n, delta, "max") + slack, 0.0)
-        val, *_ = ops.evaluate(pieces, lo, delta, "min")
-        cand_val, _ = ops.group_best(val, cid, c_cell.size, "min")
-        best_val, best = ops.group_best(cand_val, c_cell, n, "max")
-        lo = best_val - slack
-        forms.append(c_form[best])
-        consts.append(c_const[best])
-        margins.append(c_m[best])
+        val, *_ = ops.evaluate(full, up, delta, "max")
+        best, arg = ops.group_best(val, full.cell, n, "max")
+        hint = np.where(np.isnan(mid[arg]), params.p, mid[arg])
+        c_cell, c_form, c_const, c_m = _candidates(params, cells, hint)
+        pieces, cid = _pieces(params, cells, c_cell, c_form, c_const, c_m)
+        pval, *_ = ops.evaluate(pieces, lo, delta, "min")
+        cand_val, _ = ops.group_best(pval, cid, c_cell.size, "min")
+        best_lo, pick = ops.group_best(cand_val, c_cell, n, "max")
+        up, lo = np.minimum(best + slack, 0.0), best_lo - slack
+        isbox = row_box >= 0
+        np.maximum.at(relevance, row_box[isbox], val[isbox] - lo[full.cell[isbox]])
+        forms.append(c_form[pick])
+        consts.append(c_const[pick])
+        margins.append(c_m[pick])
+    boxes.active = relevance >= -ops.fp_margin(up, 0.0)
     pol = (np.array(forms[::-1]), np.array(consts[::-1]), np.array(margins[::-1]))
     return up, lo, pol
 
@@ -350,7 +363,8 @@ def _refine(cells: Cells, boxes: Boxes, split: np.ndarray) -> tuple[Cells, IntAr
         width_x = logit(new.hi) - logit(new.lo)
     lam0, lam1 = logit(kids.q0), logit(kids.q1)
     with np.errstate(invalid="ignore"):
-        wide = kids.active & (kids.q1 > kids.q0) & (lam1 - lam0 > width_x[kids.cell])
+        wide = kids.active & (kids.q1 > kids.q0) & (lam1 - lam0 > width_x[kids.cell]) \
+            & split[parent][kids.cell]
         mid_lam = np.where(np.isinf(lam1), lam0 + 1.0, 0.5 * (lam0 + lam1))
     qm = 1.0 / (1.0 + np.exp(-mid_lam))
     wide &= (qm > kids.q0) & (qm < kids.q1)
