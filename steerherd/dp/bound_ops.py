@@ -78,11 +78,12 @@ def apply(opts: Options, w: FloatArray, n: int, delta: float, sense: str) -> Flo
 
 
 def fixed_point(opts: Options, n: int, delta: float, sense: str, w0: FloatArray
-                ) -> tuple[FloatArray, IntArray, int]:
+                ) -> tuple[FloatArray, IntArray, tuple[IntArray, IntArray, FloatArray]]:
     """Policy iteration from the greedy policy at ``w0``.
 
     Returns:
-        W (the value of the last policy), the option chosen at each cell, and the rounds.
+        W (the value of the last policy), the option chosen at each cell, and that option's
+        successor cells and P(G) (G-cell, B-cell, P) per cell.
     """
     w = w0.copy()
     key_prev: tuple[bytes, ...] | None = None
@@ -90,11 +91,11 @@ def fixed_point(opts: Options, n: int, delta: float, sense: str, w0: FloatArray
         val, g, b, pp = evaluate(opts, w, delta, sense)
         best, arg = group_best(val, opts.cell, n, sense)
         if delta == 0.0:
-            return best, arg, it
+            return best, arg, (g[arg], b[arg], pp[arg])
         key = (arg.tobytes(), g[arg].tobytes(), b[arg].tobytes(), pp[arg].tobytes())
         gain = best - w if sense == "max" else w - best
         if key == key_prev or (it > 1 and gain.max() <= fp_margin(w, delta) * (1 - delta)):
-            return w, arg, it
+            return w, arg, (g[arg], b[arg], pp[arg])
         key_prev = key
         w = _evaluate_policy(opts.r[arg], g[arg], b[arg], pp[arg], delta)
     raise ConvergenceError(f"bound policy iteration did not settle in {MAX_PI} rounds")
