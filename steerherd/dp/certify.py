@@ -162,7 +162,7 @@ def certify(params: Params, tol: float = DEFAULT_TOL, max_seconds: float = DEFAU
     levels = 0
     while True:
         levels += 1
-        up, lo, boxes, hint, (*pol, local) = _solve_level(params, cells, boxes, up, lo, hint)
+        up, lo, boxes, hint, pol = _solve_level(params, cells, boxes, up, lo, hint)
         gap = up - lo
         worst = float(gap.max())
         if worst <= tol and params.horizon is None:
@@ -182,19 +182,8 @@ def certify(params: Params, tol: float = DEFAULT_TOL, max_seconds: float = DEFAU
                 f"certified bounds reached max gap {worst:.3g} > tol={tol:g} after {seconds:.0f} s"
                 f" and {cells.size} cells, {boxes.cell.size} boxes; raise the time limit or the"
                 " tolerance")
-        # Split where the cell's own error (its gap less δ times its successors') is large:
-        # the gap is at most max(local)/(1 − δ), so this always finds work while gap > tol.
-        scale = 1.0 if params.horizon is not None else 1.0 - params.delta
-        theta = scale * tol / 4
-        for rounds in (theta, 16 * theta):
-            split = (gap > tol / 2) & (local > rounds)
-            if rounds == theta and not split.any():
-                split = gap > tol / 2
-            if not split.any():
-                break
-            cells, parent, boxes = _refine(cells, boxes, split)
-            up, lo, hint = up[parent], lo[parent], hint[parent]
-            local, gap = local[parent], gap[parent]
+        cells, parent, boxes = _refine(cells, boxes, gap > tol / 2)
+        up, lo, hint = up[parent], lo[parent], hint[parent]
 
 
 def _trivial(params: Params, cells: Cells) -> tuple[FloatArray, FloatArray]:
@@ -215,7 +204,7 @@ def _solve_level(params: Params, cells: Cells, boxes: Boxes, up: FloatArray, lo:
     casc = cascade_options(cells, params)
     if params.horizon is not None:
         up, lo, pol = _finite(params, cells, boxes, casc)
-        return up, lo, boxes, hint, (*pol, up - lo)
+        return up, lo, boxes, hint, pol
     act_idx = np.flatnonzero(boxes.active)
     act_box = box_options(cells, params, boxes.cell[act_idx], boxes.q0[act_idx],
                           boxes.q1[act_idx])
@@ -227,15 +216,12 @@ def _solve_level(params: Params, cells: Cells, boxes: Boxes, up: FloatArray, lo:
     mid = np.concatenate([0.5 * (boxes.q0 + boxes.q1)[act_idx[keep]],
                           np.full(casc.size, np.nan)])[order]
     boxes = _merge_inactive(params, cells, boxes, up, lo)
-    w, arg, succ = ops.fixed_point(act, n, delta, "max", up)
+    w, arg, _ = ops.fixed_point(act, n, delta, "max", up)
     new_up, _ = ops.certify_step(act, w, n, delta, "max")
     new_up = np.minimum(new_up, 0.0)  # every reward is ≤ 0
     hint = np.where(np.isnan(mid[arg]), hint, mid[arg])
     new_lo, pol = _lower(params, cells, hint, lo)
-    gap = new_up - new_lo
-    g, b, pg = succ
-    local = gap - delta * (pg * gap[g] + (1.0 - pg) * gap[b])
-    return new_up, new_lo, boxes, hint, (*pol, local)
+    return new_up, new_lo, boxes, hint, pol
 
 
 def _final_upper(params: Params, cells: Cells, boxes: Boxes, up: FloatArray, lo: FloatArray
