@@ -40,7 +40,7 @@ def instances(n: int, tol: float, delta_max: float, seed: int) -> list[dict]:
                         "k": round(float(rng.uniform(0.1, 3.0)), 4),
                         "delta": round(float(rng.uniform(0.0, delta_max)), 4),
                         "alpha": None if i % 2 == 0 else round(float(rng.uniform(0.4, 1.0)), 4),
-                        "tol": tol, "limit": 120.0})
+                        "tol": tol, "limit": 60.0})
     return out
 
 

@@ -168,8 +168,8 @@ def policy_q(params: Params, form: IntArray, c: FloatArray, m: FloatArray, b: Fl
 def form_available(cells: Cells, params: Params, form: int, m: FloatArray) -> np.ndarray:
     """Cells where a form is offered (its bounds below assume these conditions)."""
     b0, b1 = cells.lo, cells.hi
-    inner = np.arange(cells.size)
-    inner = (inner > 0) & (inner < cells.size - 1)
+    pos = np.arange(cells.size)
+    inner = (pos > 0) & (pos < cells.size - 1)
     if form == ABOVE:
         return inner & (b1 <= HALF) & (b0 >= ABOVE_MIN_B) & ~cells.point \
             & ((1.0 - b1) + m >= params.q_min)

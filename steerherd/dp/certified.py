@@ -52,8 +52,10 @@ class CertifiedCache:
         check_agent(self.agent)
         tol = default_tol(self.params) if tol is None else tol
         if self.value is None or self.value.max_gap > tol:
-            kwargs = {} if max_seconds is None else {"max_seconds": max_seconds}
-            self.value = certify(self.params, tol=tol, **kwargs)
+            if max_seconds is None:
+                self.value = certify(self.params, tol=tol)
+            else:
+                self.value = certify(self.params, tol=tol, max_seconds=max_seconds)
         return self.value
 
 

@@ -45,6 +45,8 @@ from steerherd.errors import ConvergenceError, ParameterError
 from steerherd.model import Params
 from steerherd.types import ArrayLike, FloatArray, IntArray
 
+#: A policy per cell (or per stage × cell): form code, constant, margin m.
+Policy = tuple[IntArray, FloatArray, FloatArray]
 #: Default tolerance on max(upper − lower) when none is given.
 DEFAULT_TOL = 1e-2
 #: Default wall-clock limit of a refinement, in seconds.
@@ -68,8 +70,8 @@ class Boxes:
 
     @classmethod
     def initial(cls, cells: Cells, params: Params) -> Boxes:
-        lam = np.arange(logit(np.array(params.q_min)) if params.q_min > 0.5 else 0.0,
-                        LAMBDA_MAX, BOX_STEP0)
+        start = float(np.log(params.q_min / (1.0 - params.q_min)))
+        lam = np.arange(start, LAMBDA_MAX, BOX_STEP0)
         edges = np.unique(np.concatenate([1.0 / (1.0 + np.exp(-lam)), [params.q_min, 1.0]]))
         edges = edges[edges >= params.q_min]
         q0 = np.concatenate([edges[:-1], [params.p, 1.0]])
@@ -173,10 +175,12 @@ def certify(params: Params, tol: float = DEFAULT_TOL, max_seconds: float = DEFAU
         stats = {"seconds": seconds, "levels": levels, "cells": cells.size,
                  "boxes": int(boxes.cell.size), "active_boxes": int(boxes.active.sum())}
         if worst <= tol:
+            form, const, margin = pol
             if params.horizon is not None:
-                return Bounds(params, cells, lo, up, pol[0][0], pol[1][0], pol[2][0], tol=tol,
-                              stats=stats, stage_form=pol[0], stage_const=pol[1])
-            return Bounds(params, cells, lo, up, *pol, tol=tol, stats=stats, boxes=boxes)
+                return Bounds(params, cells, lo, up, form[0], const[0], margin[0], tol=tol,
+                              stats=stats, stage_form=form, stage_const=const)
+            return Bounds(params, cells, lo, up, form, const, margin, tol=tol, stats=stats,
+                          boxes=boxes)
         if seconds > max_seconds or cells.size > max_cells or boxes.cell.size > MAX_BOXES:
             raise ConvergenceError(
                 f"certified bounds reached max gap {worst:.3g} > tol={tol:g} after {seconds:.0f} s"
@@ -197,7 +201,7 @@ def _trivial(params: Params, cells: Cells) -> tuple[FloatArray, FloatArray]:
 
 def _solve_level(params: Params, cells: Cells, boxes: Boxes, up: FloatArray, lo: FloatArray,
                  hint: FloatArray
-                 ) -> tuple[FloatArray, FloatArray, Boxes, FloatArray, tuple[IntArray, ...]]:
+                 ) -> tuple[FloatArray, FloatArray, Boxes, FloatArray, Policy]:
     """One refinement level on the active boxes (the upper bound here is not yet final:
     :func:`_final_upper` adds the boxes set aside)."""
     n, delta = cells.size, params.delta
@@ -314,7 +318,7 @@ def _lower(params: Params, cells: Cells, hint: FloatArray, lo: FloatArray
 
 
 def _finite(params: Params, cells: Cells, boxes: Boxes, casc: Options
-            ) -> tuple[FloatArray, FloatArray, tuple[IntArray, ...]]:
+            ) -> tuple[FloatArray, FloatArray, Policy]:
     """Backward induction on the bound operators, V₀ = 0 (row 0 of the policy: agent 1).
 
     Every box stays in the operator; boxes that beat the lower bound at no stage are marked
