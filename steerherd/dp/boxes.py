@@ -21,6 +21,9 @@ ABOVE      fl(1 − b) + m                         b < 1/2: the signal just info
                                                  G-successor just above 1/2
 TIE        b                                     b ≥ 1/2: informative, B-successor = 1/2
 BELOW      max(q_min, min(p, fl(b − m)))         b > 1/2: a G cascade at (almost) no cost
+TARGET     t(1−b)/(b(1−t) + t(1−b)) + m          b < 1/2: the G-successor lands just above
+                                                 t (= p for the biased planner: onto the
+                                                 free G cascade past the cusp of β)
 =========  ====================================  =========================================
 """
 
@@ -34,8 +37,12 @@ from steerherd.dp.cells import HALF, Cells, down, post_bad, post_good, side_of, 
 from steerherd.model import Params
 from steerherd.types import FloatArray, IntArray
 
-CONST, ABOVE, TIE, BELOW = 0, 1, 2, 3
-FORM_NAMES = ("const", "above", "tie", "below")
+CONST, ABOVE, TIE, BELOW, TARGET = 0, 1, 2, 3, 4
+FORM_NAMES = ("const", "above", "tie", "below", "target")
+#: TARGET is offered only on cells inside [TARGET_MIN_B, 1/2] (see :func:`_target`).
+TARGET_MIN_B = 0.01
+#: Margin of the form TARGET (its G-successor lands above the target by ≥ 5e-14).
+TARGET_M = 1e-11
 #: Bound on |q(b) − (its exact formula)| for the forms ABOVE and BELOW (two roundings).
 QERR = 4e-16
 #: Absolute widening of a computed probability.
@@ -162,7 +169,10 @@ def policy_q(params: Params, form: IntArray, c: FloatArray, m: FloatArray, b: Fl
     """The precision each form plays at belief b (the formulas the bounds assume)."""
     above = (1.0 - b) + m
     below = np.maximum(params.q_min, np.minimum(params.p, b - m))
-    return np.select([form == ABOVE, form == TIE, form == BELOW], [above, b, below], c)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        target = c * (1.0 - b) / (b * (1.0 - c) + c * (1.0 - b)) + m
+    return np.select([form == ABOVE, form == TIE, form == BELOW, form == TARGET],
+                     [above, b, below, target], c)
 
 
 def form_available(cells: Cells, params: Params, form: int, m: FloatArray) -> np.ndarray:
@@ -177,6 +187,8 @@ def form_available(cells: Cells, params: Params, form: int, m: FloatArray) -> np
         return inner & (b0 >= HALF) & (b0 >= params.q_min)
     if form == BELOW:
         return inner & (b0 >= max(HALF, params.q_min)) & ~cells.point
+    if form == TARGET:
+        return inner & (b1 <= HALF) & (b0 >= TARGET_MIN_B) & ~cells.point
     return np.ones(cells.size, bool)
 
 
@@ -188,7 +200,7 @@ def policy_options(cells: Cells, params: Params, cand: IntArray, cell: IntArray,
         The options and, for each, the candidate id ``cand`` it belongs to.
     """
     b0, b1 = cells.lo[cell], cells.hi[cell]
-    fn = {CONST: _const, ABOVE: _above, TIE: _tie, BELOW: _below}[form]
+    fn = {CONST: _const, ABOVE: _above, TIE: _tie, BELOW: _below, TARGET: _target}[form]
     parts = fn(cells, params, cell, b0, b1, c, m)
     opts = Options.concat([o for o, _ in parts])
     ids = np.concatenate([cand[sel] for _, sel in parts])
@@ -277,3 +289,28 @@ def _below(cells: Cells, params: Params, cell: IntArray, b0: FloatArray, b1: Flo
     dist = np.maximum(0.0, np.minimum(params.p - params.q_min, params.p - b0 + m + QERR))
     loss = (1.0 - b0) if params.planner == "altruistic" else np.zeros_like(b0)
     return [(_cascade(cell, _inf_r(params, dist, loss)), np.ones(cell.shape, bool))]
+
+
+def _target(cells: Cells, params: Params, cell: IntArray, b0: FloatArray, b1: FloatArray,
+            c: FloatArray, m: FloatArray) -> list[tuple[Options, np.ndarray]]:
+    # q(b) = q_t(b) + m with b̃_G(b, q_t(b)) = t exactly; q_t decreases in b. The computed
+    # q(b) is within 1e-15 of its formula, so q ≥ q_t + m − 1e-15 and the G-successor
+    # exceeds t by ≥ (m − 1e-15)·b(1 − b) ≥ 5e-14 on b ∈ [0.01, 1/2] (db̃_G/dq ≥ b(1 − b)):
+    # it lies above the float after t, hence > 1/2 and past the edge t.
+    t = c
+    qa = t * (1.0 - b1) / (b1 * (1.0 - t) + t * (1.0 - b1)) + m - 1e-15  # least q
+    qb = t * (1.0 - b0) / (b0 * (1.0 - t) + t * (1.0 - b0)) + m + 1e-15  # greatest q
+    qb = np.minimum(qb, 1.0)
+    one = np.ones(cell.shape, dtype=np.int64)
+    gl, gh = _ranges(cells, np.nextafter(t, 2.0), one, up(post_good(b1, qb)), one)
+    bl, bh = _ranges(cells, down(post_bad(b0, qb)), -one, up(post_bad(b1, qa)), -one)
+    corners = [(b0, qa), (b0, qb), (b1, qa), (b1, qb)]
+    pg = np.array([_prob_g(b, q) for b, q in corners])
+    dist = np.maximum(np.abs(qa - params.p), np.abs(qb - params.p))
+    if params.planner == "altruistic":
+        loss = 1.0 - qa
+    else:
+        loss = np.array([_loss_biased_inf(b, q) for b, q in corners]).max(axis=0)
+    opts = Options(cell, _inf_r(params, dist, loss), np.clip(pg.min(axis=0) - PERR, 0, 1),
+                   np.clip(pg.max(axis=0) + PERR, 0, 1), gl, gh, bl, bh)
+    return [(opts, np.ones(cell.shape, bool))]

@@ -32,6 +32,8 @@ from steerherd.dp.boxes import (
     ABOVE,
     BELOW,
     CONST,
+    TARGET,
+    TARGET_M,
     TIE,
     Options,
     box_options,
@@ -102,6 +104,7 @@ class Bounds:
     #: finite horizon: per stage (row 0 = first agent) the policy's form, constant, margin.
     stage_form: IntArray | None = None
     stage_const: FloatArray | None = None
+    stage_margin: FloatArray | None = None
     #: the final precision boxes (infinite horizon), for certified regimes.
     boxes: Boxes | None = None
 
@@ -121,14 +124,16 @@ class Bounds:
         agent ``stage`` + 1). Played from b, its expected value is at least lower(b)."""
         b = _beliefs(b)
         j = self.cells.owner(b)
-        if self.stage_form is not None and self.stage_const is not None:
+        if self.stage_form is not None and self.stage_const is not None \
+                and self.stage_margin is not None:
             if not 0 <= stage < self.stage_form.shape[0]:
                 raise ParameterError(
                     f"stage must be in [0, {self.stage_form.shape[0] - 1}], got {stage}")
             form, const = self.stage_form[stage][j], self.stage_const[stage][j]
+            margin = self.stage_margin[stage][j]
         else:
-            form, const = self.form[j], self.const[j]
-        return policy_q(self.params, form, const, self.margin[j], b)
+            form, const, margin = self.form[j], self.const[j], self.margin[j]
+        return policy_q(self.params, form, const, margin, b)
 
 
 def _beliefs(b: ArrayLike) -> FloatArray:
@@ -178,7 +183,8 @@ def certify(params: Params, tol: float = DEFAULT_TOL, max_seconds: float = DEFAU
             form, const, margin = pol
             if params.horizon is not None:
                 return Bounds(params, cells, lo, up, form[0], const[0], margin[0], tol=tol,
-                              stats=stats, stage_form=form, stage_const=const)
+                              stats=stats, stage_form=form, stage_const=const,
+                              stage_margin=margin)
             return Bounds(params, cells, lo, up, form, const, margin, tol=tol, stats=stats,
                           boxes=boxes)
         if seconds > max_seconds or cells.size > max_cells or boxes.cell.size > MAX_BOXES:
@@ -257,15 +263,20 @@ def _candidates(params: Params, cells: Cells, hint: FloatArray
         consts.append(np.full(n, params.q_min))
     cell = [idx] * len(consts)
     form = [np.full(n, CONST)] * len(consts)
-    for f in (ABOVE, TIE, BELOW):
+    margins = [m] * len(consts)
+    for f in (ABOVE, TIE, BELOW, TARGET):
         ok = form_available(cells, params, f, m)
+        if f == TARGET and params.planner != "biased":
+            ok[:] = False
         cell.append(idx[ok])
         form.append(np.full(int(ok.sum()), f))
-        consts.append(np.full(int(ok.sum()), np.nan))
+        consts.append(np.full(int(ok.sum()), params.p if f == TARGET else np.nan))
+        margins.append(np.full(n, TARGET_M) if f == TARGET else m)
+    margins = [mm[cc] for mm, cc in zip(margins, cell, strict=True)]
     c_cell, c_form, c_const = np.concatenate(cell), np.concatenate(form), np.concatenate(consts)
+    c_m = np.concatenate(margins)
     order = np.argsort(c_cell, kind="stable")
-    c_cell, c_form, c_const = c_cell[order], c_form[order], c_const[order]
-    return c_cell, c_form, c_const, m[c_cell]
+    return c_cell[order], c_form[order], c_const[order], c_m[order]
 
 
 def _pieces(params: Params, cells: Cells, c_cell: IntArray, c_form: IntArray,
@@ -273,7 +284,7 @@ def _pieces(params: Params, cells: Cells, c_cell: IntArray, c_form: IntArray,
     """Pessimistic options of every candidate, sorted by candidate id."""
     parts, ids = [], []
     cand = np.arange(c_cell.size)
-    for f in (CONST, ABOVE, TIE, BELOW):
+    for f in (CONST, ABOVE, TIE, BELOW, TARGET):
         sel = c_form == f
         if sel.any():
             o, i = policy_options(cells, params, cand[sel], c_cell[sel], f, c_const[sel],
