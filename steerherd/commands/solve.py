@@ -82,7 +82,14 @@ def solve(
                     cost=make_cost(cost.value, k=k, alpha=alpha))
     sol = run_solve(params, beliefs=beliefs, precisions=precisions, method=method.value,
                     refine=refine)
-    sol.certified_bounds(tol)
+    if tol is None:  # default: 30 s at the default tolerance, else the (valid) gap reached
+        from steerherd.dp.certified import CertifiedCache
+
+        cache = CertifiedCache(params, sol.agent)
+        object.__setattr__(sol, "certified", cache)
+        cache.get(None, max_seconds=30.0, keep_partial=params.horizon is None)
+    else:
+        sol.certified_bounds(tol)
     data = sol.to_dict()
     derivs = None
     if sensitivity:
@@ -146,15 +153,19 @@ def _summary(sol: Any, out: Path) -> None:
     console.print(f"certificate: converged={c.converged} method={c.method} "
                   f"iterations={c.iterations} residual={c.bellman_residual:.2e} "
                   f"bound gap={c.gap:.2e}  (grid MDP: V* of the discretised problem at its nodes)")
-    cb = sol.certified_bounds()
-    console.print(f"certified bounds: max(upper - lower)={cb.max_gap:.2e} <= tol={cb.tol:.1e}  "
+    cb = sol.certified.value
+    reached = "<=" if cb.max_gap <= cb.tol else "> (not reached in time; pass --tol)"
+    console.print(f"certified bounds: max(upper - lower)={cb.max_gap:.2e} {reached} "
+                  f"tol={cb.tol:.1e}  "
                   f"(continuous problem: V* at every belief; {cb.stats['cells']} cells, "
                   f"{cb.stats['seconds']:.1f} s)")
-    lo, up = sol.bounds(par.prior)
+    lo, up = cb.at(par.prior)
     console.print(f"V*(prior) in [{float(lo):.6g}, {float(up):.6g}]; certified policy "
-                  f"q(prior) = {float(sol.certified_policy(par.prior)):.6g}")
+                  f"q(prior) = {float(cb.policy(par.prior)):.6g}")
     if par.horizon is None:
-        reg = sol.certified_regimes()
+        from steerherd.dp.certified_regimes import certified_regimes
+
+        reg = certified_regimes(cb)
         thr = "; ".join(f"{t['from']}->{t['to']} in [{t['lo']:.5f}, {t['hi']:.5f}]"
                         for t in reg.thresholds)
         console.print(f"certified thresholds (resolution {reg.resolution:g} in q): "

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from steerherd.dp.certify import Bounds, certify, default_tol
+from steerherd.dp.certify import Bounds, BoundsNotReached, certify, default_tol
 from steerherd.errors import ParameterError
 from steerherd.model import Params
 from steerherd.types import FloatArray
@@ -42,20 +42,28 @@ class CertifiedCache:
         self.agent = agent
         self.value: Bounds | None = bounds
 
-    def get(self, tol: float | None = None, max_seconds: float | None = None) -> Bounds:
+    def get(self, tol: float | None = None, max_seconds: float | None = None,
+            keep_partial: bool = False) -> Bounds:
         """The bounds at ``tol`` (default :func:`default_tol`); computed if not yet held.
 
         Raises:
             ParameterError: for a non-Bayesian agent or tol ≤ 0.
-            ConvergenceError: if the tolerance is not reached in time (names the gap).
+            ConvergenceError: if the tolerance is not reached in time (names the gap); with
+                ``keep_partial`` the wider bounds reached are kept and returned instead
+                (infinite horizon).
         """
         check_agent(self.agent)
         tol = default_tol(self.params) if tol is None else tol
         if self.value is None or self.value.max_gap > tol:
-            if max_seconds is None:
-                self.value = certify(self.params, tol=tol)
-            else:
-                self.value = certify(self.params, tol=tol, max_seconds=max_seconds)
+            try:
+                if max_seconds is None:
+                    self.value = certify(self.params, tol=tol)
+                else:
+                    self.value = certify(self.params, tol=tol, max_seconds=max_seconds)
+            except BoundsNotReached as err:
+                if not keep_partial or err.bounds is None:
+                    raise
+                self.value = err.bounds
         return self.value
 
 

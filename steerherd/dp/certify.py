@@ -136,6 +136,15 @@ class Bounds:
         return policy_q(self.params, form, const, margin, b)
 
 
+class BoundsNotReached(ConvergenceError):
+    """The tolerance was not reached; ``bounds`` holds the valid (wider) bounds reached, for
+    an infinite horizon, else None."""
+
+    def __init__(self, bounds: Bounds | None, message: str) -> None:
+        super().__init__(message)
+        self.bounds = bounds
+
+
 def _beliefs(b: ArrayLike) -> FloatArray:
     arr = np.asarray(b, dtype=np.float64)
     if not np.all((arr >= 0.0) & (arr <= 1.0)):
@@ -188,7 +197,13 @@ def certify(params: Params, tol: float = DEFAULT_TOL, max_seconds: float = DEFAU
             return Bounds(params, cells, lo, up, form, const, margin, tol=tol, stats=stats,
                           boxes=boxes)
         if seconds > max_seconds or cells.size > max_cells or boxes.cell.size > MAX_BOXES:
-            raise ConvergenceError(
+            if params.horizon is None:  # the bounds reached, certified over all boxes
+                up = _final_upper(params, cells, boxes, up, lo)
+                worst = float((up - lo).max())
+            form, const, margin = pol
+            partial = Bounds(params, cells, lo, up, form, const, margin, tol=tol, stats=stats,
+                             boxes=boxes) if params.horizon is None else None
+            raise BoundsNotReached(partial,
                 f"certified bounds reached max gap {worst:.3g} > tol={tol:g} after {seconds:.0f} s"
                 f" and {cells.size} cells, {boxes.cell.size} boxes; raise the time limit or the"
                 " tolerance")
