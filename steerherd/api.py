@@ -26,6 +26,7 @@ def solve(
     refine: bool = False,
     options: SolverOptions | None = None,
     backend: str = "numpy",
+    tol: float | None = None,
 ) -> Solution:
     """Solve the planner's problem on a belief grid.
 
@@ -46,13 +47,17 @@ def solve(
         backend: ``numpy`` (the reference) or ``jax`` (float64, vi/mpi; ``pi`` runs as
             mpi there; infinite horizon, Bayesian agents, linear or power cost; needs
             ``steerherd[jax]``).
+        tol: also certify the continuous-belief problem: refine cell bounds until
+            max(upper − lower) ≤ tol (:mod:`steerherd.dp.certify`). Without it the bounds
+            are computed on the first ``sol.bounds`` call, at the default tolerance.
 
     Returns:
         The Solution, with its certificate.
 
     Raises:
         ParameterError: for a bad argument (the message names it and what is allowed).
-        ConvergenceError: if the solver hits its iteration limit.
+        ConvergenceError: if the solver hits its iteration limit, or ``tol`` is not reached
+            (the message names the gap reached).
 
     >>> from steerherd.model.costs import LinearCost
     >>> sol = solve(Params(planner="altruistic", p=0.7, delta=0.0, cost=LinearCost(0.5)),
@@ -70,20 +75,30 @@ def solve(
                                  " use backend='numpy'")
         from steerherd.dp.jax_backend import solve_jax
 
-        return Solution(**solve_jax(params, beliefs=beliefs, precisions=precisions,
-                                    method="pi" if method == "fast" else method,
-                                    options=options))
+        sol = Solution(**solve_jax(params, beliefs=beliefs, precisions=precisions,
+                                   method="pi" if method == "fast" else method,
+                                   options=options))
+        if tol is not None:
+            sol.certified_bounds(tol)
+        return sol
+    if tol is not None and agent is not None:
+        from steerherd.dp.certified import check_agent
+
+        check_agent(agent.to_dict())
     start = time.perf_counter()
     if method == "fast":
         from steerherd.dp.fast import solve_fast
 
         raw = solve_fast(params, beliefs=beliefs, precisions=precisions, agent=agent,
                          refine=refine, options=options)
-        return Solution.from_raw(raw, seconds=time.perf_counter() - start)
-    problem = build_problem(params, beliefs=beliefs, precisions=precisions, agent=agent,
-                            refine=refine)
-    raw = solve_problem(problem, method=method, options=options)
-    return Solution.from_raw(raw, seconds=time.perf_counter() - start)
+    else:
+        problem = build_problem(params, beliefs=beliefs, precisions=precisions, agent=agent,
+                                refine=refine)
+        raw = solve_problem(problem, method=method, options=options)
+    sol = Solution.from_raw(raw, seconds=time.perf_counter() - start)
+    if tol is not None:
+        sol.certified_bounds(tol)
+    return sol
 
 
 def solve_batch(

@@ -87,6 +87,8 @@ class Solution:
     stage_precision: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
     stage_kind: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
     lp: Any = None
+    #: certified bounds on the continuous problem (:mod:`steerherd.dp.certified`), on demand.
+    certified: Any = field(default=None, repr=False)
 
     @classmethod
     def from_raw(cls, raw: RawSolution, seconds: float = 0.0) -> Solution:
@@ -223,7 +225,8 @@ class Solution:
             f"  thresholds: {thr}",
             f"  certificate: {status} ({_METHODS.get(c.method, c.method)}, "
             f"{c.iterations} iterations)",
-            f"  bounds on V*: Bellman residual {c.bellman_residual:.1e}, gap {c.gap:.1e}",
+            f"  grid certificate (the discretised problem): residual "
+            f"{c.bellman_residual:.1e}, gap {c.gap:.1e}",
             f"  grid: {self.grid.size} beliefs x {self.n_precisions} precisions, "
             f"{self.seconds:.2f} s",
         ]
@@ -249,6 +252,38 @@ class Solution:
         from steerherd.plotting import solution_figure
 
         return solution_figure(self.to_dict(), width=width)
+
+    # --- certified bounds on the continuous problem ------------------------------------
+    def certified_bounds(self, tol: float | None = None) -> Any:
+        """The :class:`~steerherd.dp.certify.Bounds` of the continuous-belief problem, computed
+        on first use at ``tol`` (default :func:`~steerherd.dp.certify.default_tol`).
+
+        Raises:
+            ParameterError: for a non-Bayesian agent model or tol ≤ 0.
+            ConvergenceError: if the tolerance is not reached in time (names the gap).
+        """
+        from steerherd.dp.certified import CertifiedCache
+
+        if self.certified is None:
+            object.__setattr__(self, "certified", CertifiedCache(self.params, self.agent))
+        return self.certified.get(tol)
+
+    def bounds(self, b: ArrayLike) -> tuple[FloatArray, FloatArray]:
+        """(lower, upper) with lower(b) ≤ V*(b) ≤ upper(b) for the continuous-belief problem
+        (not the grid), at a float or an array of beliefs."""
+        return self.certified_bounds().at(b)  # type: ignore[no-any-return]
+
+    def certified_policy(self, b: ArrayLike, stage: int = 0) -> FloatArray:
+        """Precisions (real numbers, never limits) of a stationary policy whose expected value
+        played from b is at least ``bounds(b)[0]`` (finite horizon: agent ``stage`` + 1)."""
+        return self.certified_bounds().policy(b, stage)  # type: ignore[no-any-return]
+
+    def certified_regimes(self) -> Any:
+        """Modes certain at each cell, thresholds as guaranteed intervals, undecided beliefs
+        (:func:`steerherd.dp.certified_regimes.certified_regimes`)."""
+        from steerherd.dp.certified_regimes import certified_regimes
+
+        return certified_regimes(self.certified_bounds())
 
     # --- I/O ------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -283,7 +318,16 @@ class Solution:
                 "candidate": [[KIND_NAMES[k] for k in row] for row in self.stage_kind],
             },
             "steerherd_version": _package_version(),
+            **self._bounds_entry(),
         }
+
+    def _bounds_entry(self) -> dict[str, Any]:
+        """``{"bounds": ...}`` when certified bounds have been computed, else nothing."""
+        if self.certified is None or self.certified.value is None:
+            return {}
+        from steerherd.dp.certified import bounds_to_dict
+
+        return {"bounds": bounds_to_dict(self.certified.value, self.grid.belief)}
 
     def save(self, path: str | Path) -> Path:
         """Write JSON to ``path`` and return it."""

@@ -72,6 +72,11 @@ def solve(
     sensitivity: Annotated[
         bool, typer.Option(help="Also report d(thresholds, V(prior))/d(k, p, delta), with kinks.")
     ] = False,
+    tol: Annotated[
+        float | None,
+        typer.Option(help="Certify the continuous-belief problem: refine bounds until "
+                     "max(upper - lower) <= TOL [default: 1e-3*C/(1-delta)].", **_F),
+    ] = None,
 ) -> None:
     """Solve the planner's problem and report regimes, thresholds and the certificate."""
     import json
@@ -86,27 +91,52 @@ def solve(
     out = _check_outputs(out, json_path)
     sol = run_solve(params, beliefs=beliefs, precisions=precisions, method=method.value,
                     refine=refine)
-    data = sol.to_dict()
     derivs = None
     if sensitivity:
         from steerherd.theory.sensitivity import sensitivity as run_sensitivity
 
         derivs = run_sensitivity(params, beliefs=beliefs, precisions=precisions,
                                  method=method.value)
-        data["sensitivity"] = [d.to_dict() for d in derivs]
-    if json_path == "-":
-        typer.echo(json.dumps(data))
+    if json_path == "-":  # machine-readable only: the JSON carries the certified bounds
+        _certify(sol, tol)
+        typer.echo(json.dumps(_data(sol, derivs)))
         if out is None:
             return
-    elif json_path is not None:
-        Path(json_path).write_text(json.dumps(data))
     assert out is not None
-    sol.save(out / "solution.json")
     if json_path != "-":
-        _summary(sol, out)
+        _summary(sol, out)  # the grid answer first; the continuous-problem bounds follow
         if derivs is not None:
             _print_sensitivity(derivs)
+        _certify(sol, tol)
+        _print_certified(sol)
+    data = _data(sol, derivs)
+    if json_path not in (None, "-"):
+        Path(json_path).write_text(json.dumps(data))
+    sol.save(out / "solution.json")
+    typer.echo(f"wrote {out / 'solution.json'}; drawing {out / 'solution.png'}")
     _plot(data, out / "solution.png")  # after the answer: matplotlib is imported only now
+
+
+def _certify(sol: Any, tol: float | None) -> None:
+    """Certified bounds on the continuous problem: to ``tol`` (or fail naming the gap), or
+    by default at 1e-3·C/(1 − δ) within 30 s, keeping the valid wider bounds reached."""
+    if sol.certified is not None and sol.certified.value is not None:
+        return
+    if tol is not None:
+        sol.certified_bounds(tol)
+        return
+    from steerherd.dp.certified import CertifiedCache
+
+    cache = CertifiedCache(sol.params, sol.agent)
+    object.__setattr__(sol, "certified", cache)
+    cache.get(None, max_seconds=30.0, keep_partial=sol.params.horizon is None)
+
+
+def _data(sol: Any, derivs: list[Any] | None) -> dict[str, Any]:
+    data: dict[str, Any] = sol.to_dict()
+    if derivs is not None:
+        data["sensitivity"] = [d.to_dict() for d in derivs]
+    return data
 
 
 def _check_outputs(out: Path | None, json_path: str | None) -> Path | None:
@@ -175,7 +205,34 @@ def _summary(sol: Any, out: Path) -> None:
     for line in rest[2:]:  # thresholds, certificate, bounds, grid
         console.print(line.strip(), markup=False)
     console.print(f"V(prior = {par.prior:g}) = {float(sol.value(par.prior)):.6g}", markup=False)
-    console.print(f"wrote {out / 'solution.json'}; drawing {out / 'solution.png'}", markup=False)
+
+
+def _print_certified(sol: Any) -> None:
+    """The certified bounds on the continuous problem, beside (not instead of) the grid's."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    par = sol.params
+    cb = sol.certified.value
+    reached = "≤" if cb.max_gap <= cb.tol else "> (not reached in time; pass --tol)"
+    lines = [
+        f"certified bounds (the continuous problem, every belief): max gap {cb.max_gap:.2e} "
+        f"{reached} tol {cb.tol:.1e}",
+        f"  {cb.stats['cells']} cells, {cb.stats['seconds']:.1f} s",
+    ]
+    lo, up = cb.at(par.prior)
+    lines.append(f"  V*(prior) ∈ [{float(lo):.6g}, {float(up):.6g}]; certified policy "
+                 f"q(prior) = {float(cb.policy(par.prior)):.6g}")
+    if par.horizon is None:
+        from steerherd.dp.certified_regimes import certified_regimes
+
+        reg = certified_regimes(cb)
+        lines.append(f"  certified thresholds (q resolution {reg.resolution:g}; "
+                     f"{len(reg.undecided)} undecided intervals):")
+        lines += [f"    {t['from']} → {t['to']} ∈ [{t['lo']:.5f}, {t['hi']:.5f}]"
+                  for t in reg.thresholds] or ["    none"]
+    for line in lines:
+        console.print(line, markup=False, overflow="ignore", crop=False, soft_wrap=True)
 
 
 def _plot(data: dict[str, Any], path: Path) -> None:
