@@ -190,7 +190,9 @@ class Solution:
         return choice if margin is None else choice.play(margin)
 
     def interpolate_q(self, b: ArrayLike) -> FloatArray:
-        """q at b interpolated within b's segment; at a breakpoint, the point's own node.
+        """The precision q at b, interpolated within b's segment.
+
+        At a breakpoint it is the q of the point's own node.
 
         (``np.interp`` over the node positions would return the right limit's q at a
         breakpoint, where three nodes share one position.)

@@ -65,19 +65,39 @@ class Bayesian:
     def action_probs(
         self, b: ArrayLike, q: ArrayLike, side: IntArray | None = None
     ) -> tuple[FloatArray, FloatArray]:
+        """Bayesian choice probabilities: q where the signal is followed, else the cascade action.
+
+        Args:
+            b: public beliefs P(ω = G).
+            q: chosen precisions, broadcastable with ``b``.
+            side: one-sided limits at the switching precision (see :class:`AgentModel`).
+
+        Returns:
+            (P(a = G | ω = G, b, q), P(a = G | ω = B, b, q)), arrays of the broadcast shape.
+        """
         b = np.asarray(b, dtype=np.float64)
         q = np.asarray(q, dtype=np.float64)
         return bayes_action_probs(b, q, side)  # type: ignore[no-any-return]
 
     def critical_precision(self, b: ArrayLike) -> FloatArray:
+        """The precision max(b, 1 − b) at which a Bayesian agent starts to follow its signal."""
         return critical_precision(b)
 
     def breakpoints(self, params: Params) -> tuple[float, ...]:
+        """Beliefs where the value may jump: the tie at 1/2 and the edges 1 − p and p.
+
+        Args:
+            params: the problem (only the baseline precision p is used).
+
+        Returns:
+            The sorted breakpoints in (0, 1).
+        """
         # The tie at 1/2 makes the biased value jump there; 1 − p and p are where the free
         # precision p stops being informative.
         return tuple(sorted({1.0 - params.p, 0.5, params.p}))
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description: ``{"model": "bayesian"}``."""
         return {"model": "bayesian"}
 
     def __repr__(self) -> str:
@@ -205,6 +225,17 @@ class Behavioral:
     def action_probs(
         self, b: ArrayLike, q: ArrayLike, side: IntArray | None = None
     ) -> tuple[FloatArray, FloatArray]:
+        """Choice probabilities of the behavioural agent (deterministic if ``lam`` is None).
+
+        Args:
+            b: public beliefs P(ω = G).
+            q: chosen precisions, broadcastable with ``b``.
+            side: one-sided limits at the switching precision; only the deterministic agent
+                (``lam`` None) has a switch, so the noisy agent ignores it.
+
+        Returns:
+            (P(a = G | ω = G, b, q), P(a = G | ω = B, b, q)), arrays of the broadcast shape.
+        """
         b = np.asarray(b, dtype=np.float64)
         q = np.asarray(q, dtype=np.float64)
         if self.lam is None:
@@ -232,6 +263,17 @@ class Behavioral:
         return q * g_if_sg + (1.0 - q) * g_if_sb, (1.0 - q) * g_if_sg + q * g_if_sb
 
     def breakpoints(self, params: Params) -> tuple[float, ...]:
+        """Beliefs where the value may jump.
+
+        They are 1/2 (the signal's weight switches there) and, for the deterministic agent,
+        the two beliefs where its switching precision equals the free precision p.
+
+        Args:
+            params: the problem (only the baseline precision p is used).
+
+        Returns:
+            The sorted breakpoints in (0, 1).
+        """
         # The signal's weight switches at b = 1/2; the deterministic agent stops following
         # the free precision p where q*(b) = p, i.e. |logit b| = w_disagree·logit(p)/w_prior.
         points = {0.5}
@@ -242,6 +284,7 @@ class Behavioral:
         return tuple(sorted(points))
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description: the model name and its four weights."""
         return {"model": "behavioral", "w_prior": self.w_prior, "w_agree": self.w_agree,
                 "w_disagree": self.w_disagree, "lam": self.lam}
 
@@ -304,6 +347,19 @@ class Tabulated:
     def action_probs(
         self, b: ArrayLike, q: ArrayLike, side: IntArray | None = None
     ) -> tuple[FloatArray, FloatArray]:
+        """Bilinear interpolation of the table at (b, q).
+
+        Args:
+            b: public beliefs P(ω = G).
+            q: chosen precisions, broadcastable with ``b``.
+            side: ignored (a table has no switching precision).
+
+        Returns:
+            (P(a = G | ω = G, b, q), P(a = G | ω = B, b, q)), arrays of the broadcast shape.
+
+        Raises:
+            ParameterError: a precision outside the table's q range.
+        """
         b, q = np.broadcast_arrays(np.asarray(b, dtype=np.float64), np.asarray(q, dtype=np.float64))
         outside = (q < self.q[0] - TIE_TOL) | (q > self.q[-1] + TIE_TOL)
         if outside.any():
@@ -314,9 +370,21 @@ class Tabulated:
         return self._interp(self.good_if_good, b, q), self._interp(self.good_if_bad, b, q)
 
     def critical_precision(self, b: ArrayLike) -> None:
+        """None: a table has no switching precision."""
         return None
 
     def breakpoints(self, params: Params) -> tuple[float, ...]:
+        """No breakpoints (the table is continuous in b), once the table covers the q range.
+
+        Args:
+            params: the problem; the table must cover q ∈ [q_min, 1].
+
+        Returns:
+            An empty tuple.
+
+        Raises:
+            ParameterError: the table's q range does not cover [q_min, 1].
+        """
         if self.q[0] > params.q_min + TIE_TOL or self.q[-1] < 1.0 - TIE_TOL:
             raise ParameterError(
                 f"the response table covers q in [{self.q[0]}, {self.q[-1]}] but the "
@@ -325,6 +393,7 @@ class Tabulated:
         return ()
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description: the label and the whole table, so a result can be reproduced."""
         return {"model": "tabulated", "name": self.label, "b": self.b.tolist(),
                 "q": self.q.tolist(), "good_if_good": self.good_if_good.tolist(),
                 "good_if_bad": self.good_if_bad.tolist()}

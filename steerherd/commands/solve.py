@@ -19,6 +19,7 @@ _LINEAR = CostFamily("linear")
 
 
 class Method(StrEnum):
+    """The ``--method`` choices: the fast solver, value, policy, modified policy iteration, LP."""
     fast = "fast"
     vi = "vi"
     pi = "pi"

@@ -23,7 +23,8 @@ def expected_value(v: Any, lo_g: Any, lo_b: Any, weights: Any, xp: Any = np) -> 
 
     Args:
         v: values at the nodes, shape (S,).
-        lo_g, lo_b: lower interpolation nodes of the two successors (any shape).
+        lo_g: lower interpolation node of the successor after a G action (any shape).
+        lo_b: lower interpolation node of the successor after a B action (shape of ``lo_g``).
         weights: shape (4, *lo_g.shape).
         xp: the array namespace (numpy or jax.numpy).
 

@@ -280,8 +280,11 @@ def simulate_paired(
     seed: int = 0,
     **kwargs: Any,
 ) -> dict[str, SimResult]:
-    """Simulate several policies on common random numbers (a fresh generator per policy,
-    all from ``seed``), so that differences between them are paired."""
+    """Simulate several policies on common random numbers.
+
+    Each policy gets a fresh generator from the same ``seed``, so that differences between
+    them are paired.
+    """
     return {name: simulate(pol, params, agent=agent, seed=seed, rng=None, **kwargs)
             for name, pol in policies.items()}
 

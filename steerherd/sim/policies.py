@@ -76,6 +76,7 @@ class PolicyTable:
             raise ParameterError("policy table precisions must be in [0.5, 1]")
 
     def __call__(self, b: FloatArray) -> FloatArray:
+        """The tabulated precision at beliefs ``b``, linearly interpolated."""
         return np.interp(b, np.asarray(self.b), np.asarray(self.q))
 
 
@@ -96,6 +97,11 @@ class PolicyRule:
     check: bool = False
 
     def __call__(self, b: FloatArray) -> tuple[FloatArray, IntArray | None]:
+        """The rule's precisions at ``b`` (broadcast to b's shape) and its one-sided-limit marks.
+
+        Raises:
+            ParameterError: a checked rule returned a precision outside [0.5, 1].
+        """
         q, side = self.fn(b)
         q = np.broadcast_to(np.asarray(q, dtype=np.float64), np.shape(b))
         if self.check and not np.all((q >= 0.5) & (q <= 1.0)):
@@ -223,6 +229,7 @@ class NearestNode:
         self.table = np.where(at[:-1] == at[1:], self.nodes[at[:-1]], -1)
 
     def __call__(self, b: FloatArray) -> IntArray:
+        """The node each belief in ``b`` moves to: the cell table, exact search where ambiguous."""
         cell = np.minimum((b * self.CELLS).astype(np.int64), self.CELLS - 1)
         node = self.table[cell]
         amb = node < 0
@@ -253,6 +260,7 @@ class SegmentInterpolation:
         self.q = np.append(sol.q, sol.q[-1])
 
     def __call__(self, b: FloatArray) -> FloatArray:
+        """The solution's precision at ``b``, interpolated as ``Solution.interpolate_q`` does."""
         cell = np.minimum((b * self.CELLS).astype(np.int64), self.CELLS - 1)
         lo = self.table[cell]
         amb = lo < 0
