@@ -258,8 +258,10 @@ def _connect(path: Path, *, readonly: bool, shown: str, name: str, immutable: bo
     try:
         if readonly:
             uri = f"file:{quote(str(path.resolve()))}?mode=ro" + ("&immutable=1" * immutable)
-            return sqlite3.connect(uri, uri=True, **connect_options)
-        return sqlite3.connect(path, **connect_options)
+            db: sqlite3.Connection = sqlite3.connect(uri, uri=True, **connect_options)
+        else:
+            db = sqlite3.connect(path, **connect_options)
+        return db
     except sqlite3.Error as exc:
         raise ParameterError(f"cannot open {name} {shown} ({exc})") from None
 

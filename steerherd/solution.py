@@ -154,7 +154,8 @@ class Solution:
         """V*(b) by linear interpolation within a segment; exact at breakpoints."""
         lo, lam = self.grid.locate(np.asarray(b, dtype=np.float64))
         vp = np.append(self.V, 0.0)
-        return (1.0 - lam) * vp[lo] + lam * vp[lo + 1]
+        out: FloatArray = (1.0 - lam) * vp[lo] + lam * vp[lo + 1]
+        return out
 
     def policy(self, b: ArrayLike, margin: float | None = None) -> Any:
         """q*(b): the nearest node's regime formula at b (interpolated for interior optima).
@@ -199,7 +200,8 @@ class Solution:
         """
         lo, lam = self.grid.locate(np.asarray(b, dtype=np.float64))
         qp = np.append(self.q, self.q[-1])
-        return (1.0 - lam) * qp[lo] + lam * qp[lo + 1]
+        out: FloatArray = (1.0 - lam) * qp[lo] + lam * qp[lo + 1]
+        return out
 
     def mode(self, b: ArrayLike) -> np.ndarray:
         """Mode name at b (that of the nearest node; at a breakpoint, the point's own)."""

@@ -110,14 +110,16 @@ def logit(x: ArrayLike) -> FloatArray:
     """log(x / (1 − x)), ±inf at 0 and 1."""
     x = np.asarray(x, dtype=np.float64)
     with np.errstate(divide="ignore"):
-        return np.log(x) - np.log1p(-x)
+        out: FloatArray = np.log(x) - np.log1p(-x)
+    return out
 
 
 def expit(x: ArrayLike) -> FloatArray:
     """The logistic function 1 / (1 + e^-x), stable for large |x|."""
     x = np.asarray(x, dtype=np.float64)
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    out: FloatArray = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return out
 
 
 def agreement(b: ArrayLike, signal_good: ArrayLike) -> FloatArray:

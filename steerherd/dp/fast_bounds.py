@@ -128,7 +128,8 @@ def _range_max(table: FloatArray, lo: IntArray, hi: IntArray) -> FloatArray:
     """max(v[lo..hi]) (inclusive) for arrays of ranges with lo ≤ hi."""
     length = hi - lo + 1
     k = np.frexp(length.astype(np.float64))[1] - 1  # floor(log2(length))
-    return np.maximum(table[k, lo], table[k, hi - (1 << k) + 1])
+    out: FloatArray = np.maximum(table[k, lo], table[k, hi - (1 << k) + 1])
+    return out
 
 
 def node_lookup(grid: BeliefGrid) -> tuple[IntArray, IntArray]:

@@ -168,7 +168,7 @@ def _run_job(cfg: ExperimentConfig, setting: str, planner: str, horizon: str, st
 def _precision(cfg: ExperimentConfig, caller: Caller, kind: str, params: Any, solution: Any,
                history: list[Step], b: float, rep: int, forward: bool) -> int | None:
     if kind == "baseline":
-        return round(100 * params.p)
+        return round(100 * float(params.p))
     if kind == "full":
         return 100
     if kind == "optimal":

@@ -72,12 +72,14 @@ class SimResult:
     @property
     def cascade_correct(self) -> BoolArray:
         """Runs that cascaded on the true state by agent N."""
-        return (self.cascade_side != 0) & ((self.cascade_side > 0) == self.omega_good)
+        runs: BoolArray = (self.cascade_side != 0) & ((self.cascade_side > 0) == self.omega_good)
+        return runs
 
     @property
     def cascade_wrong(self) -> BoolArray:
         """Runs that cascaded on the wrong state by agent N."""
-        return (self.cascade_side != 0) & ((self.cascade_side > 0) != self.omega_good)
+        runs: BoolArray = (self.cascade_side != 0) & ((self.cascade_side > 0) != self.omega_good)
+        return runs
 
     def summary(self) -> Summary:
         """Mean and standard error (std/√R) of every metric and cascade probability.
@@ -124,12 +126,13 @@ def check_state(state: str) -> str:
 
 def discount_tail(delta: float, start: ArrayLike, stop: int) -> FloatArray:
     """Σ_{j=start}^{stop−1} δ^j for 0-based agent indices (with 0⁰ = 1)."""
-    start = np.asarray(start, dtype=np.float64)
+    j: FloatArray = np.asarray(start, dtype=np.float64)
     if delta == 1.0:
-        return stop - start
+        return stop - j
     if delta == 0.0:
-        return (start == 0).astype(np.float64) * (stop > 0)
-    return (delta**start - delta**stop) / (1.0 - delta)
+        first: FloatArray = (j == 0).astype(np.float64) * (stop > 0)
+        return first
+    return (delta**j - delta**stop) / (1.0 - delta)
 
 
 def simulate(
@@ -264,8 +267,10 @@ def _accumulate(acc: FloatArray, count: float, weight: float, loss: float, wrong
 def _objective(params: Params, out: dict[str, np.ndarray]) -> FloatArray:
     """The planner's own discounted reward: −β − C·1(a ≠ ω) (altruistic), −β − C·1(a = B)."""
     if params.altruistic:
-        return out["welfare_disc"] - out["spend_disc"]
-    return -params.C * out["bad_disc"] - out["spend_disc"]
+        own: FloatArray = out["welfare_disc"] - out["spend_disc"]
+    else:
+        own = -params.C * out["bad_disc"] - out["spend_disc"]
+    return own
 
 
 def _store(out: dict[str, FloatArray], where: np.ndarray, acc: FloatArray) -> None:

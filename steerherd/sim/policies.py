@@ -77,7 +77,8 @@ class PolicyTable:
 
     def __call__(self, b: FloatArray) -> FloatArray:
         """The tabulated precision at beliefs ``b``, linearly interpolated."""
-        return np.interp(b, np.asarray(self.b), np.asarray(self.q))
+        q: FloatArray = np.interp(b, np.asarray(self.b), np.asarray(self.q))
+        return q
 
 
 @dataclass(frozen=True, eq=False)
@@ -268,7 +269,7 @@ class SegmentInterpolation:
         gap = self.pos[safe + 1] - self.pos[safe]
         with np.errstate(invalid="ignore", divide="ignore"):
             lam = np.clip(np.where(gap > 0, (b - self.pos[safe]) / gap, 0.0), 0.0, 1.0)
-        out = (1.0 - lam) * self.q[safe] + lam * self.q[safe + 1]
+        out: FloatArray = (1.0 - lam) * self.q[safe] + lam * self.q[safe + 1]
         if amb.any():
             out[amb] = self.sol.interpolate_q(b[amb])
         return out
