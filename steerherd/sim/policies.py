@@ -174,6 +174,8 @@ def _solution_rule(sol: Solution, name: str) -> PolicyRule:
     cross = np.isin(kind, CROSS_KINDS)
     node_side = KIND_SIDE[kind]
     qs, q_min = sol.q, sol.params.q_min
+    # Lookup tables built once per rule: the simulator calls the rule once per agent on
+    # every live run, so a table read beats a binary search per belief per call.
     lookup = NearestNode(sol)
     interp_q = SegmentInterpolation(sol)
 
@@ -184,7 +186,7 @@ def _solution_rule(sol: Solution, name: str) -> PolicyRule:
         if grid_nodes.any():
             q[grid_nodes] = interp_q(b[grid_nodes])
         fol = follows[node]
-        if fol.any():
+        if fol.any():  # the switching precision at b itself, not at the node's belief
             q[fol] = np.maximum(sol._critical(b[fol]), q_min)
         crs = cross[node]
         if crs.any():  # a limit at the crossing precision max(b, 1 − b) (non-Bayesian agents)
@@ -204,6 +206,8 @@ class NearestNode:
     beliefs in the few cells that do are resolved by a binary search over the cuts.
     """
 
+    # 2^16 cells: far more than grid nodes (≈10^3 by default), so almost every cell holds
+    # no cut and needs no search, for a table of only 512 KiB.
     CELLS = 1 << 16
 
     def __init__(self, sol: Solution) -> None:
@@ -308,6 +312,8 @@ def step_realized(b: FloatArray, good_g: FloatArray, good_b: FloatArray, act: np
     Equal to ``np.where(act, *step_beliefs(b, good_g, good_b, side))`` for every action
     that has positive probability, computing one successor instead of two.
     """
+    # Written out rather than calling model.successors: that computes both successors, and
+    # this runs once per agent on every live run (the simulator's inner loop).
     g = np.where(act, good_g, 1.0 - good_g)  # P(the action taken | ω = G)
     h = np.where(act, good_b, 1.0 - good_b)  # P(the action taken | ω = B)
     num = b * g
