@@ -65,15 +65,9 @@ class Bayesian:
     def action_probs(
         self, b: ArrayLike, q: ArrayLike, side: IntArray | None = None
     ) -> tuple[FloatArray, FloatArray]:
-        """Bayesian choice probabilities: q where the signal is followed, else the cascade action.
+        """:meth:`AgentModel.action_probs`: q and 1 − q where 1 − q ≤ b ≤ q, else the cascade.
 
-        Args:
-            b: public beliefs P(ω = G).
-            q: chosen precisions, broadcastable with ``b``.
-            side: one-sided limits at the switching precision (see :class:`AgentModel`).
-
-        Returns:
-            (P(a = G | ω = G, b, q), P(a = G | ω = B, b, q)), arrays of the broadcast shape.
+        Ties (q = max(b, 1 − b)) follow the signal; ``side`` resolves the one-sided limits.
         """
         b = np.asarray(b, dtype=np.float64)
         q = np.asarray(q, dtype=np.float64)
@@ -227,16 +221,11 @@ class Behavioral:
     def action_probs(
         self, b: ArrayLike, q: ArrayLike, side: IntArray | None = None
     ) -> tuple[FloatArray, FloatArray]:
-        """Choice probabilities of the behavioural agent (deterministic if ``lam`` is None).
+        """:meth:`AgentModel.action_probs` of the behavioural agent.
 
-        Args:
-            b: public beliefs P(ω = G).
-            q: chosen precisions, broadcastable with ``b``.
-            side: one-sided limits at the switching precision; only the deterministic agent
-                (``lam`` None) has a switch, so the noisy agent ignores it.
-
-        Returns:
-            (P(a = G | ω = G, b, q), P(a = G | ω = B, b, q)), arrays of the broadcast shape.
+        The deterministic agent (``lam`` None) follows its signal iff q reaches its
+        switching precision (``side`` resolves the limits there); the noisy agent (logit
+        choice with scale ``lam``) has no switch and ignores ``side``.
         """
         b = np.asarray(b, dtype=np.float64)
         q = np.asarray(q, dtype=np.float64)
@@ -349,15 +338,9 @@ class Tabulated:
     def action_probs(
         self, b: ArrayLike, q: ArrayLike, side: IntArray | None = None
     ) -> tuple[FloatArray, FloatArray]:
-        """Bilinear interpolation of the table at (b, q).
+        """:meth:`AgentModel.action_probs` by bilinear interpolation of the table.
 
-        Args:
-            b: public beliefs P(ω = G).
-            q: chosen precisions, broadcastable with ``b``.
-            side: ignored (a table has no switching precision).
-
-        Returns:
-            (P(a = G | ω = G, b, q), P(a = G | ω = B, b, q)), arrays of the broadcast shape.
+        ``side`` is ignored (a table has no switching precision).
 
         Raises:
             ParameterError: a precision outside the table's q range.
