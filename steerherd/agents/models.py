@@ -78,14 +78,7 @@ class Bayesian:
         return critical_precision(b)
 
     def breakpoints(self, params: Params) -> tuple[float, ...]:
-        """Beliefs where the value may jump: the tie at 1/2 and the edges 1 − p and p.
-
-        Args:
-            params: the problem (only the baseline precision p is used).
-
-        Returns:
-            The sorted breakpoints in (0, 1).
-        """
+        """:meth:`AgentModel.breakpoints`: the tie at 1/2 and the edges 1 − p and p."""
         # The tie at 1/2 makes the biased value jump there; 1 − p and p are where the free
         # precision p stops being informative.
         return tuple(sorted({1.0 - params.p, 0.5, params.p}))
@@ -254,17 +247,7 @@ class Behavioral:
         return q * g_if_sg + (1.0 - q) * g_if_sb, (1.0 - q) * g_if_sg + q * g_if_sb
 
     def breakpoints(self, params: Params) -> tuple[float, ...]:
-        """Beliefs where the value may jump.
-
-        They are 1/2 (the signal's weight switches there) and, for the deterministic agent,
-        the two beliefs where its switching precision equals the free precision p.
-
-        Args:
-            params: the problem (only the baseline precision p is used).
-
-        Returns:
-            The sorted breakpoints in (0, 1).
-        """
+        """:meth:`AgentModel.breakpoints`: 1/2, and q*(b) = p for the deterministic agent."""
         # The signal's weight switches at b = 1/2; the deterministic agent stops following
         # the free precision p where q*(b) = p, i.e. |logit b| = w_disagree·logit(p)/w_prior.
         points = {0.5}
@@ -359,13 +342,7 @@ class Tabulated:
         return None
 
     def breakpoints(self, params: Params) -> tuple[float, ...]:
-        """No breakpoints (the table is continuous in b), once the table covers the q range.
-
-        Args:
-            params: the problem; the table must cover q ∈ [q_min, 1].
-
-        Returns:
-            An empty tuple.
+        """No breakpoints (the table is continuous in b), once it covers q ∈ [q_min, 1].
 
         Raises:
             ParameterError: the table's q range does not cover [q_min, 1].
