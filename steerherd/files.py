@@ -33,12 +33,9 @@ M = TypeVar("M", bound=BaseModel)
 def read_json(path: str | Path, what: str) -> Any:
     """Parse a JSON file; ``what`` names it in errors ("policy table", "solution")."""
     path = Path(path)
+    text = _read_text(path, what, f"no {what} file at {str(path)!r} (not found)")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ParameterError(f"no {what} file at {str(path)!r} (not found)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ParameterError(_unreadable(path, what, exc)) from None
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ParameterError(f"{str(path)!r} is not JSON ({exc.msg}, line {exc.lineno})") from None
 
@@ -46,14 +43,21 @@ def read_json(path: str | Path, what: str) -> Any:
 def read_toml(path: str | Path, what: str) -> dict[str, Any]:
     """Parse a TOML file; ``what`` names it in errors ("sweep config")."""
     path = Path(path)
+    text = _read_text(path, what, f"no {what} at {str(path)!r} (not found)")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ParameterError(f"no {what} at {str(path)!r} (not found)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ParameterError(_unreadable(path, what, exc)) from None
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ParameterError(f"{str(path)!r} is not valid TOML: {exc}") from None
+
+
+def _read_text(path: Path, what: str, missing: str) -> str:
+    """The file's UTF-8 text, or a one-line ParameterError (``missing`` when it is absent)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ParameterError(missing) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParameterError(_unreadable(path, what, exc)) from None
 
 
 def _unreadable(path: Path, what: str, exc: OSError | UnicodeDecodeError) -> str:
@@ -258,8 +262,10 @@ def _connect(path: Path, *, readonly: bool, shown: str, name: str, immutable: bo
     try:
         if readonly:
             uri = f"file:{quote(str(path.resolve()))}?mode=ro" + ("&immutable=1" * immutable)
-            return sqlite3.connect(uri, uri=True, **connect_options)
-        return sqlite3.connect(path, **connect_options)
+            db: sqlite3.Connection = sqlite3.connect(uri, uri=True, **connect_options)
+        else:
+            db = sqlite3.connect(path, **connect_options)
+        return db
     except sqlite3.Error as exc:
         raise ParameterError(f"cannot open {name} {shown} ({exc})") from None
 

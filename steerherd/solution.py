@@ -156,7 +156,8 @@ class Solution:
         """V*(b) by linear interpolation within a segment; exact at breakpoints."""
         lo, lam = self.grid.locate(np.asarray(b, dtype=np.float64))
         vp = np.append(self.V, 0.0)
-        return (1.0 - lam) * vp[lo] + lam * vp[lo + 1]
+        out: FloatArray = (1.0 - lam) * vp[lo] + lam * vp[lo + 1]
+        return out
 
     def policy(self, b: ArrayLike, margin: float | None = None) -> Any:
         """q*(b): the nearest node's regime formula at b (interpolated for interior optima).
@@ -192,14 +193,17 @@ class Solution:
         return choice if margin is None else choice.play(margin)
 
     def interpolate_q(self, b: ArrayLike) -> FloatArray:
-        """q at b interpolated within b's segment; at a breakpoint, the point's own node.
+        """The precision q at b, interpolated within b's segment.
+
+        At a breakpoint it is the q of the point's own node.
 
         (``np.interp`` over the node positions would return the right limit's q at a
         breakpoint, where three nodes share one position.)
         """
         lo, lam = self.grid.locate(np.asarray(b, dtype=np.float64))
         qp = np.append(self.q, self.q[-1])
-        return (1.0 - lam) * qp[lo] + lam * qp[lo + 1]
+        out: FloatArray = (1.0 - lam) * qp[lo] + lam * qp[lo + 1]
+        return out
 
     def mode(self, b: ArrayLike) -> np.ndarray:
         """Mode name at b (that of the nearest node; at a breakpoint, the point's own)."""

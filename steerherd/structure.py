@@ -57,7 +57,7 @@ from steerherd.dp.bellman import (
     LIMIT_KINDS,
 )
 from steerherd.model import TIE_TOL, Params, critical_precision
-from steerherd.types import ArrayLike, FloatArray, IntArray
+from steerherd.types import ArrayLike, BoolArray, FloatArray, IntArray
 
 MODES = ("baseline", "full", "informative", "obfuscate", "escape", "tip", "other")
 #: Modes whose precision is a one-sided limit that no precision attains.
@@ -74,7 +74,10 @@ def modes_of(
     max(b, 1 − b)); NaN where the agent has none (noisy agents: no ``informative`` mode).
     """
     m = critical_precision(belief) if crit is None else np.asarray(crit, dtype=np.float64)
-    near = lambda a, b: np.abs(a - b) <= TIE_TOL  # noqa: E731
+
+    def near(a: FloatArray, b: FloatArray | float) -> BoolArray:
+        return np.abs(a - b) <= TIE_TOL
+
     mode = np.full(belief.shape, "other", dtype=object)
     mode[near(q, m)] = "informative"
     mode[near(q, 1.0)] = "full"

@@ -65,19 +65,26 @@ class Bayesian:
     def action_probs(
         self, b: ArrayLike, q: ArrayLike, side: IntArray | None = None
     ) -> tuple[FloatArray, FloatArray]:
+        """:meth:`AgentModel.action_probs`: q and 1 − q where 1 − q ≤ b ≤ q, else the cascade.
+
+        Ties (q = max(b, 1 − b)) follow the signal; ``side`` resolves the one-sided limits.
+        """
         b = np.asarray(b, dtype=np.float64)
         q = np.asarray(q, dtype=np.float64)
         return bayes_action_probs(b, q, side)  # type: ignore[no-any-return]
 
     def critical_precision(self, b: ArrayLike) -> FloatArray:
+        """The precision max(b, 1 − b) at which a Bayesian agent starts to follow its signal."""
         return critical_precision(b)
 
     def breakpoints(self, params: Params) -> tuple[float, ...]:
+        """:meth:`AgentModel.breakpoints`: the tie at 1/2 and the edges 1 − p and p."""
         # The tie at 1/2 makes the biased value jump there; 1 − p and p are where the free
         # precision p stops being informative.
         return tuple(sorted({1.0 - params.p, 0.5, params.p}))
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description: ``{"model": "bayesian"}``."""
         return {"model": "bayesian"}
 
     def __repr__(self) -> str:
@@ -90,14 +97,16 @@ def logit(x: ArrayLike) -> FloatArray:
     """log(x / (1 − x)), ±inf at 0 and 1."""
     x = np.asarray(x, dtype=np.float64)
     with np.errstate(divide="ignore"):
-        return np.log(x) - np.log1p(-x)
+        out: FloatArray = np.log(x) - np.log1p(-x)
+    return out
 
 
 def expit(x: ArrayLike) -> FloatArray:
     """The logistic function 1 / (1 + e^-x), stable for large |x|."""
     x = np.asarray(x, dtype=np.float64)
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    out: FloatArray = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return out
 
 
 def agreement(b: ArrayLike, signal_good: ArrayLike) -> FloatArray:
@@ -205,6 +214,12 @@ class Behavioral:
     def action_probs(
         self, b: ArrayLike, q: ArrayLike, side: IntArray | None = None
     ) -> tuple[FloatArray, FloatArray]:
+        """:meth:`AgentModel.action_probs` of the behavioural agent.
+
+        The deterministic agent (``lam`` None) follows its signal iff q reaches its
+        switching precision (``side`` resolves the limits there); the noisy agent (logit
+        choice with scale ``lam``) has no switch and ignores ``side``.
+        """
         b = np.asarray(b, dtype=np.float64)
         q = np.asarray(q, dtype=np.float64)
         if self.lam is None:
@@ -232,6 +247,7 @@ class Behavioral:
         return q * g_if_sg + (1.0 - q) * g_if_sb, (1.0 - q) * g_if_sg + q * g_if_sb
 
     def breakpoints(self, params: Params) -> tuple[float, ...]:
+        """:meth:`AgentModel.breakpoints`: 1/2, and q*(b) = p for the deterministic agent."""
         # The signal's weight switches at b = 1/2; the deterministic agent stops following
         # the free precision p where q*(b) = p, i.e. |logit b| = w_disagree·logit(p)/w_prior.
         points = {0.5}
@@ -242,6 +258,7 @@ class Behavioral:
         return tuple(sorted(points))
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description: the model name and its four weights."""
         return {"model": "behavioral", "w_prior": self.w_prior, "w_agree": self.w_agree,
                 "w_disagree": self.w_disagree, "lam": self.lam}
 
@@ -304,6 +321,13 @@ class Tabulated:
     def action_probs(
         self, b: ArrayLike, q: ArrayLike, side: IntArray | None = None
     ) -> tuple[FloatArray, FloatArray]:
+        """:meth:`AgentModel.action_probs` by bilinear interpolation of the table.
+
+        ``side`` is ignored (a table has no switching precision).
+
+        Raises:
+            ParameterError: a precision outside the table's q range.
+        """
         b, q = np.broadcast_arrays(np.asarray(b, dtype=np.float64), np.asarray(q, dtype=np.float64))
         outside = (q < self.q[0] - TIE_TOL) | (q > self.q[-1] + TIE_TOL)
         if outside.any():
@@ -314,9 +338,15 @@ class Tabulated:
         return self._interp(self.good_if_good, b, q), self._interp(self.good_if_bad, b, q)
 
     def critical_precision(self, b: ArrayLike) -> None:
+        """None: a table has no switching precision."""
         return None
 
     def breakpoints(self, params: Params) -> tuple[float, ...]:
+        """No breakpoints (the table is continuous in b), once it covers q ∈ [q_min, 1].
+
+        Raises:
+            ParameterError: the table's q range does not cover [q_min, 1].
+        """
         if self.q[0] > params.q_min + TIE_TOL or self.q[-1] < 1.0 - TIE_TOL:
             raise ParameterError(
                 f"the response table covers q in [{self.q[0]}, {self.q[-1]}] but the "
@@ -325,6 +355,7 @@ class Tabulated:
         return ()
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description: the label and the whole table, so a result can be reproduced."""
         return {"model": "tabulated", "name": self.label, "b": self.b.tolist(),
                 "q": self.q.tolist(), "good_if_good": self.good_if_good.tolist(),
                 "good_if_bad": self.good_if_bad.tolist()}

@@ -119,8 +119,10 @@ def _make(root: Path, steps: list[tuple[Input, str]], results: Path, out: Path, 
 
 
 class _Progress:
-    """Progress of ``figures``: a bar on a terminal, one line per step (and per LLM unit)
-    otherwise (logs, CI)."""
+    """Progress of ``figures``: a bar on a terminal, else one line per step.
+
+    Off a terminal (logs, CI) each step, and each LLM unit, gets its own line.
+    """
 
     def __init__(self, total: int) -> None:
         self.total, self.n, self.t0 = total, 0, time.perf_counter()

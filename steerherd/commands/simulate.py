@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -75,7 +76,7 @@ def _table(path: Path) -> Any:
     return PolicyTable(b, q)
 
 
-def _with_progress(config: Any, fn: Any) -> dict[str, Any]:
+def _with_progress(config: Any, fn: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     steps = 4 * (1 + 2) + 4  # per (planner, horizon): a solve and two states; 4 references

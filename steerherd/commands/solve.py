@@ -19,6 +19,7 @@ _LINEAR = CostFamily("linear")
 
 
 class Method(StrEnum):
+    """The ``--method`` choices: the fast solver, value, policy, modified policy iteration, LP."""
     fast = "fast"
     vi = "vi"
     pi = "pi"
@@ -164,7 +165,10 @@ def _print_sensitivity(derivs: list[Any]) -> None:
                   title_justify="left")
     for col in ("quantity", "d/d", "derivative", "± (grid)", "exact", "left", "right", "note"):
         table.add_column(col)
-    fmt = lambda v: "—" if v is None else f"{v:.4g}"  # noqa: E731
+
+    def fmt(v: float | None) -> str:
+        return "—" if v is None else f"{v:.4g}"
+
     unresolved = 0
     for d in derivs:
         notes = [("KINK: " if d.kink else "") + d.note] if (d.kink or d.note) else []

@@ -23,8 +23,10 @@ def verify(
     max_instances: Annotated[int, typer.Option(help="Refuse more instances than this.", **_I)
                              ] = 100_000,
 ) -> int:
-    """Check Theorems 1-5 on random (planner, p, k, delta, cost) problems; exit 1 on a violation
-    or a failed strict inequality of the paper."""
+    """Check Theorems 1-5 on random (planner, p, k, delta, cost) problems.
+
+    Exits 1 on a violation or a failed strict inequality of the paper.
+    """
     import json
     import time
 

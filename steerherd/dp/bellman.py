@@ -166,7 +166,14 @@ def transitions_for(
     """Reward, successor nodes and weights for precisions q (shape (S, K)) at given nodes.
 
     Args:
+        params: the problem (payoffs, costs, planner).
+        grid: the belief grid the successors are located on.
+        belief: the beliefs at the given nodes, shape (S,).
+        node: the indices of those nodes, shape (S,); a successor that does not move stays
+            on its own node.
+        q: the precisions, shape (S, K).
         side: the side of each limit, for the successors (−1, 0, +1).
+        agent: the agent model giving the action probabilities.
         behaviour_side: the side handed to the agent model (default ``side``); 0 where the
             limit is not at the agent's own switching precision (see :func:`agent_side`).
 

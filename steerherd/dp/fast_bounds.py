@@ -128,12 +128,16 @@ def _range_max(table: FloatArray, lo: IntArray, hi: IntArray) -> FloatArray:
     """max(v[lo..hi]) (inclusive) for arrays of ranges with lo ≤ hi."""
     length = hi - lo + 1
     k = np.frexp(length.astype(np.float64))[1] - 1  # floor(log2(length))
-    return np.maximum(table[k, lo], table[k, hi - (1 << k) + 1])
+    out: FloatArray = np.maximum(table[k, lo], table[k, hi - (1 << k) + 1])
+    return out
 
 
 def node_lookup(grid: BeliefGrid) -> tuple[IntArray, IntArray]:
-    """Per cell c of a uniform partition of [0, 1] into 4·S cells, the last node at or below
-    c/M and the first node at or above it (M = number of cells), for O(1) node ranges."""
+    """Node ranges in O(1): a lookup table over a uniform partition of [0, 1].
+
+    Per cell c of the partition into M = 4·S cells, it holds the last node at or below c/M
+    and the first node at or above it.
+    """
     cells = 4 * grid.size
     x = np.arange(cells + 1) / cells
     last_le = np.searchsorted(grid.position, x, side="right") - 1
@@ -192,8 +196,10 @@ def _max_over(setting: Setting, table: FloatArray, v: FloatArray, y_lo: FloatArr
 
 def _max_coarse(setting: Setting, table: FloatArray, v: FloatArray, y_lo: FloatArray,
                 y_hi: FloatArray) -> FloatArray:
-    """A cheaper, looser bound than :func:`_max_over`: the largest V over a node range that
-    surely contains every node the interpolant on [y_lo, y_hi] uses.
+    """A cheaper, looser bound than :func:`_max_over`.
+
+    It is the largest V over a node range that surely contains every node the interpolant
+    on [y_lo, y_hi] uses.
 
     The range runs from the last node at or below the lookup cell of y_lo − RANGE_PAD, less
     two, to the first node at or above the end of the cell of y_hi + RANGE_PAD, plus two (the

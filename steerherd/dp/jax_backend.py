@@ -102,6 +102,9 @@ def _check(params: Params) -> None:
     cost_shape(params)
 
 
+# Cached on (n_bps, span): both are unrolled into Python loops at trace time (one snap
+# target per breakpoint, one gather per bucket node), so each distinct pair is its own XLA
+# program; every other input is a traced array and reuses the compiled one.
 @cache
 def _compiled(n_bps: int, span: int) -> Any:
     """The batched solver for grids with ``n_bps`` breakpoints (jitted once per shape).
@@ -117,6 +120,8 @@ def _compiled(n_bps: int, span: int) -> Any:
         n = belief.shape[0]
         b = belief[:, None]
         m = jnp.maximum(belief, 1.0 - belief)
+        # m three times: m itself and its one-sided limits m⁻, m⁺ (a supremum the planner
+        # may want but cannot attain); they differ only through ``side`` below.
         exact = jnp.stack([jnp.full(n, p), jnp.ones(n), m, m, m], axis=1)
         q = jnp.concatenate([exact, jnp.broadcast_to(q_grid, (n, q_grid.shape[0]))], axis=1)
         col = jnp.arange(q.shape[1])
@@ -135,10 +140,14 @@ def _compiled(n_bps: int, span: int) -> Any:
             [beta(exact), jnp.broadcast_to(beta(q_grid), (n, q_grid.shape[0]))], axis=1)
         loss = jnp.where(par.biased > 0, b * (1.0 - gg) + (1.0 - b) * (1.0 - gb),
                          b * (1.0 - gg) + (1.0 - b) * gb)
+        # −inf, not a mask: argmax and max then skip infeasible pairs with fixed shapes.
         reward = jnp.where(feasible, -cost - par.C * loss, -jnp.inf)
         p_good, succ_g, succ_b, moves = successors(b, gg, gb, side, xp=jnp)
         lo_g, lam_g = locate(pos, table, first, bpx, succ_g, side)
         lo_b, lam_b = locate(pos, table, first, bpx, succ_b, -side)
+        # An uninformative action leaves b where it is: pin it to its own node (as the numpy
+        # kernel does); re-locating b would move a one-sided node x⁻ or x⁺ onto x, whose
+        # position it shares.
         self_node = jnp.broadcast_to(jnp.arange(n, dtype=jnp.int32)[:, None], q.shape)
         lo_g = jnp.where(moves, lo_g, self_node)
         lo_b = jnp.where(moves, lo_b, self_node)
@@ -151,12 +160,16 @@ def _compiled(n_bps: int, span: int) -> Any:
     def locate(pos, table, first, bpx, y, side):  # type: ignore[no-untyped-def]
         """BeliefGrid.locate: segment interpolation, then snapping onto breakpoint nodes."""
         size = pos.shape[0]
+        # The ±ETA of one-sided successors can step just outside [0, 1].
         y = jnp.clip(y, 0.0, 1.0)
         lo = jnp.clip(bucket_search(jnp, pos, table, y, span), 0, size - 1)
         hi = jnp.minimum(lo + 1, size - 1)
         gap = pos[hi] - pos[lo]
+        # Breakpoint nodes x⁻, x, x⁺ share one position: a zero gap. jnp.where evaluates
+        # both branches, so the inner where keeps the untaken one free of 0/0.
         lam = jnp.where(gap > 0, (y - pos[lo]) / jnp.where(gap > 0, gap, 1.0), 0.0)
         targets = [(0.0, jnp.zeros_like(lo))]
+        # At a breakpoint x the successor's side picks x⁻, x or x⁺ (first[j] is x⁻'s index).
         targets += [(bpx[j], first[j] + 1 + side.astype(jnp.int32)) for j in range(n_bps)]
         targets += [(1.0, jnp.full_like(lo, size - 1))]
         for x, idx in targets:
@@ -168,10 +181,14 @@ def _compiled(n_bps: int, span: int) -> Any:
     def greedy(qv):  # type: ignore[no-untyped-def]
         best = qv.max(axis=1)
         tol = TIE_Q * jnp.maximum(1.0, jnp.abs(best))
+        # argmax of a boolean is the first True: the first candidate within the tie
+        # tolerance wins, so the exact candidates (p, 1, m, …) beat grid points that only
+        # round above them, as bellman.greedy does for reported policies.
         return jnp.argmax(qv >= (best - tol)[:, None], axis=1), best
 
     def solve_one(pos, table, belief, first, bpx, q_grid, par, delta, eps, max_iter, mpi_steps):  # type: ignore[no-untyped-def]
         q, reward, lo_g, lo_b, w = transitions(pos, table, belief, first, bpx, q_grid, par)
+        # MacQueen–Porteus: V* lies in [TV + c·min(TV − V), TV + c·max(TV − V)].
         c = jnp.where(delta > 0, delta / (1.0 - delta), 0.0)
 
         def bellman(v):  # type: ignore[no-untyped-def]
@@ -196,6 +213,7 @@ def _compiled(n_bps: int, span: int) -> Any:
                 return r_s + delta * expected_value(u, g_s, b_s, w_s, xp=jnp)
 
             partial = lax.fori_loop(0, mpi_steps, step, tv)
+            # Converged: return the midpoint of the bounds (within gap/2 of V*), as numpy does.
             return jnp.where(gap < eps, tv + 0.5 * (lo + hi), partial), it + 1, gap
 
         def cond(state):  # type: ignore[no-untyped-def]
@@ -209,6 +227,7 @@ def _compiled(n_bps: int, span: int) -> Any:
         return {"V": v, "q": q[rows, pol], "choice": pol, "lower": tv + lo, "upper": tv + hi,
                 "gap": hi - lo, "residual": resid, "iterations": it, "loop_gap": gap_loop}
 
+    # The stopping rule (eps, max_iter, mpi_steps) is shared by the batch, not mapped.
     batched = jax.vmap(solve_one, in_axes=(0, 0, 0, 0, 0, 0, 0, 0, None, None, None))
     return jax.jit(batched)
 
@@ -216,10 +235,13 @@ def _compiled(n_bps: int, span: int) -> Any:
 def bucket_search(jnp: Any, pos: Any, table: Any, y: Any, span: int) -> Any:
     """searchsorted(pos, y, 'right') − 1, exactly, from the table of :func:`_buckets`."""
     n_buckets = table.shape[0] - 3
+    # One bucket early: y·K may round up past a bucket edge; starting below is always safe.
     k = jnp.clip(jnp.floor(y * n_buckets).astype(jnp.int32) - 1, 0, n_buckets)
     start = table[k]
     last = pos.shape[0] - 1
     lo = start
+    # A fixed count of gathers (``span``, static) instead of a data-dependent loop: XLA
+    # unrolls it and vmap needs no per-element control flow.
     for j in range(1, span + 1):
         lo = lo + (pos[jnp.minimum(start + j, last)] <= y) * (start + j <= last)
     return lo
@@ -329,6 +351,7 @@ def _run(group: list[tuple[Params, BeliefGrid, np.ndarray]], n_bps: int, steps: 
     sols = []
     for j, (params, grid, q_grid) in enumerate(group):
         gap = float(res["gap"][j])
+        # δ = 0: one Bellman step is exact (no future), and the bound factor c is 0.
         converged = gap < options.epsilon or params.delta == 0.0
         if not converged:
             raise ConvergenceError(

@@ -13,9 +13,21 @@ this function, so the discretisation they solve is one and the same.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
+
+from steerherd.types import FloatArray, IntArray
+
+
+# The numpy call sites get a float array back; jax arrays (untyped to mypy) stay Any.
+@overload
+def expected_value(v: FloatArray, lo_g: IntArray, lo_b: IntArray, weights: FloatArray,
+                   xp: Any = ...) -> FloatArray: ...
+
+
+@overload
+def expected_value(v: Any, lo_g: Any, lo_b: Any, weights: Any, xp: Any = ...) -> Any: ...
 
 
 def expected_value(v: Any, lo_g: Any, lo_b: Any, weights: Any, xp: Any = np) -> Any:
@@ -23,7 +35,8 @@ def expected_value(v: Any, lo_g: Any, lo_b: Any, weights: Any, xp: Any = np) -> 
 
     Args:
         v: values at the nodes, shape (S,).
-        lo_g, lo_b: lower interpolation nodes of the two successors (any shape).
+        lo_g: lower interpolation node of the successor after a G action (any shape).
+        lo_b: lower interpolation node of the successor after a B action (shape of ``lo_g``).
         weights: shape (4, *lo_g.shape).
         xp: the array namespace (numpy or jax.numpy).
 

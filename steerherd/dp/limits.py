@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from steerherd.errors import ParameterError
-from steerherd.types import FloatArray, IntArray
+from steerherd.types import BoolArray, FloatArray, IntArray
 
 #: Largest margin accepted by :meth:`PolicyChoice.play`: beyond it the played precision is no
 #: longer near the supremum and its value can differ from the reported one by much.
@@ -60,9 +60,10 @@ class PolicyChoice:
     q_min: float = 0.5
 
     @property
-    def attained(self) -> np.ndarray:
+    def attained(self) -> BoolArray:
         """True where q is attained (side 0)."""
-        return np.asarray(self.side) == 0
+        mask: BoolArray = np.asarray(self.side) == 0
+        return mask
 
     def play(self, margin: float) -> FloatArray:
         """Playable precisions: q, q − margin (side −1) or q + margin (side +1).

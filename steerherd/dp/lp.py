@@ -97,8 +97,11 @@ def lp_matrix(problem: Problem) -> tuple[sp.csr_matrix, FloatArray, np.ndarray]:
 
 @contextlib.contextmanager
 def _quiet_stdout() -> Iterator[None]:
-    """Silence file descriptor 1 (HiGHS prints its banner from C++ before any option is read,
-    which would corrupt ``steerherd solve --json -``)."""
+    """Silence file descriptor 1 while the LP solver runs.
+
+    HiGHS prints its banner from C++ before any option is read, which would corrupt
+    ``steerherd solve --json -``.
+    """
     sys.stdout.flush()
     saved = os.dup(1)
     try:
@@ -166,7 +169,6 @@ def polish(problem: Problem, value: FloatArray, max_steps: int = 10) -> tuple[Fl
         ``(values, steps)``: the policy's exact values and the number of evaluations (1 when
         the LP's own greedy policy is already optimal, the usual case).
     """
-
     tr = problem.transitions
     rows = select(tr, np.argmax(tr.q_values(value), axis=1))
     for step in range(1, max_steps + 1):

@@ -158,7 +158,8 @@ def refined_precisions(problem: Problem, v: FloatArray) -> FloatArray:
         )
         f_new = _q_at(problem, v, np.where(left, x1, x2))
         f1, f2 = np.where(left, f_new, f2), np.where(left, f1, f_new)
-    return np.where(f1 >= f2, x1, x2)
+    best: FloatArray = np.where(f1 >= f2, x1, x2)
+    return best
 
 
 def _q_at(problem: Problem, v: FloatArray, q: FloatArray) -> FloatArray:

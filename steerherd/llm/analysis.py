@@ -79,7 +79,7 @@ def _behavioral_fit(rows: list[dict[str, Any]]) -> dict[str, Any]:
     w_disagree > 1. Actions give the same weights divided by the choice noise λ. A fit the
     data cannot support (too few rows, separated actions) is reported with its reason.
     """
-    from steerherd.agents import fit_behavioral_actions, fit_behavioral_beliefs
+    from steerherd.agents import BehavioralFit, fit_behavioral_actions, fit_behavioral_beliefs
     from steerherd.agents.censored import interval
     from steerherd.errors import ParameterError
 
@@ -88,9 +88,15 @@ def _behavioral_fit(rows: list[dict[str, Any]]) -> dict[str, Any]:
     q = np.array([r["q"] for r in use])
     s = np.array([r["signal_good"] for r in use], dtype=bool)
     out: dict[str, Any] = {"available": True, "rows": len(use)}
-    fits = (("beliefs", lambda: fit_behavioral_beliefs(
-                b, q, s, [r["reported"] for r in use], halfwidth=REPORT_HALFWIDTH)),
-            ("actions", lambda: fit_behavioral_actions(b, q, s, [r["bought"] for r in use])))
+
+    def fit_beliefs() -> BehavioralFit:
+        return fit_behavioral_beliefs(b, q, s, [r["reported"] for r in use],
+                                      halfwidth=REPORT_HALFWIDTH)
+
+    def fit_actions() -> BehavioralFit:
+        return fit_behavioral_actions(b, q, s, [r["bought"] for r in use])
+
+    fits = (("beliefs", fit_beliefs), ("actions", fit_actions))
     for name, fit in fits:
         try:
             res = fit()

@@ -24,6 +24,7 @@ from typing import Any
 from steerherd.llm import roles
 from steerherd.llm.config import ROLES, ExperimentConfig
 from steerherd.llm.roles import Step
+from steerherd.llm.types import ChatRequest
 
 #: US dollars per million (prompt, completion) tokens. Prices as published by the provider in
 #: 2025; check yours and override them in the config (``[prices."MODEL"]``).
@@ -169,7 +170,10 @@ def _prompt_chars(cfg: ExperimentConfig, longest: int) -> dict[str, tuple[int, i
     v, d = cfg.prompt_version, cfg.prompt_dir
     hist = [Step(99, True)] * longest
     msg = "x" * (4 * cfg.calls.max_tokens_oracle)
-    size = lambda req: sum(len(m["content"]) for m in req.messages)  # noqa: E731
+
+    def size(req: ChatRequest) -> int:
+        return sum(len(m["content"]) for m in req.messages)
+
     params = cfg.model.params("biased", True)
     longest_persona = max(roles.personas(), key=len)
     return {

@@ -1,5 +1,7 @@
-"""The experiments: each unit (a grid point or a whole sequential run) is deterministic
-given the configuration and the stored answers, and is recorded once in the run store.
+"""The experiments, one deterministic unit at a time.
+
+Each unit (a grid point or a whole sequential run) is deterministic given the configuration
+and the stored answers, and is recorded once in the run store.
 
 Histories for a target public belief b* (belief and policy elicitation): starting from the
 prior 1/2, the history has n ∈ {0, 1, 2} buyers at the baseline precision p who all acted

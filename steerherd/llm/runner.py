@@ -49,8 +49,9 @@ def all_units(cfg: ExperimentConfig) -> list[Unit]:
 @contextmanager
 def open_client(cfg: ExperimentConfig, allow_key_env: bool = False,
                 ) -> Iterator[dict[str, ChatClient]]:
-    """One client per role (roles on the same backend share one); ``local`` backends start
-    (and at exit stop) one built-in server per GGUF file.
+    """One client per role (roles on the same backend share one).
+
+    ``local`` backends start (and at exit stop) one built-in server per GGUF file.
 
     Raises:
         ParameterError: a remote backend lacks ``base_url``/``model``, or its key is refused.
@@ -141,6 +142,8 @@ def execute(cfg: ExperimentConfig, store: RunStore,
     """Run every unit not yet recorded; each unit's record is written once, when it ends.
 
     Args:
+        cfg: the experiment's configuration.
+        store: the run store; units already recorded there are skipped.
         client: one backend for every role, a mapping role → backend, or None (replay).
         progress: called as ``progress(done, total, sent)`` after each unit.
         cache: the shared response cache, or None.

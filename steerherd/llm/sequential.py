@@ -1,5 +1,6 @@
-"""Sequential runs: R runs × N agents with an optimal, LLM or baseline planner and Bayesian or
-LLM agents, on common random numbers.
+"""Sequential runs: R runs × N agents on common random numbers.
+
+The planner is optimal, an LLM or the baseline; the agents are Bayesian or LLMs.
 
 Run r draws u_1..u_N once (from the run seed, r and the state); agent i's signal is ω when
 u_i < q_i, so every setting sees the same luck. The public belief is that of a Bayesian
@@ -74,8 +75,10 @@ def _behavioral_optimum(params: Any, weights: tuple[float, float, float]) -> Any
 
 @lru_cache(maxsize=32)
 def optimum(params: Any) -> Any:
-    """``steerherd.solve(params)``, cached per process (the runner and the analysis ask for the
-    same few problems)."""
+    """``steerherd.solve(params)``, cached per process.
+
+    The runner and the analysis ask for the same few problems.
+    """
     from steerherd.api import solve
 
     return solve(params)
@@ -165,7 +168,7 @@ def _run_job(cfg: ExperimentConfig, setting: str, planner: str, horizon: str, st
 def _precision(cfg: ExperimentConfig, caller: Caller, kind: str, params: Any, solution: Any,
                history: list[Step], b: float, rep: int, forward: bool) -> int | None:
     if kind == "baseline":
-        return round(100 * params.p)
+        return round(100 * float(params.p))
     if kind == "full":
         return 100
     if kind == "optimal":

@@ -98,8 +98,10 @@ class ChatRequest:
 
 
 def normalise_endpoint(endpoint: str) -> str:
-    """One spelling per server: lower-case scheme and host, loopback names as 127.0.0.1,
-    default ports and trailing slashes dropped. Non-URL identities (``local:…``) pass as is.
+    """One spelling per server.
+
+    Scheme and host are lower-cased, loopback names become 127.0.0.1, default ports and
+    trailing slashes are dropped. Non-URL identities (``local:…``) pass as is.
     """
     from urllib.parse import urlsplit
 

@@ -44,9 +44,13 @@ class Cost(Protocol):
         """Short family name."""
         ...
 
-    def __call__(self, x: ArrayLike) -> FloatArray: ...
+    def __call__(self, x: ArrayLike) -> FloatArray:
+        """β at the distances ``x`` = |q − p|, elementwise."""
+        ...
 
-    def to_dict(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description: the family and its parameters."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -64,9 +68,11 @@ class LinearCost:
         _check_number("k", self.k, lo=0.0)
 
     def __call__(self, x: ArrayLike) -> FloatArray:
+        """k·x, elementwise."""
         return self.k * np.asarray(x, dtype=np.float64)
 
     def to_dict(self) -> dict[str, Any]:
+        """``{"family": "linear", "k": k}``."""
         return {"family": "linear", "k": self.k}
 
 
@@ -91,9 +97,11 @@ class PowerCost:
             )
 
     def __call__(self, x: ArrayLike) -> FloatArray:
+        """k·x^α, elementwise."""
         return self.k * np.power(np.asarray(x, dtype=np.float64), self.alpha)
 
     def to_dict(self) -> dict[str, Any]:
+        """``{"family": "power", "k": k, "alpha": α}``."""
         return {"family": "power", "k": self.k, "alpha": self.alpha}
 
 
@@ -138,9 +146,11 @@ class CallableCost:
             )
 
     def __call__(self, x: ArrayLike) -> FloatArray:
+        """The user function at ``x``, as a float64 array."""
         return np.asarray(self.fn(np.asarray(x, dtype=np.float64)), dtype=np.float64)
 
     def to_dict(self) -> dict[str, Any]:
+        """``{"family": "callable", "name": name}`` (the function itself cannot be stored)."""
         return {"family": "callable", "name": self.name}
 
 

@@ -149,8 +149,11 @@ def plot_policy_curves(ax: Any, labelled: Sequence[tuple[str, Mapping[str, Any]]
 
 
 def _dedupe(marks: list[tuple[str, float, str]]) -> list[tuple[str, float, str]]:
-    """One label per position: thresholds equal to 1e-9 (t_A = d_A, or the same t_M of two
-    curves) share it, in the curve's colour, or in dark grey when curves share it."""
+    """One label per position.
+
+    Thresholds equal to 1e-9 (t_A = d_A, or the same t_M of two curves) share it, in the
+    curve's colour, or in dark grey when curves share it.
+    """
     kept: list[tuple[list[str], float, str]] = []
     for name, x, colour in marks:
         same = next((k for k in kept if abs(k[1] - x) < 1e-9), None)

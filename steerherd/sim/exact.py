@@ -127,6 +127,8 @@ def _enumerate(rule: Any, params: Params, agent: AgentModel, n_agents: int, weig
         check_probabilities(getattr(agent, "name", "agent"), g_g, g_b)
         p_right = np.stack([g_g, 1.0 - g_b])  # P(correct action | ω) per belief
         cost = params.cost(np.abs(q - params.p))
+        # Exact comparisons, as in Monte Carlo: only a certain, state-independent action is
+        # absorbing; anything short of it must keep branching for the result to be exact.
         frozen = (g_g == g_b) & ((g_g == 0.0) | (g_g == 1.0))
         # Agents i..N−1 (0-based) from a frozen belief all act alike; others only agent i.
         reps = np.where(frozen, n_agents - i, 1.0)
@@ -174,8 +176,12 @@ def _successors(b: FloatArray, g_g: FloatArray, g_b: FloatArray, mass: FloatArra
     p_act_g = np.stack([g_g, g_b])  # P(a = G | ω) for ω = G, B
     nb = np.concatenate([succ_g, succ_b])
     nm = np.concatenate([mass * p_act_g, mass * (1.0 - p_act_g)], axis=1)
+    # Successors of impossible actions carry no mass in either state: they are never
+    # reached, and kept they would count towards max_support.
     keep = nm.sum(axis=0) > 0.0
     nb, nm = nb[keep], nm[:, keep]
+    # Merge by rounding to a MERGE_TOL lattice: the same belief reached along two paths
+    # differs only by rounding, and an integer key makes the merge one np.unique.
     key = np.rint(nb / MERGE_TOL).astype(np.int64)
     uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     merged = np.stack([np.bincount(inverse, weights=row, minlength=uniq.size)

@@ -72,12 +72,14 @@ class SimResult:
     @property
     def cascade_correct(self) -> BoolArray:
         """Runs that cascaded on the true state by agent N."""
-        return (self.cascade_side != 0) & ((self.cascade_side > 0) == self.omega_good)
+        runs: BoolArray = (self.cascade_side != 0) & ((self.cascade_side > 0) == self.omega_good)
+        return runs
 
     @property
     def cascade_wrong(self) -> BoolArray:
         """Runs that cascaded on the wrong state by agent N."""
-        return (self.cascade_side != 0) & ((self.cascade_side > 0) != self.omega_good)
+        runs: BoolArray = (self.cascade_side != 0) & ((self.cascade_side > 0) != self.omega_good)
+        return runs
 
     def summary(self) -> Summary:
         """Mean and standard error (std/√R) of every metric and cascade probability.
@@ -124,12 +126,13 @@ def check_state(state: str) -> str:
 
 def discount_tail(delta: float, start: ArrayLike, stop: int) -> FloatArray:
     """Σ_{j=start}^{stop−1} δ^j for 0-based agent indices (with 0⁰ = 1)."""
-    start = np.asarray(start, dtype=np.float64)
+    j: FloatArray = np.asarray(start, dtype=np.float64)
     if delta == 1.0:
-        return stop - start
+        return stop - j
     if delta == 0.0:
-        return (start == 0).astype(np.float64) * (stop > 0)
-    return (delta**start - delta**stop) / (1.0 - delta)
+        first: FloatArray = (j == 0).astype(np.float64) * (stop > 0)
+        return first
+    return (delta**j - delta**stop) / (1.0 - delta)
 
 
 def simulate(
@@ -176,6 +179,8 @@ def simulate(
         seed = 0 if seed is None else seed
         rng = np.random.default_rng(seed)
     sizes = [min(BLOCK, runs - s) for s in range(0, runs, BLOCK)]
+    # One spawned generator per block, not one shared stream: the draws of a block then do
+    # not depend on the order in which threads run the blocks (same seed, same results).
     gens = rng.spawn(len(sizes))
     jobs = [(n, g) for n, g in zip(sizes, gens, strict=True)]
 
@@ -206,6 +211,8 @@ def _simulate_block(
     rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
     """One block of runs (the loop over agents; numpy over the block's runs)."""
+    # u₀ is drawn even when ω is fixed, so agent i's uniform sits at the same place in the
+    # stream whatever ``state`` is: runs stay paired across states and policies.
     u0 = rng.random(runs)
     omega = {"G": np.ones(runs, bool), "B": np.zeros(runs, bool), "prior": u0 < params.prior}[state]
     out = {m: np.zeros(runs) for m in _ACC}
@@ -218,6 +225,8 @@ def _simulate_block(
     acc = np.zeros((6, runs))  # welfare, welfare_disc, spend, spend_disc, correct, B discounted
     delta, loss = params.delta, params.C
     for i in range(n_agents):
+        # Drawn for every run, finished or not, then subset: a run's u_i must not depend on
+        # which other runs have cascaded (that would break common random numbers).
         u = rng.random(runs)
         if idx.size < runs:
             u = u[idx]
@@ -225,11 +234,15 @@ def _simulate_block(
         g_g, g_b = agent.action_probs(b, q, effective_side(agent, b, q, side))
         g_g, g_b = np.broadcast_to(g_g, b.shape), np.broadcast_to(g_b, b.shape)
         check_probabilities(getattr(agent, "name", "agent"), g_g, g_b)
+        # Inverse-CDF coupling: the same u_i under two policies gives G under both whenever
+        # it is below both probabilities, so paired differences have small variance.
         act = u < np.where(om, g_g, g_b)
         wrong = act != om
         cost = params.cost(np.abs(q - params.p))
         # 0.0**0 == 1: the myopic planner weighs the first agent only.
         _accumulate(acc, 1.0, delta**i, loss, wrong, act, cost)
+        # Exact comparisons on purpose: the closed-form finish is exact only when the action
+        # is certain and state-independent; a probability of 1 − 1e-17 must keep simulating.
         frozen = (g_g == g_b) & ((g_g == 0.0) | (g_g == 1.0))
         if frozen.any():  # agents i+1..N−1 of these runs act alike: add them in closed form
             f, done = frozen, idx[frozen]
@@ -239,6 +252,7 @@ def _simulate_block(
             _store(out, done, tail)
             ctime[done] = i + 1
             cside[done] = np.where(g_g[f] == 1.0, 1, -1)
+            # Compact: finished runs leave the arrays, so later agents cost only live runs.
             keep = ~f
             idx, b, om, acc = idx[keep], b[keep], om[keep], acc[:, keep]
             g_g, g_b, act = g_g[keep], g_b[keep], act[keep]
@@ -258,14 +272,16 @@ def _accumulate(acc: FloatArray, count: float, weight: float, loss: float, wrong
     acc[2] += count * cost
     acc[3] += weight * cost
     acc[4] += count * ~wrong
-    acc[5] += weight * ~act
+    acc[5] += weight * ~act  # the biased planner's loss counts B actions, right or wrong
 
 
 def _objective(params: Params, out: dict[str, np.ndarray]) -> FloatArray:
     """The planner's own discounted reward: −β − C·1(a ≠ ω) (altruistic), −β − C·1(a = B)."""
     if params.altruistic:
-        return out["welfare_disc"] - out["spend_disc"]
-    return -params.C * out["bad_disc"] - out["spend_disc"]
+        own: FloatArray = out["welfare_disc"] - out["spend_disc"]
+    else:
+        own = -params.C * out["bad_disc"] - out["spend_disc"]
+    return own
 
 
 def _store(out: dict[str, FloatArray], where: np.ndarray, acc: FloatArray) -> None:
@@ -280,8 +296,11 @@ def simulate_paired(
     seed: int = 0,
     **kwargs: Any,
 ) -> dict[str, SimResult]:
-    """Simulate several policies on common random numbers (a fresh generator per policy,
-    all from ``seed``), so that differences between them are paired."""
+    """Simulate several policies on common random numbers.
+
+    Each policy gets a fresh generator from the same ``seed``, so that differences between
+    them are paired.
+    """
     return {name: simulate(pol, params, agent=agent, seed=seed, rng=None, **kwargs)
             for name, pol in policies.items()}
 

@@ -76,7 +76,9 @@ class PolicyTable:
             raise ParameterError("policy table precisions must be in [0.5, 1]")
 
     def __call__(self, b: FloatArray) -> FloatArray:
-        return np.interp(b, np.asarray(self.b), np.asarray(self.q))
+        """The tabulated precision at beliefs ``b``, linearly interpolated."""
+        q: FloatArray = np.interp(b, np.asarray(self.b), np.asarray(self.q))
+        return q
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,6 +98,11 @@ class PolicyRule:
     check: bool = False
 
     def __call__(self, b: FloatArray) -> tuple[FloatArray, IntArray | None]:
+        """The rule's precisions at ``b`` (broadcast to b's shape) and its one-sided-limit marks.
+
+        Raises:
+            ParameterError: a checked rule returned a precision outside [0.5, 1].
+        """
         q, side = self.fn(b)
         q = np.broadcast_to(np.asarray(q, dtype=np.float64), np.shape(b))
         if self.check and not np.all((q >= 0.5) & (q <= 1.0)):
@@ -167,6 +174,8 @@ def _solution_rule(sol: Solution, name: str) -> PolicyRule:
     cross = np.isin(kind, CROSS_KINDS)
     node_side = KIND_SIDE[kind]
     qs, q_min = sol.q, sol.params.q_min
+    # Lookup tables built once per rule: the simulator calls the rule once per agent on
+    # every live run, so a table read beats a binary search per belief per call.
     lookup = NearestNode(sol)
     interp_q = SegmentInterpolation(sol)
 
@@ -177,7 +186,7 @@ def _solution_rule(sol: Solution, name: str) -> PolicyRule:
         if grid_nodes.any():
             q[grid_nodes] = interp_q(b[grid_nodes])
         fol = follows[node]
-        if fol.any():
+        if fol.any():  # the switching precision at b itself, not at the node's belief
             q[fol] = np.maximum(sol._critical(b[fol]), q_min)
         crs = cross[node]
         if crs.any():  # a limit at the crossing precision max(b, 1 − b) (non-Bayesian agents)
@@ -197,6 +206,8 @@ class NearestNode:
     beliefs in the few cells that do are resolved by a binary search over the cuts.
     """
 
+    # 2^16 cells: far more than grid nodes (≈10^3 by default), so almost every cell holds
+    # no cut and needs no search, for a table of only 512 KiB.
     CELLS = 1 << 16
 
     def __init__(self, sol: Solution) -> None:
@@ -223,6 +234,7 @@ class NearestNode:
         self.table = np.where(at[:-1] == at[1:], self.nodes[at[:-1]], -1)
 
     def __call__(self, b: FloatArray) -> IntArray:
+        """The node each belief in ``b`` moves to: the cell table, exact search where ambiguous."""
         cell = np.minimum((b * self.CELLS).astype(np.int64), self.CELLS - 1)
         node = self.table[cell]
         amb = node < 0
@@ -253,6 +265,7 @@ class SegmentInterpolation:
         self.q = np.append(sol.q, sol.q[-1])
 
     def __call__(self, b: FloatArray) -> FloatArray:
+        """The solution's precision at ``b``, interpolated as ``Solution.interpolate_q`` does."""
         cell = np.minimum((b * self.CELLS).astype(np.int64), self.CELLS - 1)
         lo = self.table[cell]
         amb = lo < 0
@@ -260,7 +273,7 @@ class SegmentInterpolation:
         gap = self.pos[safe + 1] - self.pos[safe]
         with np.errstate(invalid="ignore", divide="ignore"):
             lam = np.clip(np.where(gap > 0, (b - self.pos[safe]) / gap, 0.0), 0.0, 1.0)
-        out = (1.0 - lam) * self.q[safe] + lam * self.q[safe + 1]
+        out: FloatArray = (1.0 - lam) * self.q[safe] + lam * self.q[safe + 1]
         if amb.any():
             out[amb] = self.sol.interpolate_q(b[amb])
         return out
@@ -299,6 +312,8 @@ def step_realized(b: FloatArray, good_g: FloatArray, good_b: FloatArray, act: np
     Equal to ``np.where(act, *step_beliefs(b, good_g, good_b, side))`` for every action
     that has positive probability, computing one successor instead of two.
     """
+    # Written out rather than calling model.successors: that computes both successors, and
+    # this runs once per agent on every live run (the simulator's inner loop).
     g = np.where(act, good_g, 1.0 - good_g)  # P(the action taken | ω = G)
     h = np.where(act, good_b, 1.0 - good_b)  # P(the action taken | ω = B)
     num = b * g

@@ -310,6 +310,7 @@ class SerialExecutor(Executor):
     """Runs each task at submit time in this process (the plain loop; JAX's batch path)."""
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run ``fn(*args, **kwargs)`` now; return a finished future with its result or error."""
         fut: Future[Any] = Future()
         try:
             fut.set_result(fn(*args, **kwargs))

@@ -186,8 +186,11 @@ def _slope_jumps(x: FloatArray, v: FloatArray, eps: float, lip: float
 
 
 def check_convexity(sol: Solution) -> TheoremResult:
-    """Theorem 2: V_A* is convex: on every segment between breakpoints (one-sided nodes at
-    its ends) and across the breakpoints (through the nodes at x itself)."""
+    """Theorem 2: V_A* is convex.
+
+    Checked on every segment between breakpoints (one-sided nodes at its ends) and across
+    the breakpoints (through the nodes at x itself).
+    """
     _require(sol, "Theorem 2", "altruistic")
     pos, side, v = sol.grid.position, sol.grid.side, sol.V
     eps = convexity_tolerance(sol)
@@ -229,9 +232,12 @@ def _allowed(b: float, mode: str, p: float) -> set[int]:
 
 
 def _order_breaks(mirror_b: FloatArray, modes: np.ndarray, p: float) -> tuple[np.ndarray, float]:
-    """Nodes (walking from the edge to 1/2) that break baseline ≤ informative ≤ full, and the
-    size of the break: the least belief measure whose regime must change to restore the order
-    (node weight = distance to the next node; a heaviest monotone subsequence, by DP)."""
+    """Nodes (walking from the edge to 1/2) that break baseline ≤ informative ≤ full.
+
+    Also returns the size of the break: the least belief measure whose regime must change
+    to restore the order (node weight = distance to the next node; a heaviest monotone
+    subsequence, by DP).
+    """
     bad = np.zeros(modes.size, dtype=bool)
     weight = np.abs(np.diff(mirror_b, append=mirror_b[-1:]))
     best = np.zeros(3)  # best[r]: heaviest kept subsequence whose last rank is <= r

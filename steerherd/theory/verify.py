@@ -102,8 +102,11 @@ class InstanceReport:
         return None
 
     def strict_status(self, theorem: str) -> str | None:
-        """The theorem's strict claim: ``holds``, ``fails``, ``artefact`` (fails on the base grid
-        only) or None (not applicable or not reported)."""
+        """The theorem's strict claim: ``holds``, ``fails``, ``artefact`` or None.
+
+        ``artefact`` means it fails on the base grid only; None, not applicable or not
+        reported.
+        """
         claim = STRICT_CLAIMS.get(theorem)
         for r in self.results:
             if r.theorem == theorem and claim in r.details.get("strict", {}):
@@ -168,8 +171,11 @@ def describe(params: Params) -> dict[str, Any]:
 
 
 def summarise(reports: list[InstanceReport]) -> dict[str, Any]:
-    """Per theorem: instances checked, violations (of which concave, kink: Thm 2), artefacts,
-    the strict claim (checked, fails, artefacts), worst margin and where."""
+    """Summarise verification results per theorem.
+
+    Per theorem: instances checked, violations (of which concave, kink: Thm 2), artefacts,
+    the strict claim (checked, fails, artefacts), worst margin and where.
+    """
     table: dict[str, dict[str, Any]] = {}
     findings: list[dict[str, Any]] = []
     strict_findings: list[dict[str, Any]] = []
