@@ -259,8 +259,9 @@ class Solution:
 
     # --- certified bounds on the continuous problem ------------------------------------
     def certified_bounds(self, tol: float | None = None) -> Any:
-        """The :class:`~steerherd.dp.certify.Bounds` of the continuous-belief problem, computed
-        on first use at ``tol`` (default :func:`~steerherd.dp.certify.default_tol`).
+        """The :class:`~steerherd.dp.certify.Bounds` of the continuous-belief problem.
+
+        Computed on first use at ``tol`` (default :func:`~steerherd.dp.certify.default_tol`).
 
         Raises:
             ParameterError: for a non-Bayesian agent model or tol ≤ 0.
@@ -273,18 +274,25 @@ class Solution:
         return self.certified.get(tol)
 
     def bounds(self, b: ArrayLike) -> tuple[FloatArray, FloatArray]:
-        """(lower, upper) with lower(b) ≤ V*(b) ≤ upper(b) for the continuous-belief problem
-        (not the grid), at a float or an array of beliefs."""
+        """(lower, upper) with lower(b) ≤ V*(b) ≤ upper(b) for the continuous-belief problem.
+
+        Valid at every belief (not only grid nodes); ``b`` is a float or an array.
+        """
         return self.certified_bounds().at(b)  # type: ignore[no-any-return]
 
     def certified_policy(self, b: ArrayLike, stage: int = 0) -> FloatArray:
-        """Precisions (real numbers, never limits) of a stationary policy whose expected value
-        played from b is at least ``bounds(b)[0]`` (finite horizon: agent ``stage`` + 1)."""
+        """Playable precisions (real numbers, never limits) of the certified policy.
+
+        Played from b, its expected value is at least ``bounds(b)[0]`` (finite horizon: the
+        policy of agent ``stage`` + 1).
+        """
         return self.certified_bounds().policy(b, stage)  # type: ignore[no-any-return]
 
     def certified_regimes(self) -> Any:
-        """Modes certain at each cell, thresholds as guaranteed intervals, undecided beliefs
-        (:func:`steerherd.dp.certified_regimes.certified_regimes`)."""
+        """Modes certain at each cell, thresholds as guaranteed intervals, undecided beliefs.
+
+        See :func:`steerherd.dp.certified_regimes.certified_regimes`.
+        """
         from steerherd.dp.certified_regimes import certified_regimes
 
         return certified_regimes(self.certified_bounds())

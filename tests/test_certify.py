@@ -13,10 +13,10 @@ import time
 
 import numpy as np
 import pytest
+from steerherd.costs import LinearCost, PowerCost
 
 import steerherd as sh
 from steerherd.cli import main
-from steerherd.costs import LinearCost, PowerCost
 from steerherd.dp.certify import certify, default_tol
 from steerherd.errors import ConvergenceError, ParameterError
 from steerherd.model import Params

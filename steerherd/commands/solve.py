@@ -119,8 +119,11 @@ def solve(
 
 
 def _certify(sol: Any, tol: float | None) -> None:
-    """Certified bounds on the continuous problem: to ``tol`` (or fail naming the gap), or
-    by default at 1e-3·C/(1 − δ) within 30 s, keeping the valid wider bounds reached."""
+    """Compute the certified bounds on the continuous problem.
+
+    To ``tol`` (or fail naming the gap), or by default at 1e-3·C/(1 − δ) within 30 s,
+    keeping the valid wider bounds reached.
+    """
     if sol.certified is not None and sol.certified.value is not None:
         return
     if tol is not None:

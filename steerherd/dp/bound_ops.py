@@ -32,8 +32,10 @@ MAX_PI = 200
 
 
 def fp_margin(w: FloatArray, delta: float) -> float:
-    """Allowance for rounding in one application of T (a few ulps of the largest value),
-    carried through the 1/(1 − δ) of the certificate step."""
+    """Allowance for rounding in one application of T.
+
+    A few ulps of the largest value, carried through the 1/(1 − δ) of the certificate step.
+    """
     scale = 1.0 + float(np.max(np.abs(w[np.isfinite(w)]), initial=0.0))
     return 1e-13 * scale / max(1.0 - delta, 1e-12)
 

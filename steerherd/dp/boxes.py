@@ -66,6 +66,7 @@ class Options:
 
     @property
     def size(self) -> int:
+        """Number of boxes."""
         return int(self.cell.size)
 
     def take(self, idx: IntArray | np.ndarray) -> Options:
@@ -179,17 +180,19 @@ def form_available(cells: Cells, params: Params, form: int, m: FloatArray) -> np
     """Cells where a form is offered (its bounds below assume these conditions)."""
     b0, b1 = cells.lo, cells.hi
     pos = np.arange(cells.size)
-    inner = (pos > 0) & (pos < cells.size - 1)
+    inner: np.ndarray = (pos > 0) & (pos < cells.size - 1)
     if form == ABOVE:
-        return inner & (b1 <= HALF) & (b0 >= ABOVE_MIN_B) & ~cells.point \
-            & ((1.0 - b1) + m >= params.q_min)
-    if form == TIE:
-        return inner & (b0 >= HALF) & (b0 >= params.q_min)
-    if form == BELOW:
-        return inner & (b0 >= max(HALF, params.q_min)) & ~cells.point
-    if form == TARGET:
-        return inner & (b1 <= HALF) & (b0 >= TARGET_MIN_B) & ~cells.point
-    return np.ones(cells.size, bool)
+        ok: np.ndarray = (inner & (b1 <= HALF) & (b0 >= ABOVE_MIN_B) & ~cells.point
+                          & ((1.0 - b1) + m >= params.q_min))
+    elif form == TIE:
+        ok = inner & (b0 >= HALF) & (b0 >= params.q_min)
+    elif form == BELOW:
+        ok = inner & (b0 >= max(HALF, params.q_min)) & ~cells.point
+    elif form == TARGET:
+        ok = inner & (b1 <= HALF) & (b0 >= TARGET_MIN_B) & ~cells.point
+    else:
+        ok = np.ones(cells.size, bool)
+    return ok
 
 
 def policy_options(cells: Cells, params: Params, cand: IntArray, cell: IntArray, form: int,

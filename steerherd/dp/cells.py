@@ -109,7 +109,8 @@ class Cells:
     @property
     def point(self) -> np.ndarray:
         """True for the singletons {0}, {1/2}, {1}."""
-        return self.lo == self.hi
+        single: np.ndarray = self.lo == self.hi
+        return single
 
     def owner(self, b: FloatArray) -> IntArray:
         """Index of the cell that contains each belief b ∈ [0, 1]."""

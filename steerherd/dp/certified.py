@@ -68,8 +68,11 @@ class CertifiedCache:
 
 
 def bounds_to_dict(bounds: Bounds, belief: FloatArray) -> dict[str, Any]:
-    """The JSON block: lower and upper at the given beliefs, the certified max gap over all
-    beliefs, and the run's statistics and certified regimes."""
+    """The JSON block of certified bounds.
+
+    Lower and upper at the given beliefs, the certified max gap over all beliefs, and the
+    run's statistics and certified regimes.
+    """
     from steerherd.dp.certified_regimes import certified_regimes
 
     lo, up = bounds.at(belief)

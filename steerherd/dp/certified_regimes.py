@@ -144,8 +144,11 @@ def _lower_mode(bounds: Bounds, m: str, w: float) -> FloatArray:
 
 
 def _precision_sets(bounds: Bounds, w: float) -> dict[str, tuple[tuple[Any, ...], ...]]:
-    """Per mode, (inside, outside) as (box clip intervals, G-cascade q-range, B-cascade
-    q-range), each a list of per-cell [a, c] arrays (a > c: empty)."""
+    """Per mode, the precision sets inside and outside its neighbourhood.
+
+    Each as (box clip intervals, G-cascade q-range, B-cascade q-range), each a list of
+    per-cell [a, c] arrays (a > c: empty).
+    """
     par, cells = bounds.params, bounds.cells
     n, b0, b1 = cells.size, cells.lo, cells.hi
     full_q = (np.full(n, par.q_min), np.ones(n))
@@ -171,8 +174,11 @@ def _precision_sets(bounds: Bounds, w: float) -> dict[str, tuple[tuple[Any, ...]
 
 def _restricted_upper(bounds: Bounds, clips: list[tuple[FloatArray, FloatArray]],
                       g_range: Any, b_range: Any) -> FloatArray:
-    """Upper bound of r + δ E[V*] over the precisions allowed (boxes clipped to ``clips``,
-    cascades with q in the given ranges); −inf where nothing is allowed."""
+    """Upper bound of r + δ E[V*] over the precisions allowed.
+
+    Boxes are clipped to ``clips`` and cascades keep q in the given ranges; −inf where
+    nothing is allowed.
+    """
     par, cells, boxes = bounds.params, bounds.cells, bounds.boxes
     assert boxes is not None
     n = cells.size

@@ -62,8 +62,11 @@ MAX_BOXES = 12_000_000
 
 @dataclass
 class Boxes:
-    """Precision boxes [q0, q1] per cell (rows sorted by cell); ``active`` rows are solved,
-    the others were set aside as unable to matter and are checked in the final step."""
+    """Precision boxes [q0, q1] per cell (rows sorted by cell).
+
+    ``active`` rows are solved; the others were set aside as unable to matter and are
+    checked in the final step.
+    """
 
     cell: IntArray
     q0: FloatArray
@@ -72,6 +75,7 @@ class Boxes:
 
     @classmethod
     def initial(cls, cells: Cells, params: Params) -> Boxes:
+        """The first boxes of every cell: uniform in log-odds from q_min to 1."""
         start = float(np.log(params.q_min / (1.0 - params.q_min)))
         lam = np.arange(start, LAMBDA_MAX, BOX_STEP0)
         edges = np.unique(np.concatenate([1.0 / (1.0 + np.exp(-lam)), [params.q_min, 1.0]]))
@@ -85,6 +89,7 @@ class Boxes:
                    np.ones(cell.size, bool))
 
     def take(self, idx: np.ndarray) -> Boxes:
+        """The boxes at rows ``idx``."""
         return Boxes(self.cell[idx], self.q0[idx], self.q1[idx], self.active[idx])
 
 
@@ -110,7 +115,7 @@ class Bounds:
 
     @property
     def max_gap(self) -> float:
-        """max over cells of upper − lower (bounds the gap at every belief)."""
+        """Max over cells of upper − lower (bounds the gap at every belief)."""
         return float(np.max(self.upper - self.lower))
 
     def at(self, b: ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -120,8 +125,11 @@ class Bounds:
         return self.lower[j], self.upper[j]
 
     def policy(self, b: ArrayLike, stage: int = 0) -> FloatArray:
-        """The certified policy's precision at b (a real number; for a finite horizon, at
-        agent ``stage`` + 1). Played from b, its expected value is at least lower(b)."""
+        """The certified policy's precision at b (a real number, never a limit).
+
+        For a finite horizon, at agent ``stage`` + 1. Played from b, its expected value is at
+        least lower(b).
+        """
         b = _beliefs(b)
         j = self.cells.owner(b)
         if self.stage_form is not None and self.stage_const is not None \
@@ -137,8 +145,10 @@ class Bounds:
 
 
 class BoundsNotReached(ConvergenceError):
-    """The tolerance was not reached; ``bounds`` holds the valid (wider) bounds reached, for
-    an infinite horizon, else None."""
+    """The tolerance was not reached.
+
+    ``bounds`` holds the valid (wider) bounds reached, for an infinite horizon, else None.
+    """
 
     def __init__(self, bounds: Bounds | None, message: str) -> None:
         super().__init__(message)
@@ -223,8 +233,10 @@ def _trivial(params: Params, cells: Cells) -> tuple[FloatArray, FloatArray]:
 def _solve_level(params: Params, cells: Cells, boxes: Boxes, up: FloatArray, lo: FloatArray,
                  hint: FloatArray
                  ) -> tuple[FloatArray, FloatArray, Boxes, FloatArray, Policy]:
-    """One refinement level on the active boxes (the upper bound here is not yet final:
-    :func:`_final_upper` adds the boxes set aside)."""
+    """One refinement level on the active boxes.
+
+    The upper bound here is not yet final: :func:`_final_upper` adds the boxes set aside.
+    """
     n, delta = cells.size, params.delta
     casc = cascade_options(cells, params)
     if params.horizon is not None:
@@ -251,9 +263,12 @@ def _solve_level(params: Params, cells: Cells, boxes: Boxes, up: FloatArray, lo:
 
 def _final_upper(params: Params, cells: Cells, boxes: Boxes, up: FloatArray, lo: FloatArray
                  ) -> FloatArray:
-    """The certified upper bound: the certificate step over *all* boxes (set-aside ones
-    included) from the active fixed point ``up``; boxes that turn out to matter are made
-    active again for further refinement."""
+    """The certified upper bound.
+
+    The certificate step over *all* boxes (set-aside ones included) from the active fixed
+    point ``up``; boxes that turn out to matter are made active again for further
+    refinement.
+    """
     n, delta = cells.size, params.delta
     allb = box_options(cells, params, boxes.cell, boxes.q0, boxes.q1)
     full, _ = ops.sort_by_cell(Options.concat([allb, cascade_options(cells, params)]))
@@ -381,8 +396,11 @@ def _finite(params: Params, cells: Cells, boxes: Boxes, casc: Options
 
 
 def _refine(cells: Cells, boxes: Boxes, split: np.ndarray) -> tuple[Cells, IntArray, Boxes]:
-    """Halve the marked cells; children inherit their parent's boxes, and active boxes wider
-    (in log-odds) than their cell are halved."""
+    """Halve the marked cells.
+
+    Children inherit their parent's boxes, and active boxes wider (in log-odds) than their
+    cell are halved.
+    """
     new, parent = cells.split(split)
     counts = np.bincount(boxes.cell, minlength=cells.size)
     start = np.cumsum(counts) - counts
@@ -416,9 +434,11 @@ def _concat_boxes(parts: list[Boxes]) -> Boxes:
 
 def _merge_inactive(params: Params, cells: Cells, boxes: Boxes, up: FloatArray,
                     lo: FloatArray, rounds: int = 2) -> Boxes:
-    """Merge neighbouring set-aside boxes of a cell where the merged box still cannot beat
-    the cell's lower bound (a heuristic for speed: every box, merged or not, is in the
-    final certificate step)."""
+    """Merge neighbouring set-aside boxes of a cell where the merged box cannot matter.
+
+    A merged box must still not beat the cell's lower bound. This is a heuristic for speed:
+    every box, merged or not, is in the final certificate step.
+    """
     margin = ops.fp_margin(up, params.delta)
     for r in range(rounds):
         b = boxes
