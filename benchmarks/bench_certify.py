@@ -15,7 +15,7 @@ CHILD = r"""
 import json, resource, sys, time
 from steerherd.model import Params
 from steerherd.costs import LinearCost, PowerCost
-from steerherd.dp.certify import certify
+from steerherd.dp.bounds.certify import certify
 a = json.loads(sys.argv[1])
 cost = LinearCost(a["k"]) if a["alpha"] is None else PowerCost(a["k"], a["alpha"])
 par = Params(planner=a["planner"], p=a["p"], delta=a["delta"], cost=cost)

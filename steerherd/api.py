@@ -48,7 +48,7 @@ def solve(
             mpi there; infinite horizon, Bayesian agents, linear or power cost; needs
             ``steerherd[jax]``).
         tol: also certify the continuous-belief problem: refine cell bounds until
-            max(upper − lower) ≤ tol (:mod:`steerherd.dp.certify`). Without it the bounds
+            max(upper − lower) ≤ tol (:mod:`steerherd.dp.bounds.certify`). Without it the bounds
             are computed on the first ``sol.bounds`` call, at the default tolerance.
 
     Returns:
@@ -82,7 +82,7 @@ def solve(
             sol.certified_bounds(tol)
         return sol
     if tol is not None and agent is not None:
-        from steerherd.dp.certified import check_agent
+        from steerherd.dp.bounds.cache import check_agent
 
         check_agent(agent.to_dict())
     start = time.perf_counter()

@@ -87,7 +87,7 @@ class Solution:
     stage_precision: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
     stage_kind: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
     lp: Any = None
-    #: certified bounds on the continuous problem (:mod:`steerherd.dp.certified`), on demand.
+    #: certified bounds on the continuous problem (:mod:`steerherd.dp.bounds.cache`), on demand.
     certified: Any = field(default=None, repr=False)
 
     @classmethod
@@ -259,15 +259,15 @@ class Solution:
 
     # --- certified bounds on the continuous problem ------------------------------------
     def certified_bounds(self, tol: float | None = None) -> Any:
-        """The :class:`~steerherd.dp.certify.Bounds` of the continuous-belief problem.
+        """The :class:`~steerherd.dp.bounds.certify.Bounds` of the continuous-belief problem.
 
-        Computed on first use at ``tol`` (default :func:`~steerherd.dp.certify.default_tol`).
+        Computed on first use at ``tol`` (default :func:`~steerherd.dp.bounds.certify.default_tol`).
 
         Raises:
             ParameterError: for a non-Bayesian agent model or tol ≤ 0.
             ConvergenceError: if the tolerance is not reached in time (names the gap).
         """
-        from steerherd.dp.certified import CertifiedCache
+        from steerherd.dp.bounds.cache import CertifiedCache
 
         if self.certified is None:
             object.__setattr__(self, "certified", CertifiedCache(self.params, self.agent))
@@ -291,9 +291,9 @@ class Solution:
     def certified_regimes(self) -> Any:
         """Modes certain at each cell, thresholds as guaranteed intervals, undecided beliefs.
 
-        See :func:`steerherd.dp.certified_regimes.certified_regimes`.
+        See :func:`steerherd.dp.bounds.regimes.certified_regimes`.
         """
-        from steerherd.dp.certified_regimes import certified_regimes
+        from steerherd.dp.bounds.regimes import certified_regimes
 
         return certified_regimes(self.certified_bounds())
 
@@ -337,7 +337,7 @@ class Solution:
         """``{"bounds": ...}`` when certified bounds have been computed, else nothing."""
         if self.certified is None or self.certified.value is None:
             return {}
-        from steerherd.dp.certified import bounds_to_dict
+        from steerherd.dp.bounds.cache import bounds_to_dict
 
         return {"bounds": bounds_to_dict(self.certified.value, self.grid.belief)}
 

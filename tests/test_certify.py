@@ -1,4 +1,4 @@
-"""Certified bounds on the continuous-belief problem (steerherd.dp.certify).
+"""Certified bounds on the continuous-belief problem (steerherd.dp.bounds.certify).
 
 Checked against what they must contain: the exact myopic value (closed form, δ = 0, at any
 belief, ties and one-sided neighbours included), direct Monte Carlo of feasible policies
@@ -17,7 +17,7 @@ from steerherd.costs import LinearCost, PowerCost
 
 import steerherd as sh
 from steerherd.cli import main
-from steerherd.dp.certify import certify, default_tol
+from steerherd.dp.bounds.certify import certify, default_tol
 from steerherd.errors import ConvergenceError, ParameterError
 from steerherd.model import Params
 

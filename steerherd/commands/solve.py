@@ -129,7 +129,7 @@ def _certify(sol: Any, tol: float | None) -> None:
     if tol is not None:
         sol.certified_bounds(tol)
         return
-    from steerherd.dp.certified import CertifiedCache
+    from steerherd.dp.bounds.cache import CertifiedCache
 
     cache = CertifiedCache(sol.params, sol.agent)
     object.__setattr__(sol, "certified", cache)
@@ -231,7 +231,7 @@ def _print_certified(sol: Any) -> None:
     lines.append(f"  V*(prior) ∈ [{float(lo):.6g}, {float(up):.6g}]; certified policy "
                  f"q(prior) = {float(cb.policy(par.prior)):.6g}")
     if par.horizon is None:
-        from steerherd.dp.certified_regimes import certified_regimes
+        from steerherd.dp.bounds.regimes import certified_regimes
 
         reg = certified_regimes(cb)
         lines.append(f"  certified thresholds (q resolution {reg.resolution:g}; "

@@ -5,7 +5,7 @@ The MacQueen–Porteus bounds (Puterman 2005, §6.6.3): for any V and d = T V �
     T V + δ/(1−δ)·min d  ≤  V*  ≤  T V + δ/(1−δ)·max d
 
 at every node of the *discretised* MDP. They certify the grid problem's values, not the
-continuous-belief problem's (see :mod:`steerherd.dp.certify` for those bounds).
+continuous-belief problem's (see :mod:`steerherd.dp.bounds.certify` for those bounds).
 """
 
 from __future__ import annotations

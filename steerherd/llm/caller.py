@@ -200,12 +200,13 @@ class Caller:
                     reply = client.complete(ctx.req)
                 except TransportError as exc:
                     self._record_failure(ctx, tries, exc, time.perf_counter() - start)
+                    self._release()  # the attempt is recorded: it counts from the store now
                     err = exc
+                except BaseException:
+                    self._release()
+                    raise
                 else:
-                    break
-                finally:
-                    with self._budget_lock:
-                        self._reserved -= 1
+                    break  # the reservation is held until the answer's attempt is stored
             tries += 1
             if not err.retryable or (not err.immediate and failures >= retries):
                 raise LLMError(f"{err} (after {tries} attempt{'s' * (tries > 1)}, each "
@@ -217,14 +218,19 @@ class Caller:
                 min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (failures - 1))
             if self.stop.wait(delay):
                 raise Interrupted("interrupted while waiting to retry")
-        parsed = Parsed(False, None, reply.body_error) if reply.body_error else \
-            parse_answer(ctx.role, reply.text, ctx.check)
-        row = self._row(ctx, reply, parsed, "sent")
-        attempt = {"key": ctx.key, "role": ctx.role, "attempt": ctx.attempt, "try": tries,
-                   "ok": 1, "status": 200, "error": reply.body_error,
-                   "latency_s": reply.latency_s, "endpoint": ctx.endpoint,
-                   "created": time.time()}
-        self.store.add_call(row, attempt)  # committed before anything uses the answer
+        try:
+            parsed = Parsed(False, None, reply.body_error) if reply.body_error else \
+                parse_answer(ctx.role, reply.text, ctx.check)
+            row = self._row(ctx, reply, parsed, "sent")
+            attempt = {"key": ctx.key, "role": ctx.role, "attempt": ctx.attempt, "try": tries,
+                       "ok": 1, "status": 200, "error": reply.body_error,
+                       "latency_s": reply.latency_s, "endpoint": ctx.endpoint,
+                       "created": time.time()}
+            self.store.add_call(row, attempt)  # committed before anything uses the answer
+        finally:
+            # Released only now: between the reply and its stored attempt, another thread
+            # would otherwise see neither and send one request past the budget.
+            self._release()
         self.sent += 1
         if self.cache is not None and reply.body_error is None:
             self.cache.put(ctx.req.global_key(ctx.endpoint, ctx.model), ctx.endpoint,
@@ -254,6 +260,10 @@ class Caller:
             "finish_reason": reply.finish_reason, "created": time.time(), "source": source,
             "persona": ctx.persona,
         }
+
+    def _release(self) -> None:
+        with self._budget_lock:
+            self._reserved -= 1
 
     def _reserve(self) -> None:
         with self._budget_lock:

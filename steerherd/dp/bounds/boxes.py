@@ -1,6 +1,6 @@
 r"""Options of the certified bounds: optimistic boxes and pessimistic playable policies.
 
-An *option* is one row of the bound operators of :mod:`steerherd.dp.certify`: a cell ``j``,
+An *option* is one row of the bound operators of :mod:`steerherd.dp.bounds.certify`: a cell ``j``,
 a reward bound ``r`` (a supremum for the upper bound, an infimum for the lower), a range
 ``[plo, phi]`` holding P(signal = G), and two ranges of cells, ``gl..gh`` and ``bl..bh``,
 whose closures hold the G- and B-successors. A cascade keeps the belief where it is, so its
@@ -9,7 +9,7 @@ successor ranges are ``[j, j]``. Its value against bounds W on the cells is
     r + δ · opt over P ∈ {plo, phi} of [P · opt W(gl..gh) + (1 − P) · opt W(bl..bh)],
 
 with opt = max (upper) or min (lower). Every quantity is bounded over the closure of the
-cell (and of the precision box), with outward rounding: see :mod:`steerherd.dp.cells`.
+cell (and of the precision box), with outward rounding: see :mod:`steerherd.dp.bounds.cells`.
 
 Playable policy forms (the lower bound), each a real precision at every belief:
 
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from steerherd.dp.cells import HALF, Cells, down, post_bad, post_good, side_of, up
+from steerherd.dp.bounds.cells import HALF, Cells, down, post_bad, post_good, side_of, up
 from steerherd.model import Params
 from steerherd.types import FloatArray, IntArray
 

@@ -20,7 +20,7 @@ now (then the certified policy) exceeds an upper bound on r + δ E[V*] over ever
 outside N_w(m, b) (for ``other``: inside any of the four). Then every precision within the
 certified gap of optimal lies in N_w(m, b). Upper bounds use the final boxes of the
 certified run, clipped to the precision sets, against the certified upper bound; lower
-bounds use the pessimistic forms of :mod:`steerherd.dp.boxes` against the certified lower.
+bounds use the pessimistic forms of :mod:`steerherd.dp.bounds.boxes` against the certified lower.
 A threshold between two certain modes is reported as the interval between them, which is
 guaranteed to contain every switch between those two modes; cells neither mode can claim
 are ``undecided``.
@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from steerherd.dp import bound_ops as ops
-from steerherd.dp.boxes import (
+from steerherd.dp.bounds import ops
+from steerherd.dp.bounds.boxes import (
     ABOVE,
     BELOW,
     CONST,
@@ -45,8 +45,8 @@ from steerherd.dp.boxes import (
     policy_options,
     reward_margin,
 )
-from steerherd.dp.cells import Cells
-from steerherd.dp.certify import Bounds
+from steerherd.dp.bounds.cells import Cells
+from steerherd.dp.bounds.certify import Bounds
 from steerherd.errors import ParameterError
 from steerherd.types import FloatArray
 

@@ -2,18 +2,18 @@ r"""Certified bounds on the continuous-belief problem: lower(b) ≤ V*(b) ≤ up
 
 The construction (proof sketch in docs/theory.md, "Certified bounds"):
 
-* **Cells** partition [0, 1] (:class:`~steerherd.dp.cells.Cells`): {0}, {1/2}, {1} and
+* **Cells** partition [0, 1] (:class:`~steerherd.dp.bounds.cells.Cells`): {0}, {1/2}, {1} and
   intervals, refined where the gap is largest. Bounds are constant on each cell.
 * **Upper bound.** Precisions are covered by boxes per cell; each box's optimistic option
-  (:func:`~steerherd.dp.boxes.box_options`) bounds r + δ E[U(successor)] over the box from
+  (:func:`~steerherd.dp.bounds.boxes.box_options`) bounds r + δ E[U(successor)] over the box from
   above, and the two cascades are exact self-loops. The box operator T̄ then satisfies
   T Ũ ≤ (T̄ U)~ for the true Bellman operator T, so a supersolution of T̄ is ≥ V*.
-* **Lower bound.** A playable policy, one form per cell (:mod:`steerherd.dp.boxes`: a
+* **Lower bound.** A playable policy, one form per cell (:mod:`steerherd.dp.bounds.boxes`: a
   constant, ``1 − b + m``, ``b`` or ``min(p, b − m)``), is evaluated pessimistically (nature
   picks the worst successor cell and the worst P); a subsolution of that operator is ≤ the
   policy's own value V_σ ≤ V*.
 * Both are solved by policy iteration and closed by the MacQueen–Porteus step with a
-  rounding allowance (:mod:`steerherd.dp.bound_ops`). Cells whose gap exceeds tol/2 are
+  rounding allowance (:mod:`steerherd.dp.bounds.ops`). Cells whose gap exceeds tol/2 are
   halved (in log-likelihood ratio), boxes wider (in log-odds) than their cell are halved,
   and boxes that cannot beat the cell's lower bound are set aside (they stay in the final
   certificate step, so the bound never depends on that guess).
@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from steerherd.dp import bound_ops as ops
-from steerherd.dp.boxes import (
+from steerherd.dp.bounds import ops
+from steerherd.dp.bounds.boxes import (
     ABOVE,
     BELOW,
     CONST,
@@ -42,7 +42,7 @@ from steerherd.dp.boxes import (
     policy_options,
     policy_q,
 )
-from steerherd.dp.cells import Cells, logit
+from steerherd.dp.bounds.cells import Cells, logit
 from steerherd.errors import ConvergenceError, ParameterError
 from steerherd.model import Params
 from steerherd.types import ArrayLike, FloatArray, IntArray

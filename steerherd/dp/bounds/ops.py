@@ -1,6 +1,6 @@
 r"""The bound operators on cell vectors, their fixed points, and the final certificate step.
 
-For options (see :mod:`steerherd.dp.boxes`) grouped by cell, the operator is
+For options (see :mod:`steerherd.dp.bounds.boxes`) grouped by cell, the operator is
 
     (T W)_j = opt_o [r_o + δ · opt_P (P · opt W(G-range) + (1 − P) · opt W(B-range))]
 
@@ -22,8 +22,8 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from steerherd.dp.boxes import Options
-from steerherd.dp.cells import RangeOpt
+from steerherd.dp.bounds.boxes import Options
+from steerherd.dp.bounds.cells import RangeOpt
 from steerherd.errors import ConvergenceError
 from steerherd.types import FloatArray, IntArray
 

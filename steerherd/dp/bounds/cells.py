@@ -1,6 +1,6 @@
 r"""Cells over the continuous belief and the outward-rounded geometry of their boxes.
 
-Used by :mod:`steerherd.dp.certify`. The belief interval [0, 1] is partitioned into the
+Used by :mod:`steerherd.dp.bounds.certify`. The belief interval [0, 1] is partitioned into the
 singletons {0}, {1/2}, {1} and intervals: [e_i, e_{i+1}) below 1/2 and (f_i, f_{i+1}] above
 it, so that every belief has exactly one *owner* cell and the value's jump at 1/2 (the tie
 rule) is a cell of its own. Bounds are computed over each cell's closure [lo, hi], which

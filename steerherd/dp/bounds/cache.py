@@ -1,7 +1,7 @@
 """What a Solution exposes of the certified bounds: computation on demand and JSON.
 
 The grid certificate (:class:`~steerherd.dp.solve.Certificate`) bounds V* of the
-*discretised* MDP at its nodes; the bounds here (:mod:`steerherd.dp.certify`) bound V* of the
+*discretised* MDP at its nodes; the bounds here (:mod:`steerherd.dp.bounds.certify`) bound V* of the
 continuous-belief problem at every belief. :class:`CertifiedCache` holds the latter for a
 Solution: computed on the first call that needs them, at :func:`default_tol` unless a
 tolerance is given, and recomputed only when a tighter one is asked for.
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from steerherd.dp.certify import Bounds, BoundsNotReached, certify, default_tol
+from steerherd.dp.bounds.certify import Bounds, BoundsNotReached, certify, default_tol
 from steerherd.errors import ParameterError
 from steerherd.model import Params
 from steerherd.types import FloatArray
@@ -73,7 +73,7 @@ def bounds_to_dict(bounds: Bounds, belief: FloatArray) -> dict[str, Any]:
     Lower and upper at the given beliefs, the certified max gap over all beliefs, and the
     run's statistics and certified regimes.
     """
-    from steerherd.dp.certified_regimes import certified_regimes
+    from steerherd.dp.bounds.regimes import certified_regimes
 
     lo, up = bounds.at(belief)
     return {
