@@ -19,6 +19,16 @@ a stationary policy every later agent does the same. Such runs are finished in c
 (the remaining per-agent loss and cost are constants), which is exact, not an approximation.
 A noisy agent never cascades in this sense (its cascade time is NaN).
 
+**The step loop** does what a plain vectorised numpy simulator does, with fewer passes over
+the block: Bayesian agents who all follow their signal (no limit sides) get (q, 1 − q)
+without the cascade branch, the Bayes update skips its zero-denominator guard when no
+denominator is 0, and wrong actions are counted (welfare = −C·count, correct share from the
+same count). Draws, actions, beliefs and cascade times are the same numbers as the general
+path (tested); welfare may differ from a sum of −C terms by rounding (~1e-14) when C is not
+an integer. Probabilities are checked at every step only for agent models other than the
+built-in ``Bayesian`` and ``Behavioral`` (theirs are in [0, 1] for q ∈ [1/2, 1]).
+``benchmarks/bench_sim.py`` times it against such a plain simulator (``_plain_sim.py``).
+
 Per run: welfare (agents' utility: −C per wrong action) discounted with ``params.delta``
 (agent i weighted δ^(i−1)) and undiscounted; planner expenditure β(|q − p|) likewise; the
 share of correct actions; the planner's own discounted objective (its reward over the N
