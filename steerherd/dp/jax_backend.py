@@ -324,10 +324,11 @@ def solve_batch(
     out: list[dict[str, Any] | None] = [None] * len(laid)
     for (size, n_bps), idx in groups.items():
         idx = sorted(idx, key=lambda i: laid[i][0].delta)  # a chunk waits for its slowest
-        # Measured resident memory per problem in a vmapped chunk: ~120 bytes per (node,
-        # candidate) pair (q, reward, 2 indices, 4 weights, Q and the greedy step's and
-        # gathers' temporaries), on top of ~450 MB for JAX and the compiled loop.
-        per = size * (precisions + N_EXACT) * 8 * 15
+        # The estimate counts q, reward, 2 indices, 4 weights and Q (72 bytes a pair); the
+        # measured resident memory is ~120 bytes a pair (~25 MB a 1001 x 206 problem) on top
+        # of ~450 MB for JAX and the compiled loop (docs/performance.md). Sizing by the
+        # measured figure split the sweeps' chunks of 50-64 in two padded calls (2x slower).
+        per = size * (precisions + N_EXACT) * 8 * 9
         step = chunk or max(1, CHUNK_BYTES // per)
         for s in range(0, len(idx), step):
             part = idx[s:s + step]
