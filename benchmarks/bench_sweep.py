@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--chunk", type=int, default=50, help="instances per JAX batch")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip", nargs="*", default=[],
-                    choices=["jax", "jax-pool", "fast-pool", "pool", "quantecon"])
+                    choices=["jax", "jax-pool", "fast-pool", "dask", "pool", "quantecon"])
     args = ap.parse_args(argv)
     inst = design(args.instances, args.beliefs, args.precisions, args.seed)
     rows, results = [], {}
@@ -123,6 +123,14 @@ def main(argv: list[str] | None = None) -> None:
             results["fast-pool"], wall = run_path(inst, pool, "numpy", "fast", 1)
         rows.append({"path": f"numpy fast (default), process pool ({args.workers} workers)",
                      "wall_s": wall, "note": "candidate-set PI, certified to 1e-10"})
+    if "dask" not in args.skip:
+        from steerherd.commands.sweep import DASK_CHUNK
+
+        with open_executor(dask="local") as client:
+            run_path(inst[:20], client, "numpy", "fast", DASK_CHUNK)  # start the workers
+            results["dask"], wall = run_path(inst, client, "numpy", "fast", DASK_CHUNK)
+        rows.append({"path": "numpy fast, Dask LocalCluster (2 workers)", "wall_s": wall,
+                     "note": f"{DASK_CHUNK} instances a task (the CLI's default)"})
     if "pool" not in args.skip:
         with open_executor(workers=args.workers) as pool:
             results["pool"], wall = run_path(inst, pool, "numpy", "pi", 1)

@@ -94,6 +94,7 @@ from steerherd.dp.bellman import (
     candidate_precisions,
     transitions_for,
 )
+from steerherd.dp.certificate import mp_gap
 from steerherd.dp.fast_bounds import (
     Setting,
     check_structure,
@@ -230,15 +231,6 @@ def _concat(parts: list[Transitions]) -> Transitions:
     )
 
 
-def _mp_gap(delta: float, d: FloatArray) -> tuple[float, float, float]:
-    """(gap, lower offset, upper offset) of the MacQueen–Porteus bounds for d = T V − V."""
-    if delta == 0.0:
-        return 0.0, 0.0, 0.0
-    c = delta / (1.0 - delta)
-    lo, hi = c * float(d.min()), c * float(d.max())
-    return hi - lo, lo, hi
-
-
 def _floor(best: FloatArray) -> FloatArray:
     """A value at or below (final best − tie tolerance) whenever the final best ≥ ``best``."""
     return best - 2.0 * TIE_Q * np.maximum(1.0, np.abs(best))
@@ -310,7 +302,7 @@ def _greedy(active: Transitions, policy: IntArray, v: FloatArray, delta: float
     new = np.argmax(qv, axis=1)
     best = qv[rows_idx, new]
     new = np.where(qv[rows_idx, policy] >= best, policy, new)
-    return qv, new, best, _mp_gap(delta, best - v)[0]
+    return qv, new, best, mp_gap(delta, best - v)[0]
 
 
 def _refine(rows: PolicyRows, v: FloatArray, delta: float, steps: int = 2) -> FloatArray:
@@ -336,7 +328,7 @@ def _finish(setting: Setting, problem: Problem, v: FloatArray, res: SweepResult,
             iterations: int, options: SolverOptions, method: str) -> RawSolution:
     """The certificate over the full candidate set (from the sweep) and the reported policy."""
     d = res.tv - v
-    gap, lo, hi = _mp_gap(setting.params.delta, d)
+    gap, lo, hi = mp_gap(setting.params.delta, d)
     cert = Certificate(
         converged=gap < options.epsilon or setting.params.delta == 0.0,
         method=method,

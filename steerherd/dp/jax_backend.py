@@ -67,6 +67,23 @@ class ProblemArrays(NamedTuple):
                    biased=np.array([float(not pr.altruistic) for pr in params]))
 #: Default memory for one vmapped chunk of transitions (bytes); chunks are sized to fit.
 CHUNK_BYTES = 1 << 30
+#: What the automatic number of partial-evaluation steps aims for: δ^steps ≤ this.
+STEPS_CONTRACTION = 1e-6
+
+
+def auto_mpi_steps(delta: float, precisions: int) -> int:
+    """Partial-evaluation steps per MPI iteration when the caller gives no ``options``.
+
+    A step gathers one candidate per node, a greedy step all ``precisions + N_EXACT`` of
+    them, so steps are cheap: take enough to contract the evaluation error to
+    ``STEPS_CONTRACTION`` (δ^steps), at least 20 (the numpy default) and at most the cost of
+    two greedy steps, 2·(precisions + N_EXACT). A fixed 20 made δ near 1 take many greedy
+    steps (132 at δ = 0.99) and the JAX default slower than numpy.
+    """
+    cap = 2 * (precisions + N_EXACT)
+    if not 0.0 < delta < 1.0:
+        return 20
+    return int(min(cap, max(20, np.ceil(np.log(STEPS_CONTRACTION) / np.log(delta)))))
 
 
 def _import_jax() -> Any:
@@ -291,6 +308,7 @@ def solve_batch(
     method: str = "mpi",
     options: SolverOptions | None = None,
     chunk: int | None = None,
+    auto_steps: bool | None = None,
 ) -> list[dict[str, Any]]:
     """Solve many problems at once with the vmapped JAX solver (float64).
 
@@ -301,6 +319,9 @@ def solve_batch(
         method: ``mpi`` (default; ``pi`` means ``mpi`` here) or ``vi``.
         options: stopping rule (epsilon, max_iter, mpi_steps).
         chunk: problems per vmapped call; default: as many as fit in ``CHUNK_BYTES``.
+        auto_steps: choose the MPI's partial steps per chunk by :func:`auto_mpi_steps` (for
+            the chunk's largest δ) instead of ``options.mpi_steps``; default: only when
+            ``options`` is None.
 
     Returns:
         The fields of one :class:`~steerherd.solution.Solution` per problem (``Solution(**f)``;
@@ -313,9 +334,9 @@ def solve_batch(
     """
     if method not in JAX_METHODS:
         raise ParameterError(f"method must be one of {list(JAX_METHODS)}, got {method!r}")
+    auto = options is None if auto_steps is None else auto_steps
     options = SolverOptions() if options is None else options
     method = "vi" if method == "vi" else "mpi"
-    steps = 0 if method == "vi" else options.mpi_steps
     for pr in params_list:
         _check(pr)
     laid = [(pr, *_layout(pr, beliefs, precisions)) for pr in params_list]
@@ -325,13 +346,20 @@ def solve_batch(
     out: list[dict[str, Any] | None] = [None] * len(laid)
     for (size, n_bps), idx in groups.items():
         idx = sorted(idx, key=lambda i: laid[i][0].delta)  # a chunk waits for its slowest
-        per = size * (precisions + N_EXACT) * 8 * 9  # q, reward, 2 indices, 4 weights, Q
+        # The estimate counts q, reward, 2 indices, 4 weights and Q (72 bytes a pair); the
+        # measured resident memory is ~120 bytes a pair (~25 MB a 1001 x 206 problem) on top
+        # of ~450 MB for JAX and the compiled loop (docs/performance.md). Sizing by the
+        # measured figure split the sweeps' chunks of 50-64 in two padded calls (2x slower).
+        per = size * (precisions + N_EXACT) * 8 * 9
         step = chunk or max(1, CHUNK_BYTES // per)
         for s in range(0, len(idx), step):
             part = idx[s:s + step]
             # Pad a short last chunk with copies so that every call has one shape (no
             # recompilation); the copies' results are dropped.
             pad = part + [part[-1]] * (min(step, len(idx)) - len(part))
+            steps = (0 if method == "vi" else
+                     auto_mpi_steps(laid[part[-1]][0].delta, precisions) if auto else
+                     options.mpi_steps)
             sols = _run([laid[i] for i in pad], n_bps, steps, method, options)
             for i, sol in zip(part, sols, strict=False):
                 out[i] = sol

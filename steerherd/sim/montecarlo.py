@@ -19,6 +19,16 @@ a stationary policy every later agent does the same. Such runs are finished in c
 (the remaining per-agent loss and cost are constants), which is exact, not an approximation.
 A noisy agent never cascades in this sense (its cascade time is NaN).
 
+**The step loop** does what a plain vectorised numpy simulator does, with fewer passes over
+the block: Bayesian agents who all follow their signal (no limit sides) get (q, 1 − q)
+without the cascade branch, the Bayes update skips its zero-denominator guard when no
+denominator is 0, and wrong actions are counted (welfare = −C·count, correct share from the
+same count). Draws, actions, beliefs and cascade times are the same numbers as the general
+path (tested); welfare may differ from a sum of −C terms by rounding (~1e-14) when C is not
+an integer. Probabilities are checked at every step only for agent models other than the
+built-in ``Bayesian`` and ``Behavioral`` (theirs are in [0, 1] for q ∈ [1/2, 1]).
+``benchmarks/bench_sim.py`` times it against such a plain simulator (``_plain_sim.py``).
+
 Per run: welfare (agents' utility: −C per wrong action) discounted with ``params.delta``
 (agent i weighted δ^(i−1)) and undiscounted; planner expenditure β(|q − p|) likewise; the
 share of correct actions; the planner's own discounted objective (its reward over the N
@@ -35,9 +45,9 @@ from typing import Any
 
 import numpy as np
 
-from steerherd.agents import AgentModel, Bayesian, check_probabilities
+from steerherd.agents import AgentModel, Bayesian, Behavioral, check_probabilities
 from steerherd.errors import ParameterError
-from steerherd.model import Params
+from steerherd.model import TIE_TOL, Params
 from steerherd.sim.policies import PolicyRule, effective_side, make_policy, step_realized
 from steerherd.sim.summaries import Summary, mean_se
 from steerherd.types import ArrayLike, BoolArray, FloatArray
@@ -45,6 +55,9 @@ from steerherd.types import ArrayLike, BoolArray, FloatArray
 STATES = ("B", "G", "prior")
 #: Runs per block: arrays of a block stay in cache; fixed, so that results do not depend on it.
 BLOCK = 8192
+#: Built-in agent models: their probabilities are in [0, 1] for every q in [0.5, 1], so the
+#: simulator checks only other (user) models' probabilities at every step.
+_BUILT_IN = (Bayesian, Behavioral)
 _ACC = ("welfare", "welfare_disc", "spend", "spend_disc", "correct", "bad_disc")
 METRICS = ("welfare", "welfare_disc", "spend", "spend_disc", "correct_share", "objective_disc")
 
@@ -222,8 +235,10 @@ def _simulate_block(
     idx = np.arange(runs)
     b = np.full(runs, params.prior, dtype=np.float64)
     om = omega.copy()
-    acc = np.zeros((6, runs))  # welfare, welfare_disc, spend, spend_disc, correct, B discounted
-    delta, loss = params.delta, params.C
+    acc = np.zeros((5, runs))  # wrong actions, welfare_disc, spend, spend_disc, B discounted
+    delta, loss, p = params.delta, params.C, params.p
+    checked = not isinstance(agent, _BUILT_IN)
+    biased = not params.altruistic
     for i in range(n_agents):
         # Drawn for every run, finished or not, then subset: a run's u_i must not depend on
         # which other runs have cascaded (that would break common random numbers).
@@ -231,25 +246,32 @@ def _simulate_block(
         if idx.size < runs:
             u = u[idx]
         q, side = rule(b)
-        g_g, g_b = agent.action_probs(b, q, effective_side(agent, b, q, side))
-        g_g, g_b = np.broadcast_to(g_g, b.shape), np.broadcast_to(g_b, b.shape)
-        check_probabilities(getattr(agent, "name", "agent"), g_g, g_b)
+        g_g, g_b, follow = _action_probs(agent, b, q, side)
+        if checked:
+            check_probabilities(getattr(agent, "name", "agent"), g_g, g_b)
         # Inverse-CDF coupling: the same u_i under two policies gives G under both whenever
         # it is below both probabilities, so paired differences have small variance.
         act = u < np.where(om, g_g, g_b)
         wrong = act != om
-        cost = params.cost(np.abs(q - params.p))
+        cost = params.cost(np.abs(q - p))
         # 0.0**0 == 1: the myopic planner weighs the first agent only.
-        _accumulate(acc, 1.0, delta**i, loss, wrong, act, cost)
+        weight = delta**i
+        acc[0] += wrong
+        acc[1] -= (loss * weight) * wrong
+        acc[2] += cost
+        acc[3] += weight * cost
+        if biased:
+            acc[4] += weight * ~act
         # Exact comparisons on purpose: the closed-form finish is exact only when the action
         # is certain and state-independent; a probability of 1 − 1e-17 must keep simulating.
-        frozen = (g_g == g_b) & ((g_g == 0.0) | (g_g == 1.0))
+        same = g_g == g_b  # (a cheap test first: most steps have no cascading run)
+        frozen = same & ((g_g == 0.0) | (g_g == 1.0)) if same.any() else same
         if frozen.any():  # agents i+1..N−1 of these runs act alike: add them in closed form
             f, done = frozen, idx[frozen]
             tail = acc[:, f]
             _accumulate(tail, n_agents - i - 1, float(discount_tail(delta, i + 1, n_agents)),
                         loss, wrong[f], act[f], cost[f])
-            _store(out, done, tail)
+            _store(out, done, tail, loss, n_agents)
             ctime[done] = i + 1
             cside[done] = np.where(g_g[f] == 1.0, 1, -1)
             # Compact: finished runs leave the arrays, so later agents cost only live runs.
@@ -259,20 +281,66 @@ def _simulate_block(
             side = None if side is None else side[keep]
             if idx.size == 0:
                 break
-        b = step_realized(b, g_g, g_b, act, side)
-    _store(out, idx, acc)
+        b = _step(b, g_g, g_b, act, side, follow)
+    _store(out, idx, acc, loss, n_agents)
     return out | {"omega": omega, "cascade_time": ctime, "cascade_side": cside}
+
+
+def _action_probs(agent: AgentModel, b: FloatArray, q: FloatArray,
+                  side: np.ndarray | None) -> tuple[FloatArray, FloatArray, bool]:
+    """``agent.action_probs`` at the side that matters to it, as arrays of b's shape.
+
+    Also whether they are (q, 1 − q) with q ∈ [1/2, 1] everywhere (every agent follows its
+    signal).
+
+    For Bayesian agents without limits, where every agent follows its signal, the result is
+    computed without the cascade branch (the same numbers, fewer passes).
+    """
+    eff = effective_side(agent, b, q, side)
+    if eff is None and type(agent) is Bayesian:
+        if q.shape != b.shape:
+            q = np.broadcast_to(q, b.shape)
+        if (q >= np.maximum(b, 1.0 - b) - TIE_TOL).all():
+            return q, 1.0 - q, True
+    g_g, g_b = agent.action_probs(b, q, eff)
+    if g_g.shape != b.shape:
+        g_g = np.broadcast_to(g_g, b.shape)
+    if g_b.shape != b.shape:
+        g_b = np.broadcast_to(g_b, b.shape)
+    return g_g, g_b, False
+
+
+def _step(b: FloatArray, g_g: FloatArray, g_b: FloatArray, act: np.ndarray,
+          side: np.ndarray | None, follow: bool) -> FloatArray:
+    """``step_realized`` (the same numbers), skipping its guard in the usual case.
+
+    The guard is skipped where every action taken has positive probability under the belief
+    (the denominator).
+
+    With ``follow`` (g_b = 1 − g_g, g_g ∈ [1/2, 1]) the complements are the other array:
+    1 − (1 − q) = q exactly for q ∈ [1/2, 1] (Sterbenz), so the numbers are the same.
+    """
+    if side is not None and np.any(side):
+        return step_realized(b, g_g, g_b, act, side)
+    if follow:
+        num = b * np.where(act, g_g, g_b)
+        den = num + (1.0 - b) * np.where(act, g_b, g_g)
+    else:
+        num = b * np.where(act, g_g, 1.0 - g_g)
+        den = num + (1.0 - b) * np.where(act, g_b, 1.0 - g_b)
+    if den.min() > 0.0:
+        return num / den
+    return step_realized(b, g_g, g_b, act, side)
 
 
 def _accumulate(acc: FloatArray, count: float, weight: float, loss: float, wrong: np.ndarray,
                 act: np.ndarray, cost: FloatArray) -> None:
     """Add ``count`` agents (discount weight ``weight``) of each run to its accumulators."""
-    acc[0] -= (loss * count) * wrong
+    acc[0] += count * wrong
     acc[1] -= (loss * weight) * wrong
     acc[2] += count * cost
     acc[3] += weight * cost
-    acc[4] += count * ~wrong
-    acc[5] += weight * ~act  # the biased planner's loss counts B actions, right or wrong
+    acc[4] += weight * ~act
 
 
 def _objective(params: Params, out: dict[str, np.ndarray]) -> FloatArray:
@@ -284,8 +352,16 @@ def _objective(params: Params, out: dict[str, np.ndarray]) -> FloatArray:
     return own
 
 
-def _store(out: dict[str, FloatArray], where: np.ndarray, acc: FloatArray) -> None:
-    for row, key in enumerate(_ACC):
+def _store(out: dict[str, FloatArray], where: np.ndarray, acc: FloatArray, loss: float,
+           n_agents: int) -> None:
+    """Write the accumulators of the runs ``where``.
+
+    welfare = −C·(wrong actions) and correct = N − (wrong actions), from the count of wrong
+    actions.
+    """
+    out["welfare"][where] = -loss * acc[0]
+    out["correct"][where] = n_agents - acc[0]
+    for row, key in enumerate(("welfare_disc", "spend", "spend_disc", "bad_disc"), start=1):
         out[key][where] = acc[row]
 
 

@@ -104,7 +104,9 @@ class PolicyRule:
             ParameterError: a checked rule returned a precision outside [0.5, 1].
         """
         q, side = self.fn(b)
-        q = np.broadcast_to(np.asarray(q, dtype=np.float64), np.shape(b))
+        q = np.asarray(q, dtype=np.float64)
+        if q.shape != np.shape(b):
+            q = np.broadcast_to(q, np.shape(b))
         if self.check and not np.all((q >= 0.5) & (q <= 1.0)):
             bad = q[~((q >= 0.5) & (q <= 1.0))].flat[0]
             raise ParameterError(f"policy {self.name!r} returned precision {bad!r}; "

@@ -234,7 +234,8 @@ def solve_chunk(instances: Sequence[dict[str, Any]], method: str, backend: str
     params = [Params.from_dict(i["params"]) for i in instances]
     sols: dict[int, Any] = {}
     if backend == "jax":
-        from steerherd.api import solve_batch
+        from steerherd.dp.jax_backend import solve_batch
+        from steerherd.solution import Solution
 
         by_grid: dict[tuple[int, int, float], list[int]] = {}
         for j, inst in enumerate(instances):
@@ -244,8 +245,8 @@ def solve_chunk(instances: Sequence[dict[str, Any]], method: str, backend: str
         for (nb, nq, eps), idx in by_grid.items():
             out = solve_batch([params[j] for j in idx], beliefs=nb, precisions=nq,
                               method="vi" if method == "vi" else "mpi",
-                              options=SolverOptions(epsilon=eps, mpi_steps=100), backend="jax")
-            sols.update(zip(idx, out, strict=True))
+                              options=SolverOptions(epsilon=eps), auto_steps=True)
+            sols.update(zip(idx, (Solution(**f) for f in out), strict=True))
     for j, inst in enumerate(instances):
         if j not in sols:
             g = inst["grid"]
