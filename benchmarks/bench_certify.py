@@ -14,7 +14,7 @@ import numpy as np
 CHILD = r"""
 import json, resource, sys, time
 from steerherd.model import Params
-from steerherd.costs import LinearCost, PowerCost
+from steerherd.model.costs import LinearCost, PowerCost
 from steerherd.dp.bounds.certify import certify
 a = json.loads(sys.argv[1])
 cost = LinearCost(a["k"]) if a["alpha"] is None else PowerCost(a["k"], a["alpha"])

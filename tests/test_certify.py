@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 import pytest
-from steerherd.costs import LinearCost, PowerCost
+from steerherd.model.costs import LinearCost, PowerCost
 
 import steerherd as sh
 from steerherd.cli import main

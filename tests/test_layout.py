@@ -72,3 +72,19 @@ def test_imports_only_go_down(path: Path) -> None:
 def test_at_most_eight_top_level_modules() -> None:
     top = [p.name for p in PACKAGE.glob("*.py") if p.name not in ("__init__.py", "__main__.py")]
     assert len(top) <= 8, sorted(top)
+
+
+@pytest.mark.parametrize("old", ["steerherd.costs", "steerherd._solve", "steerherd.sweep_store"])
+def test_moved_modules_still_import_with_a_warning(old: str) -> None:
+    import importlib
+    import sys
+    import warnings
+
+    sys.modules.pop(old, None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        module = importlib.import_module(old)
+    assert any(issubclass(w.category, DeprecationWarning) and "moved to" in str(w.message)
+               for w in caught)
+    assert module.__name__ != old  # the module at its new path, not a copy
+    sys.modules.pop(old, None)

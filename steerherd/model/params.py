@@ -66,7 +66,7 @@ class Params:
             )
         if not isinstance(self.cost, Cost):
             raise ParameterError(
-                f"cost must be a steerherd cost (see steerherd.costs), got {self.cost!r}"
+                f"cost must be a steerherd cost (see steerherd.model.costs), got {self.cost!r}"
             )
         _check_real("prior", self.prior)
         if not 0.0 <= self.prior <= 1.0:
