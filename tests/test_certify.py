@@ -13,13 +13,13 @@ import time
 
 import numpy as np
 import pytest
-from steerherd.model.costs import LinearCost, PowerCost
 
 import steerherd as sh
 from steerherd.cli import main
 from steerherd.dp.bounds.certify import certify, default_tol
 from steerherd.errors import ConvergenceError, ParameterError
 from steerherd.model import Params
+from steerherd.model.costs import LinearCost, PowerCost
 
 rng0 = np.random.default_rng(20261129)
 

@@ -115,10 +115,21 @@ def finish(
     ``qv`` are the Q-values at ``v`` when the driver already computed them.
     """
     rows, tv = improve(problem, v, tie=TIE_Q, qv=qv)
+    cert = certify_values(v, tv, problem.params.delta, method, iterations, options)
+    return RawSolution(problem=problem, value=v, rows=rows, certificate=cert)
+
+
+def certify_values(v: FloatArray, tv: FloatArray, delta: float, method: str, iterations: int,
+                   options: SolverOptions) -> Certificate:
+    """The certificate of values ``v`` from one Bellman step ``tv`` = T v (over every candidate).
+
+    Raises:
+        ConvergenceError: if the MacQueen–Porteus gap is not below ``options.epsilon``.
+    """
     d = tv - v
-    gap, lo, hi = mp_gap(problem.params.delta, d)
+    gap, lo, hi = mp_gap(delta, d)
     cert = Certificate(
-        converged=gap < options.epsilon or problem.params.delta == 0.0,
+        converged=gap < options.epsilon or delta == 0.0,
         method=method,
         iterations=iterations,
         bellman_residual=float(np.abs(d).max()),
@@ -132,6 +143,6 @@ def finish(
             f"{method}: the returned values fail their own check, bound gap {gap:.2e}"
             f" > epsilon={options.epsilon:.0e}"
         )
-    return RawSolution(problem=problem, value=v, rows=rows, certificate=cert)
+    return cert
 
 

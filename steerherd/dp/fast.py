@@ -94,7 +94,7 @@ from steerherd.dp.bellman import (
     candidate_precisions,
     transitions_for,
 )
-from steerherd.dp.certificate import mp_gap
+from steerherd.dp.certificate import certify_values, mp_gap
 from steerherd.dp.fast_bounds import (
     Setting,
     check_structure,
@@ -327,23 +327,7 @@ def _report_rows(setting: Setting, res: SweepResult) -> PolicyRows:
 def _finish(setting: Setting, problem: Problem, v: FloatArray, res: SweepResult,
             iterations: int, options: SolverOptions, method: str) -> RawSolution:
     """The certificate over the full candidate set (from the sweep) and the reported policy."""
-    d = res.tv - v
-    gap, lo, hi = mp_gap(setting.params.delta, d)
-    cert = Certificate(
-        converged=gap < options.epsilon or setting.params.delta == 0.0,
-        method=method,
-        iterations=iterations,
-        bellman_residual=float(np.abs(d).max()),
-        lower=res.tv + lo,
-        upper=res.tv + hi,
-        gap=gap,
-        epsilon=options.epsilon,
-    )
-    if not cert.converged:
-        raise ConvergenceError(
-            f"{method}: the returned values fail their own check, bound gap {gap:.2e}"
-            f" > epsilon={options.epsilon:.0e}"
-        )
+    cert = certify_values(v, res.tv, setting.params.delta, method, iterations, options)
     return RawSolution(problem=problem, value=v, rows=_report_rows(setting, res),
                        certificate=cert)
 
