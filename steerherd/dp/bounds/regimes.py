@@ -21,6 +21,24 @@ outside N_w(m, b) (for ``other``: inside any of the four). Then every precision 
 certified gap of optimal lies in N_w(m, b). Upper bounds use the final boxes of the
 certified run, clipped to the precision sets, against the certified upper bound; lower
 bounds use the pessimistic forms of :mod:`steerherd.dp.bounds.boxes` against the certified lower.
+**Names = the grid's names** (:mod:`steerherd.structure`). The neighbourhood of
+``informative`` holds both the tie q = c(b) and the limit from above q ↓ c(b); since the agent
+follows its signal on a tie, the two differ only in V*(1/2) against V*(1/2 + 0) (b < 1/2, the
+G-successor) or V*(1/2 − 0) (b > 1/2, the B-successor). So a certain ``informative`` cell is
+reported as
+
+* ``informative`` (the tie, attained) when lower({1/2}) > upper(the cell beside 1/2);
+* ``escape`` (c(b) ≥ p on the whole cell) or ``tip`` (c(b) + w < p on the whole cell), the
+  limit from above, when lower(the cell beside 1/2) > upper({1/2});
+* ``undecided`` otherwise (e.g. when V* is continuous at 1/2, so that tie and limit are
+  worth the same and the grid's ``informative`` cannot be told apart from a limit).
+
+A certain mode whose neighbourhood also holds another mode's precision somewhere on the
+cell (p or 1 within w of c(b), p within w of 1, the cell {1/2}) is ``undecided`` as well:
+the precision set cannot tell the grid's names apart there. ``obfuscate`` (q ↑ b) and
+``other`` keep their names. So every name reported is the grid's name at every belief of
+the cell (a test checks this against fine grids for both planners).
+
 A threshold between two certain modes is reported as the interval between them, which is
 guaranteed to contain every switch between those two modes; cells neither mode can claim
 are ``undecided``.
@@ -50,6 +68,7 @@ from steerherd.dp.bounds.certify import Bounds
 from steerherd.errors import ParameterError
 from steerherd.types import FloatArray
 
+#: The modes decided by the bounds; reported under the grid's names (see :func:`_grid_names`).
 MODES = ("baseline", "full", "informative", "obfuscate", "other")
 #: Default resolution w of a mode's precision neighbourhood.
 RESOLUTION = 1e-3
@@ -101,8 +120,42 @@ def certified_regimes(bounds: Bounds, resolution: float = RESOLUTION) -> Certifi
     for m in MODES:
         sure = low[m] > up_out[m] + ops.fp_margin(bounds.upper, par.delta)
         mode[sure] = m
-    mode = mode.astype(str)
+    mode = _grid_names(bounds, mode.astype(str), w)
     return CertifiedRegimes(cells, mode, w, *_runs(cells.lo, cells.hi, mode))
+
+
+def _grid_names(bounds: Bounds, mode: np.ndarray, w: float) -> np.ndarray:
+    """Rename certain modes to the grid's names; ``undecided`` where the set cannot tell.
+
+    See the module docstring: the neighbourhood [c, c + w] of ``informative`` becomes
+    ``informative`` (the tie), ``escape`` or ``tip`` (the limit from above) when the bounds
+    at 1/2 and beside it order V*(1/2) and V*(1/2 ± 0); a neighbourhood that also holds
+    another mode's precision (p, 1 or c(b) within w) is ``undecided``.
+    """
+    par, cells = bounds.params, bounds.cells
+    lo, up, h = bounds.lower, bounds.upper, cells.half
+    fpm = ops.fp_margin(bounds.upper, par.delta)
+    b0, b1 = cells.lo, cells.hi
+    c_lo = np.where(b1 <= 0.5, 1.0 - b1, np.where(b0 >= 0.5, b0, 0.5))
+    c_hi = np.maximum(b1, 1.0 - b0)
+    out = mode.astype(object)
+    # Which is better, the tie (successor exactly 1/2) or the limit from above (successor
+    # 1/2 + 0 for b < 1/2, 1/2 − 0 for b > 1/2)? The agent follows its signal on a tie, so
+    # reward and probabilities agree in the limit; only V*(1/2) against V*(1/2 ± 0) differs.
+    beside = np.where(b1 <= 0.5, h + 1, h - 1)
+    above_wins = lo[beside] > up[h] + fpm
+    tie_wins = lo[h] > up[beside] + fpm
+    inf = mode == "informative"
+    limit = np.where(c_lo >= par.p, "escape", np.where(c_hi + w < par.p, "tip", UNDECIDED))
+    out[inf] = np.where(above_wins[inf], limit[inf],
+                        np.where(tie_wins[inf], "informative", UNDECIDED))
+    # Neighbourhoods that hold another mode's precision somewhere on the cell.
+    near_p = (c_lo - w <= par.p) & (par.p <= c_hi + w)
+    near_1 = c_hi >= 1.0 - w
+    out[inf & (near_p | near_1 | cells.point)] = UNDECIDED
+    out[(mode == "baseline") & (near_p | (par.p >= 1.0 - w))] = UNDECIDED
+    out[(mode == "full") & near_1] = UNDECIDED
+    return np.asarray(out.astype(str))
 
 
 def _lower_mode(bounds: Bounds, m: str, w: float) -> FloatArray:
