@@ -22,6 +22,8 @@ def verify(
                          ] = None,
     max_instances: Annotated[int, typer.Option(help="Refuse more instances than this.", **_I)
                              ] = 100_000,
+    certify_seconds: Annotated[int, typer.Option(
+        help="Time budget (s) per Thm 2 failure for certified bounds (0: skip).", **_I)] = 20,
 ) -> int:
     """Check Theorems 1-5 on random (planner, p, k, delta, cost) problems.
 
@@ -41,10 +43,11 @@ def verify(
         check_output_file(json_path, "--json")
     params = sample_params(instances, np.random.default_rng(seed))
     start = time.perf_counter()
-    reports = _run(params, beliefs, precisions)
+    reports = _run(params, beliefs, precisions, certify_seconds)
     report = summarise(reports)
     report.update({"seed": seed, "beliefs": beliefs, "precisions": precisions,
-                   "refine_factor": 4, "seconds": time.perf_counter() - start})
+                   "refine_factor": 4, "certify_seconds": certify_seconds,
+                   "seconds": time.perf_counter() - start})
     _print(report)
     if json_path is not None:
         json_path.write_text(json.dumps(report, indent=1, default=_jsonable))
@@ -87,7 +90,8 @@ def _jsonable(obj: Any) -> Any:
     raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")
 
 
-def _run(params: list[Any], beliefs: int, precisions: int) -> list[Any]:
+def _run(params: list[Any], beliefs: int, precisions: int, certify_seconds: int
+         ) -> list[Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from steerherd.theory.verify import run_sweep
@@ -95,7 +99,8 @@ def _run(params: list[Any], beliefs: int, precisions: int) -> list[Any]:
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), transient=True) as bar:
         task = bar.add_task("verifying", total=len(params))
-        return run_sweep(params, beliefs, precisions, progress=lambda: bar.advance(task))
+        return run_sweep(params, beliefs, precisions, progress=lambda: bar.advance(task),
+                         certify_seconds=float(certify_seconds))
 
 
 def _fmt(par: dict[str, Any] | None) -> str:
@@ -113,7 +118,8 @@ def _print(report: dict[str, Any]) -> None:
     table = Table(title=f"theorem checks: {report['instances']} instances, seed {report['seed']},"
                   f" grid {report['beliefs']}x{report['precisions']} (re-check 4x finer)",
                   title_justify="left")
-    for col in ("theorem", "checked", "violations", "Thm 2: concave / kink", "artefacts",
+    for col in ("theorem", "checked", "violations", "Thm 2: concave / kink", "certified",
+                "artefacts",
                 "strict claim", "strict fails / checked", "worst margin", "worst at"):
         table.add_column(col)
     for row in report["theorems"].values():
@@ -121,6 +127,7 @@ def _print(report: dict[str, Any]) -> None:
         st = row.get("strict")
         table.add_row(row["title"], str(row["checked"]), str(row["violations"]),
                       f"{row['concave']} / {row['kink']}" if row["title"].startswith("Thm 2")
+                      else "", str(row["certified"]) if row["title"].startswith("Thm 2")
                       else "", str(row["artefacts"]), st["claim"] if st else "",
                       f"{st['fails']} / {st['checked']}" if st else "", worst,
                       _fmt(row["worst_at"]))
@@ -140,6 +147,14 @@ def _print(report: dict[str, Any]) -> None:
                     + " -> ".join(f"{d:.3g}" for d in ev["second_differences"])
                     + (" concave" if f["curvature"]["concave"] else "")
                     + (" kink" if f["curvature"]["kink"] else ""))
+            cert = f["curvature"].get("certified")
+            if cert and cert["certified"]:
+                w = cert["witness"]
+                curv += (f"  CERTIFIED: lower({w['b1']:.4f}) - chord of upper over "
+                         f"[{w['b0']:.4f}, {w['b2']:.4f}] = {w['excess']:.3g} > 0")
+            elif cert:
+                curv += "  not certified" + (" (time budget spent)" if cert["timed_out"]
+                                             else "")
         console.print(f"{f['kind']:15s} {f['theorem']}  {_fmt(f['params'])}  margin "
                       f"{f['margin']:.3g} -> refined {refined}"
                       + (f"  [{', '.join(failed)}]" if failed else "") + curv)
@@ -148,6 +163,9 @@ def _print(report: dict[str, Any]) -> None:
     rows = report["theorems"].values()
     console.print(f"{report['genuine_violations']} genuine violation(s) "
                   f"({sum(r['concave'] for r in rows)} concave, {sum(r['kink'] for r in rows)}"
-                  f" kink), {sum(r['artefacts'] for r in rows)} discretisation artefact(s), "
+                  f" kink; {report['certified_violations']} certified by the bounds, "
+                  f"{report['certify_timeouts']} not certified within "
+                  f"{report['certify_seconds']} s), {sum(r['artefacts'] for r in rows)} "
+                  "discretisation artefact(s), "
                   f"{report['strict_failures']} failed strict inequalit(ies), "
                   f"{len(report['errors'])} solver error(s); {report['seconds']:.1f} s")

@@ -11,6 +11,10 @@ checked (:mod:`steerherd.theory.theorems`). A theorem that fails is checked agai
   shrunk at least :data:`SHRINK_FACTOR`-fold (``kink``: a jump that stays put as h → 0);
   otherwise a **discretisation artefact**. (Per-node slope jumps shrink like V''·h where V
   is smoothly concave, so their shrinking alone never makes a failure an artefact.)
+  Then, with the certified bounds on the continuous problem (:mod:`steerherd.theory.certified`,
+  a time budget per instance), a violation is **certified** when it holds for every function
+  between lower and upper: lower(b1) above the chord of upper through b0 < b1 < b2. A
+  certified violation is a violation whatever the curvature test said.
 * Theorems 1, 3, 4, 5: a violation if the finer grid fails too, else an artefact.
 
 The paper's strict inequalities (Thm 3's d_A > 0, Thm 4's t₂ < t₃, Thm 5's 1/2 < t₂) are
@@ -44,6 +48,8 @@ DELTA_RANGE = (0.0, 0.95)
 ALPHA_RANGE = (0.3, 0.9)
 #: A Thm 2 failure whose per-node margin shrinks less than this under refinement is a kink.
 SHRINK_FACTOR = 2.0
+#: Default time budget (seconds) per failing instance for the certified Thm 2 check.
+CERTIFY_SECONDS = 20.0
 #: Share of instances with δ = 0 exactly (where Theorems 1 and 4 apply).
 MYOPIC_SHARE = 0.25
 
@@ -79,7 +85,9 @@ class InstanceReport:
         seconds: wall time of the solves and checks.
         curvature: for a Thm 2 failure, the curvature evidence (``evidence``: one
             :meth:`~steerherd.curvature.CurvatureEvidence.to_dict` per belief; ``concave``,
-            ``kink``: the verdicts); empty when no curvature test was run.
+            ``kink``: the verdicts; ``certified``: the bounds' verdict,
+            :func:`~steerherd.theory.certified.certify_concavity`, when a budget was given);
+            empty when no curvature test was run.
     """
 
     params: Params
@@ -96,10 +104,16 @@ class InstanceReport:
                 if r.passed:
                     return "pass"
                 if theorem == "thm2" and self.curvature:
-                    real = self.curvature["concave"] or self.curvature["kink"]
+                    real = self.curvature["concave"] or self.curvature["kink"] \
+                        or self.certified_violation
                     return "violation" if real else "artefact"
                 return "artefact" if self.refined[theorem].passed else "violation"
         return None
+
+    @property
+    def certified_violation(self) -> bool:
+        """Whether the continuous-problem bounds certify the Thm 2 failure."""
+        return bool(self.curvature.get("certified", {}).get("certified", False))
 
     def strict_status(self, theorem: str) -> str | None:
         """The theorem's strict claim: ``holds``, ``fails``, ``artefact`` or None.
@@ -120,9 +134,15 @@ class InstanceReport:
 
 
 def check_instance(params: Params, beliefs: int = 401, precisions: int = 101,
-                   refine_factor: int = 4, method: str = "pi") -> InstanceReport:
-    """Solve one problem and check its theorems, re-checking failures on a finer grid."""
+                   refine_factor: int = 4, method: str = "pi",
+                   certify_seconds: float = CERTIFY_SECONDS) -> InstanceReport:
+    """Solve one problem and check its theorems, re-checking failures on a finer grid.
+
+    A Thm 2 failure is also tried against certified bounds for up to ``certify_seconds``
+    (0: not tried).
+    """
     from steerherd.api import solve
+    from steerherd.theory.certified import certify_concavity
     from steerherd.theory.curvature import curvature_evidence
 
     start = time.perf_counter()
@@ -145,6 +165,9 @@ def check_instance(params: Params, beliefs: int = 401, precisions: int = 101,
                 kink = (not fine2.passed) and fine2.margin * SHRINK_FACTOR <= base2.margin
                 curvature = {"evidence": [e.to_dict() for e in evidence],
                              "concave": any(e.concave for e in evidence), "kink": bool(kink)}
+                if certify_seconds > 0:
+                    curvature["certified"] = certify_concavity(
+                        params, base2.details["failing_beliefs"], certify_seconds)
     except SteerherdError as exc:
         return InstanceReport(params, error=str(exc), seconds=time.perf_counter() - start)
     return InstanceReport(params, tuple(results), refined, seconds=time.perf_counter() - start,
@@ -152,12 +175,13 @@ def check_instance(params: Params, beliefs: int = 401, precisions: int = 101,
 
 
 def run_sweep(params: Iterable[Params], beliefs: int = 401, precisions: int = 101,
-              refine_factor: int = 4, progress: Callable[[], None] | None = None
-              ) -> list[InstanceReport]:
+              refine_factor: int = 4, progress: Callable[[], None] | None = None,
+              certify_seconds: float = CERTIFY_SECONDS) -> list[InstanceReport]:
     """Check every instance in turn; ``progress`` is called after each."""
     reports = []
     for par in params:
-        reports.append(check_instance(par, beliefs, precisions, refine_factor))
+        reports.append(check_instance(par, beliefs, precisions, refine_factor,
+                                      certify_seconds=certify_seconds))
         if progress is not None:
             progress()
     return reports
@@ -181,7 +205,8 @@ def summarise(reports: list[InstanceReport]) -> dict[str, Any]:
     strict_findings: list[dict[str, Any]] = []
     for thm in THEOREMS:
         row: dict[str, Any] = {"title": TITLES[thm], "checked": 0, "violations": 0,
-                               "concave": 0, "kink": 0, "artefacts": 0,
+                               "concave": 0, "kink": 0, "certified": 0,
+                               "certify_timeouts": 0, "artefacts": 0,
                                "worst_margin": None, "worst_at": None}
         claim = STRICT_CLAIMS.get(thm)
         if claim is not None:
@@ -203,6 +228,9 @@ def summarise(reports: list[InstanceReport]) -> dict[str, Any]:
                 row["worst_margin"], row["worst_at"] = res.margin, describe(rep.params)
             if status == "pass":
                 continue
+            if thm == "thm2" and rep.curvature.get("certified"):
+                row["certified"] += int(rep.certified_violation)
+                row["certify_timeouts"] += int(rep.curvature["certified"]["timed_out"])
             row["violations" if status == "violation" else "artefacts"] += 1
             if thm == "thm2" and rep.curvature and status == "violation":
                 row["concave"] += int(rep.curvature["concave"])
@@ -217,6 +245,8 @@ def summarise(reports: list[InstanceReport]) -> dict[str, Any]:
     return {"theorems": table, "findings": findings, "strict_findings": strict_findings,
             "errors": errors, "instances": len(reports),
             "genuine_violations": sum(f["kind"] == "violation" for f in findings),
+            "certified_violations": table["thm2"]["certified"],
+            "certify_timeouts": table["thm2"]["certify_timeouts"],
             "strict_failures": sum(f["kind"] == "strict fails" for f in strict_findings)}
 
 
