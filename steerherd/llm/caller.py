@@ -199,8 +199,9 @@ class Caller:
                 try:
                     reply = client.complete(ctx.req)
                 except TransportError as exc:
-                    self._record_failure(ctx, tries, exc, time.perf_counter() - start)
-                    self._release()  # the attempt is recorded: it counts from the store now
+                    with self._budget_lock:  # stored and released at once: counted once
+                        self._record_failure(ctx, tries, exc, time.perf_counter() - start)
+                        self._reserved -= 1
                     err = exc
                 except BaseException:
                     self._release()
@@ -218,6 +219,7 @@ class Caller:
                 min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (failures - 1))
             if self.stop.wait(delay):
                 raise Interrupted("interrupted while waiting to retry")
+        committed = False
         try:
             parsed = Parsed(False, None, reply.body_error) if reply.body_error else \
                 parse_answer(ctx.role, reply.text, ctx.check)
@@ -226,11 +228,16 @@ class Caller:
                        "ok": 1, "status": 200, "error": reply.body_error,
                        "latency_s": reply.latency_s, "endpoint": ctx.endpoint,
                        "created": time.time()}
-            self.store.add_call(row, attempt)  # committed before anything uses the answer
+            # The reservation is released in the same step as the attempt is stored: between
+            # the two, another thread would count this request never (one past the budget)
+            # or twice (a budget refused one request early).
+            with self._budget_lock:
+                self.store.add_call(row, attempt)  # committed before anything uses the answer
+                self._reserved -= 1
+                committed = True
         finally:
-            # Released only now: between the reply and its stored attempt, another thread
-            # would otherwise see neither and send one request past the budget.
-            self._release()
+            if not committed:
+                self._release()
         self.sent += 1
         if self.cache is not None and reply.body_error is None:
             self.cache.put(ctx.req.global_key(ctx.endpoint, ctx.model), ctx.endpoint,
