@@ -141,9 +141,7 @@ def open_store(path: str | Path, kind: str, *, create: bool, readonly: bool,
     spec = STORE_KINDS[kind]
     path = Path(path)
     shown = repr(str(path))
-    if path.is_dir():
-        raise ParameterError(f"{shown} is a directory, not {_a(spec.name)} file")
-    if not path.exists():
+    if not path.exists():  # a directory exists: check_store below refuses it
         if not create:
             raise ParameterError(f"no {spec.name} at {shown} (not found)")
         if readonly:

@@ -146,3 +146,19 @@ def certify_values(v: FloatArray, tv: FloatArray, delta: float, method: str, ite
     return cert
 
 
+def finite_horizon(problem: Problem, v: FloatArray, stages: list[PolicyRows],
+                   options: SolverOptions) -> RawSolution:
+    """The result of backward induction: exact on the grid, so its bounds are V itself.
+
+    Args:
+        problem: the discretised problem.
+        v: the first agent's values.
+        stages: the policy rows of each agent, the first agent's first.
+        options: the solver options (their epsilon is recorded).
+    """
+    cert = Certificate(
+        converged=True, method="finite", iterations=len(stages), bellman_residual=0.0,
+        lower=v.copy(), upper=v.copy(), gap=0.0, epsilon=options.epsilon,
+    )
+    return RawSolution(problem=problem, value=v, rows=stages[0], certificate=cert,
+                       stage_rows=tuple(stages))

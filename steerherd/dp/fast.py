@@ -94,7 +94,7 @@ from steerherd.dp.bellman import (
     candidate_precisions,
     transitions_for,
 )
-from steerherd.dp.certificate import certify_values, mp_gap
+from steerherd.dp.certificate import certify_values, finite_horizon, mp_gap
 from steerherd.dp.fast_bounds import (
     Setting,
     check_structure,
@@ -106,7 +106,6 @@ from steerherd.dp.fast_sweep import SweepResult, sweep
 from steerherd.dp.grid import BeliefGrid, make_belief_grid, make_precision_grid
 from steerherd.dp.policy import PolicyRows, Problem, merge, select
 from steerherd.dp.solve import (
-    Certificate,
     RawSolution,
     SolverOptions,
     build_problem,
@@ -343,9 +342,4 @@ def _backward_induction(setting: Setting, problem: Problem, options: SolverOptio
         stages.append(_report_rows(setting, res))
         v = res.tv
     stages.reverse()  # stages[0] is the first agent's
-    cert = Certificate(
-        converged=True, method="finite", iterations=horizon, bellman_residual=0.0,
-        lower=v.copy(), upper=v.copy(), gap=0.0, epsilon=options.epsilon,
-    )
-    return RawSolution(problem=problem, value=v, rows=stages[0], certificate=cert,
-                       stage_rows=tuple(stages))
+    return finite_horizon(problem, v, stages, options)

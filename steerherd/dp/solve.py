@@ -31,6 +31,7 @@ from steerherd.dp.certificate import (
     RawSolution,
     SolverOptions,
     finish,
+    finite_horizon,
     mp_gap,
 )
 from steerherd.dp.grid import make_belief_grid, make_precision_grid
@@ -168,9 +169,4 @@ def _backward_induction(problem: Problem, options: SolverOptions) -> RawSolution
         rows, v = improve(problem, v, tie=TIE_Q)
         stages.append(rows)
     stages.reverse()  # stages[0] is the first agent's
-    cert = Certificate(
-        converged=True, method="finite", iterations=horizon, bellman_residual=0.0,
-        lower=v.copy(), upper=v.copy(), gap=0.0, epsilon=options.epsilon,
-    )
-    return RawSolution(problem=problem, value=v, rows=stages[0], certificate=cert,
-                       stage_rows=tuple(stages))
+    return finite_horizon(problem, v, stages, options)
