@@ -191,11 +191,12 @@ def test_dask_local_starts_no_dashboard() -> None:
         assert ex.submit(sum, [1, 2]).result() == 3
 
 
-def test_ctrl_c_of_a_pool_sweep_exits_130_in_one_line(tmp_path: Path) -> None:
-    """SIGINT to the process group (a terminal's Ctrl-C): exit 130, one line, no orphans."""
+def _start_pool_sweep(tmp_path: Path, new_session: bool = False
+                      ) -> tuple[subprocess.Popen[bytes], Path, str]:
+    """A 2-worker pool sweep of MEDIUM in a child process whose processes carry a fresh tag."""
     import uuid
 
-    from proc_helpers import TAG, tagged_pids
+    from proc_helpers import TAG
 
     cfg = tmp_path / "medium.toml"
     cfg.write_text(MEDIUM)
@@ -205,7 +206,15 @@ def test_ctrl_c_of_a_pool_sweep_exits_130_in_one_line(tmp_path: Path) -> None:
         filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.Popen([sys.executable, "-m", "steerherd", "sweep", str(cfg), "--db",
                              str(db), "--workers", "2"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+                            stderr=subprocess.PIPE, start_new_session=new_session)
+    return proc, db, tag
+
+
+def test_ctrl_c_of_a_pool_sweep_exits_130_in_one_line(tmp_path: Path) -> None:
+    """SIGINT to the process group (a terminal's Ctrl-C): exit 130, one line, no orphans."""
+    from proc_helpers import tagged_pids
+
+    proc, db, tag = _start_pool_sweep(tmp_path, new_session=True)
     try:
         _wait_rows(db, 1, proc)
         os.killpg(proc.pid, signal.SIGINT)
@@ -228,19 +237,9 @@ def test_ctrl_c_of_a_pool_sweep_exits_130_in_one_line(tmp_path: Path) -> None:
 
 def test_a_worker_killed_mid_sweep_is_a_failed_run_exit_1(tmp_path: Path) -> None:
     """kill -9 of one pool worker (as the OOM killer would): exit 1, one line, rows kept."""
-    import uuid
+    from proc_helpers import tagged_pids
 
-    from proc_helpers import TAG, tagged_pids
-
-    cfg = tmp_path / "medium.toml"
-    cfg.write_text(MEDIUM)
-    db = tmp_path / "r.sqlite"
-    tag = uuid.uuid4().hex
-    env = {**os.environ, TAG: tag, "PYTHONPATH": os.pathsep.join(
-        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.Popen([sys.executable, "-m", "steerherd", "sweep", str(cfg), "--db",
-                             str(db), "--workers", "2"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc, db, tag = _start_pool_sweep(tmp_path)
     try:
         _wait_rows(db, 1, proc)
         workers = [pid for pid in tagged_pids(tag) if pid != proc.pid
