@@ -41,10 +41,13 @@ def solution_figure(data: Mapping[str, Any], width: float = COLUMN) -> Any:
     """V*(b) and q*(b) side by side from a solution dict (``Solution.to_dict()``)."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, 2.6), layout="constrained")
+    fig = Figure(figsize=(width, 3.0), layout="constrained")
     ax_v, ax_q = fig.subplots(1, 2)
     plot_value(ax_v, data)
-    plot_policy(ax_q, data)
+    plot_policy(ax_q, data, legend=False)
+    # Below both panels: the mode labels are long, and inside one panel they squeeze it.
+    fig.legend(*ax_q.get_legend_handles_labels(), loc="outside lower center", ncols=3,
+               fontsize=6, frameon=False, markerscale=2)
     fig.suptitle(describe_params(data["params"]), fontsize=8)
     return fig
 

@@ -88,8 +88,12 @@ def plot_value(ax: Any, data: Mapping[str, Any], label: str | None = None,
     return ax
 
 
-def plot_policy(ax: Any, data: Mapping[str, Any], thresholds: bool = True) -> Any:
-    """q*(b), points coloured and shaped by mode, with the thresholds labelled."""
+def plot_policy(ax: Any, data: Mapping[str, Any], thresholds: bool = True,
+                legend: bool = True) -> Any:
+    """q*(b), points coloured and shaped by mode, with the thresholds labelled.
+
+    With ``legend=False`` the caller places the legend (e.g. below a whole figure).
+    """
     b, q = np.asarray(data["belief"]), np.asarray(data["precision"])
     mode = np.asarray(data["mode"])
     for name in dict.fromkeys(mode.tolist()):
@@ -104,7 +108,8 @@ def plot_policy(ax: Any, data: Mapping[str, Any], thresholds: bool = True) -> An
     ax.set_ylim(0.48, 1.04)
     if thresholds:
         label_thresholds(ax, [(n, x, "0.3") for n, x in thresholds_in(data)])
-    ax.legend(loc="lower center", fontsize=6, ncols=3, frameon=False, markerscale=2)
+    if legend:
+        ax.legend(loc="lower center", fontsize=6, ncols=3, frameon=False, markerscale=2)
     return ax
 
 
