@@ -80,7 +80,7 @@ What it does not do
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -102,7 +102,10 @@ from steerherd.dp.fast_bounds import (
     has_structure,
     node_lookup,
 )
-from steerherd.dp.fast_sweep import SweepResult, sweep
+from steerherd.dp.fast_kernel import Packed, approx_evaluate, choose, pack
+from steerherd.dp.fast_kernel import column as compiled_column
+from steerherd.dp.fast_kernel import sweep as compiled_sweep
+from steerherd.dp.fast_sweep import Memory, SweepResult, sweep
 from steerherd.dp.grid import BeliefGrid, make_belief_grid, make_precision_grid
 from steerherd.dp.policy import PolicyRows, Problem, merge, select
 from steerherd.dp.solve import (
@@ -132,8 +135,12 @@ def solve_fast(
     agent: AgentModel | None = None,
     refine: bool = False,
     options: SolverOptions | None = None,
+    kernel: str = "auto",
 ) -> RawSolution:
     """Solve the problem that ``build_problem(params, beliefs, precisions, agent)`` describes.
+
+    ``kernel`` is "auto", "numpy" or "numba" (:func:`steerherd.dp.fast_kernel.choose` states
+    the rule); both kernels return the same solution.
 
     Returns the RawSolution that ``solve_problem(build_problem(...), "pi")`` would return (same
     grid, policy, modes and certificate; V equal up to the policy evaluation's rounding),
@@ -145,6 +152,7 @@ def solve_fast(
     """
     options = SolverOptions() if options is None else options
     agent = Bayesian() if agent is None else agent
+    chosen = choose(kernel, beliefs, precisions)
     if refine:
         problem = build_problem(params, beliefs=beliefs, precisions=precisions, agent=agent,
                                 refine=True)
@@ -154,9 +162,33 @@ def solve_fast(
     setting = make_setting(params, grid, q_grid, agent)
     problem = Problem(params=params, grid=grid, q_grid=q_grid, agent=agent,
                       transitions=setting.exact)
+    ops = _Ops(pack(setting) if chosen == "numba" and setting.structured else None)
     if params.horizon is not None:
-        return _backward_induction(setting, problem, options)
-    return _candidate_pi(setting, problem, options)
+        return _backward_induction(setting, problem, options, ops)
+    return _candidate_pi(setting, problem, options, ops)
+
+
+@dataclass(frozen=True, eq=False)
+class _Ops:
+    """The kernel's sweep, grid-column builder and approximate evaluation."""
+
+    packed: Packed | None  # None: numpy
+
+    @property
+    def compiled(self) -> bool:
+        return self.packed is not None
+
+    def sweep(self, setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArray,
+              memory: Memory | None = None) -> SweepResult:
+        if self.packed is None:
+            return sweep(setting, v, exact_q, floor, memory)
+        return compiled_sweep(setting, self.packed, v, exact_q, floor, memory)
+
+    def column(self, setting: Setting, j: IntArray, present: np.ndarray) -> Transitions:
+        if self.packed is None or bool(np.any(present & (j < setting.first_informative))):
+            return _column(setting.q_grid, setting.params, setting.grid, setting.agent, j,
+                           present)
+        return compiled_column(setting, self.packed, j, present)
 
 
 def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: AgentModel
@@ -235,7 +267,8 @@ def _floor(best: FloatArray) -> FloatArray:
     return best - 2.0 * TIE_Q * np.maximum(1.0, np.abs(best))
 
 
-def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) -> RawSolution:
+def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, ops: _Ops
+                  ) -> RawSolution:
     delta = setting.params.delta
     parts = [setting.exact]
     active = setting.exact
@@ -248,6 +281,11 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) ->
     # keeps the number of policy evaluations close to the full solver's.
     sweep_each = False
     memory = None
+    # Policies are evaluated approximately (Gauss–Seidel / Jacobi to ~1e-15) until the loop
+    # would stop; that policy is then evaluated by the full solver's sparse LU, re-checked, and
+    # every later step uses the LU too, so the V returned is the full solver's V_σ.
+    exact = False
+    v_prev: FloatArray | None = None
     while True:
         if iterations >= options.max_iter:
             raise ConvergenceError(
@@ -255,14 +293,26 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) ->
                 f" gap {gap:.2e}"
             )
         iterations += 1
-        v = evaluate_policy(select(active, policy), delta)
+        rows = select(active, policy)
+        v = None if exact else approx_evaluate(rows, delta, v_prev, ops.compiled)
+        v_exact = v is None
+        v = evaluate_policy(rows, delta) if v is None else v
+        v_prev = v
         qv, new, best, gap = _greedy(active, policy, v, delta)
         stable = bool(np.array_equal(new, policy))
         if gap >= options.epsilon and not sweep_each and not stable:
             policy = new
             continue
-        res = sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
+        res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
         memory = res.memory
+        if not v_exact and (gap < options.epsilon or stable) and not (res.grid_best > best).any():
+            # The loop would stop here: evaluate this policy as the full solver does.
+            exact = True
+            v = evaluate_policy(rows, delta)
+            qv, new, best, gap = _greedy(active, policy, v, delta)
+            stable = bool(np.array_equal(new, policy))
+            res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
+            memory = res.memory
         if gap >= options.epsilon and stable and not (res.grid_best > best).any():
             # Nothing can change: the gap is the rounding of the policy evaluation (δ near 1).
             # Refine V for the same policy; if that does not certify it, say so now.
@@ -274,7 +324,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) ->
                     f" stays above epsilon={options.epsilon:.0e} (the rounding of its"
                     f" evaluation at delta={delta}); use a larger epsilon"
                 )
-            res = sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
+            res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
             memory = res.memory
         add = res.grid_best > best
         if add.any():
@@ -282,13 +332,12 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) ->
             for offset in range(-NEIGHBOURS, NEIGHBOURS + 1):
                 j = res.grid_arg + offset
                 ok = add & (j >= setting.first_informative) & (j < setting.grid_stop)
-                parts.append(_column(setting.q_grid, setting.params, setting.grid,
-                                     setting.agent, j, ok))
+                parts.append(ops.column(setting, j, ok))
             active = _concat(parts)
             policy = np.where(add, best_col, new)
             sweep_each = True
         elif gap < options.epsilon:
-            return _finish(setting, problem, v, res, iterations, options, "fast")
+            return _finish(setting, problem, v, res, iterations, options, "fast", ops)
         else:
             policy = new
 
@@ -312,34 +361,33 @@ def _refine(rows: PolicyRows, v: FloatArray, delta: float, steps: int = 2) -> Fl
     return v
 
 
-def _report_rows(setting: Setting, res: SweepResult) -> PolicyRows:
+def _report_rows(setting: Setting, res: SweepResult, ops: _Ops) -> PolicyRows:
     """The reported candidate at every node (exact column, or grid precision)."""
     exact_rows = select(setting.exact, np.maximum(res.exact_col, 0))
     on_grid = res.exact_col < 0
     if not on_grid.any():
         return exact_rows
-    col = _column(setting.q_grid, setting.params, setting.grid, setting.agent,
-                  np.where(on_grid, res.grid_col, 0), on_grid)
+    col = ops.column(setting, np.where(on_grid, res.grid_col, 0), on_grid)
     return merge(on_grid, select(col, np.zeros(on_grid.size, dtype=np.int64)), exact_rows)
 
 
 def _finish(setting: Setting, problem: Problem, v: FloatArray, res: SweepResult,
-            iterations: int, options: SolverOptions, method: str) -> RawSolution:
+            iterations: int, options: SolverOptions, method: str, ops: _Ops) -> RawSolution:
     """The certificate over the full candidate set (from the sweep) and the reported policy."""
     cert = certify_values(v, res.tv, setting.params.delta, method, iterations, options)
-    return RawSolution(problem=problem, value=v, rows=_report_rows(setting, res),
+    return RawSolution(problem=problem, value=v, rows=_report_rows(setting, res, ops),
                        certificate=cert)
 
 
-def _backward_induction(setting: Setting, problem: Problem, options: SolverOptions
+def _backward_induction(setting: Setting, problem: Problem, options: SolverOptions, ops: _Ops
                         ) -> RawSolution:
     horizon = int(setting.params.horizon or 0)
     v = np.zeros(setting.grid.size)
     stages: list[PolicyRows] = []
     for _ in range(horizon):
         exact_q = setting.exact.q_values(v)
-        res = sweep(setting, v, exact_q, _floor(exact_q.max(axis=1)))
-        stages.append(_report_rows(setting, res))
+        res = ops.sweep(setting, v, exact_q, _floor(exact_q.max(axis=1)))
+        stages.append(_report_rows(setting, res, ops))
         v = res.tv
     stages.reverse()  # stages[0] is the first agent's
     return finite_horizon(problem, v, stages, options)

@@ -1,0 +1,399 @@
+r"""Compiled (numba) kernels of the fast solver: the same arithmetic, one node at a time.
+
+This module imports numba, so it is imported only when :func:`steerherd.dp.fast_kernel.choose`
+picks the numba kernel (never on the default CLI path). Every function here has a numpy
+counterpart in :mod:`steerherd.dp.fast_sweep` / :mod:`steerherd.dp.fast_bounds` /
+:mod:`steerherd.dp.bellman`, and the tests compare the two:
+
+* :func:`pair` is the transition of one *followed* grid precision (P(G|G) = q,
+  P(G|B) = 1 − q, side 0) written operation for operation as
+  :func:`steerherd.dp.bellman.transitions_for` and :func:`steerherd.dp.kernel.expected_value`
+  compute it, so its Q-value is bit for bit the full solver's (numba does not reassociate or
+  fuse floating-point operations unless ``fastmath`` is asked for, and it is not);
+* :func:`search` is the certifying sweep's per-node search: the block bounds of
+  :func:`steerherd.dp.fast_bounds.block_bounds` (same formula, same slack), blocks taken in
+  decreasing order of their bound, and a block skipped once its bound is below the node's
+  floor *or* below the tie threshold of the best Q found so far at that node (a Q below
+  that threshold can be neither the maximum nor the reported choice, since the final best
+  can only be higher);
+* :func:`gauss_seidel` is an approximate policy evaluation (Gauss–Seidel sweeps, exact diagonal),
+  used between policy-iteration steps only; the value the solver returns always comes from
+  :func:`steerherd.dp.policy.evaluate_policy`, as the full solver's does.
+
+All functions use ``cache=True``: the first call in a fresh environment compiles (seconds),
+later processes load the cached machine code.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+_NEG = -np.inf
+
+
+@njit(cache=True, inline="always")
+def locate(y: float, side: int, pos: np.ndarray, left: np.ndarray, first: np.ndarray,
+           last: np.ndarray, spacing: np.ndarray, right: np.ndarray, edges: np.ndarray,
+           edge_node: np.ndarray, snap: float) -> tuple[int, float]:  # pragma: no cover
+    """:meth:`steerherd.dp.grid.BeliefGrid.locate` for one successor (``edge_node`` has
+    three columns: the node of each edge on side −1, 0, +1)."""
+    y = min(max(y, 0.0), 1.0)
+    seg = 0
+    for k in range(1, left.size):
+        if y > left[k]:
+            seg += 1
+    off = y - left[seg]
+    step = int(math.floor(off / spacing[seg]))
+    lo = first[seg] + min(max(step, 0), last[seg] - first[seg] - 1)
+    lam = min(max((y - pos[lo]) / (pos[lo + 1] - pos[lo]), 0.0), 1.0)
+    if off <= snap or right[seg] - y <= snap:
+        for k in range(edges.size):
+            if abs(y - edges[k]) <= snap:
+                lo = edge_node[k, side + 1]
+                lam = 0.0
+    return lo, lam
+
+
+@njit(cache=True, inline="always")
+def pair(b: float, node: int, q: float, cost_q: float, c_loss: float, altruistic: bool,
+         pos: np.ndarray, left: np.ndarray, first: np.ndarray, last: np.ndarray,
+         spacing: np.ndarray, right: np.ndarray, edges: np.ndarray, edge_node: np.ndarray,
+         snap: float) -> tuple[float, int, int, float, float, float, float]:  # pragma: no cover
+    """(reward, lo_g, lo_b, w0, w1, w2, w3) of a followed grid precision q at node ``node``."""
+    gg = q
+    gb = 1.0 - q
+    if altruistic:
+        loss = b * (1.0 - gg) + (1.0 - b) * gb
+    else:
+        loss = b * (1.0 - gg) + (1.0 - b) * (1.0 - gb)
+    reward = -cost_q - c_loss * loss
+    p_good = b * gg + (1.0 - b) * gb
+    if abs(gg - gb) > 0.0:
+        sg = b * gg / p_good if p_good > 0 else b
+        sb = b * (1.0 - gg) / (1.0 - p_good) if p_good < 1 else b
+        lo_g, lam_g = locate(sg, 0, pos, left, first, last, spacing, right, edges, edge_node,
+                             snap)
+        lo_b, lam_b = locate(sb, 0, pos, left, first, last, spacing, right, edges, edge_node,
+                             snap)
+    else:
+        lo_g, lam_g, lo_b, lam_b = node, 0.0, node, 0.0
+    return (reward, lo_g, lo_b, p_good * (1.0 - lam_g), p_good * lam_g,
+            (1.0 - p_good) * (1.0 - lam_b), (1.0 - p_good) * lam_b)
+
+
+@njit(cache=True, inline="always")
+def _q(v: np.ndarray, delta: float, t: tuple) -> float:  # type: ignore[type-arg]  # pragma: no cover
+    """Q = r + δ E[V(b')] with :func:`steerherd.dp.kernel.expected_value`'s order of terms."""
+    reward, lo_g, lo_b, w0, w1, w2, w3 = t
+    if delta == 0.0:
+        return reward
+    n = v.size
+    a1 = v[lo_g + 1] if lo_g + 1 < n else 0.0
+    b1 = v[lo_b + 1] if lo_b + 1 < n else 0.0
+    return reward + delta * (w0 * v[lo_g] + w1 * a1 + w2 * v[lo_b] + w3 * b1)
+
+
+@njit(cache=True)
+def column(belief: np.ndarray, nodes: np.ndarray, q: np.ndarray, cost_q: np.ndarray,
+           c_loss: float, altruistic: bool, pos: np.ndarray, left: np.ndarray,
+           first: np.ndarray, last: np.ndarray, spacing: np.ndarray, right: np.ndarray,
+           edges: np.ndarray, edge_node: np.ndarray, snap: float
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Transitions of one followed grid precision per node (``q[i]`` at ``nodes[i]``)."""
+    m = nodes.size
+    reward = np.empty(m)
+    lo_g = np.empty(m, dtype=np.int64)
+    lo_b = np.empty(m, dtype=np.int64)
+    w = np.empty((4, m))
+    for i in range(m):
+        t = pair(belief[nodes[i]], nodes[i], q[i], cost_q[i], c_loss, altruistic, pos, left,
+                 first, last, spacing, right, edges, edge_node, snap)
+        reward[i], lo_g[i], lo_b[i] = t[0], t[1], t[2]
+        w[0, i], w[1, i], w[2, i], w[3, i] = t[3], t[4], t[5], t[6]
+    return reward, lo_g, lo_b, w
+
+
+@njit(cache=True, inline="always")
+def _first_ge(pos: np.ndarray, cell_ge: np.ndarray, y: float) -> int:  # pragma: no cover
+    """Index of the first node whose position is ≥ y (pos.size if none).
+
+    ``cell_ge[c]`` is the first node at or above c / (cell_ge.size − 1) (a uniform partition
+    four times finer than the grid, :func:`steerherd.dp.fast_bounds.node_lookup`): the start,
+    corrected by a step or two either way, whatever rounding did to the cell.
+    """
+    cells = cell_ge.size - 1
+    c = y * cells
+    c = 0.0 if c < 0.0 else (float(cells) if c > cells else c)
+    n = cell_ge[int(c)]
+    size = pos.size
+    while n < size and pos[n] < y:
+        n += 1
+    while n > 0 and pos[n - 1] >= y:
+        n -= 1
+    return n
+
+
+@njit(cache=True, inline="always")
+def _range_max(table: np.ndarray, log2: np.ndarray, lo: int, hi: int) -> float:
+    """max(v[lo..hi]) inclusive from :func:`steerherd.dp.fast_bounds.range_table`."""
+    k = log2[hi - lo + 1]
+    return max(table[k, lo], table[k, hi - (1 << k) + 1])  # pragma: no cover
+
+
+@njit(cache=True, inline="always")
+def _max_over(pos: np.ndarray, cell_ge: np.ndarray, table: np.ndarray, log2: np.ndarray,
+              v: np.ndarray, y_lo: float, y_hi: float, pad: float) -> float:  # pragma: no cover
+    """:func:`steerherd.dp.fast_bounds._max_over` for one interval."""
+    top = pos.size - 1
+    a = _first_ge(pos, cell_ge, y_lo - pad)
+    b = _first_ge(pos, cell_ge, y_hi + pad) - 1
+    out = _NEG
+    if a <= b:
+        out = _range_max(table, log2, min(a, top), max(b, 0))
+    for y in (y_lo, y_hi):
+        hi = min(_first_ge(pos, cell_ge, y), top)
+        lo = max(hi - 1, 0)
+        span = pos[hi] - pos[lo]
+        if span > 0 and pos[lo] < y < pos[hi]:
+            lam = min(max((y - pos[lo]) / span, 0.0), 1.0)
+            out = max(out, (1.0 - lam) * v[lo] + lam * v[hi])
+    return out
+
+
+@njit(cache=True, inline="always")
+def _terms(b: float, q: float, altruistic: bool) -> tuple[float, float, float, float]:
+    """(loss, P_G, b'_G, b'_B) of a followed signal (:func:`fast_bounds._informative_terms`)."""
+    omq = 1.0 - q
+    p_good = b * q + (1.0 - b) * omq
+    loss = omq if altruistic else b * omq + (1.0 - b) * q
+    return (loss, p_good, b * q / max(p_good, 1e-300),
+            b * omq / max(1.0 - p_good, 1e-300))  # pragma: no cover
+
+
+@njit(cache=True, inline="always")
+def bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarray, p: float,
+          c_loss: float, altruistic: bool, delta: float, pos: np.ndarray, cell_ge: np.ndarray,
+          table: np.ndarray, log2: np.ndarray, v: np.ndarray, pad: float, slack: float
+          ) -> float:  # pragma: no cover
+    """Upper bound of Q over grid indices [ja, jb] (inclusive, all followed) at belief b."""
+    qa, qb = q_grid[ja], q_grid[jb]
+    loss_a, pg_a, g_a, bb_a = _terms(b, qa, altruistic)
+    loss_b, pg_b, g_b, bb_b = _terms(b, qb, altruistic)
+    if qa > p:
+        c = cost_q[ja]
+    elif qb < p:
+        c = cost_q[jb]
+    else:
+        c = 0.0
+    ub = -c - c_loss * min(loss_a, loss_b)
+    if delta != 0.0:
+        m_g = _max_over(pos, cell_ge, table, log2, v, min(g_a, g_b), max(g_a, g_b), pad)
+        m_b = _max_over(pos, cell_ge, table, log2, v, min(bb_a, bb_b), max(bb_a, bb_b), pad)
+        ub += delta * max(pg_a * m_g + (1.0 - pg_a) * m_b, pg_b * m_g + (1.0 - pg_b) * m_b)
+    return ub + slack * max(1.0, abs(ub))
+
+
+@njit(cache=True)
+def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid: np.ndarray,
+           cost_q: np.ndarray, p: float, c_loss: float, altruistic: bool, delta: float,
+           pos: np.ndarray, left: np.ndarray, first: np.ndarray, last: np.ndarray,
+           spacing: np.ndarray, right: np.ndarray, edges: np.ndarray, edge_node: np.ndarray,
+           snap: float, cell_ge: np.ndarray, table: np.ndarray, log2: np.ndarray, pad: float,
+           slack: float, tie: float,
+           levels: np.ndarray, floor: np.ndarray, exact_best: np.ndarray, search_mask: np.ndarray,
+           re_node: np.ndarray, re_j: np.ndarray, pruned: np.ndarray, grid_best: np.ndarray,
+           grid_arg: np.ndarray, grid_col: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:  # pragma: no cover
+    """The structured sweep over all nodes (see the module docstring).
+
+    ``re_node``/``re_j`` (sorted by node) are old pairs to re-evaluate at nodes not searched.
+    Fills ``pruned`` (max bound of the skipped blocks; carried values kept where not searched),
+    ``grid_best``, ``grid_arg`` and ``grid_col`` (−1 where none), and returns the evaluated
+    pairs (node, j, Q) and the number of block bounds computed.
+    """
+    n = v.size
+    cap = 8 * n + 64
+    out_n = np.empty(cap, dtype=np.int64)
+    out_j = np.empty(cap, dtype=np.int64)
+    out_q = np.empty(cap)
+    count = 0
+    top = levels[0]
+    n_lev = levels.size
+    # A stack of blocks (lo, hi inclusive, level, bound), deep enough for every level.
+    nch = max(stop // top + 2, 2 * (top // levels[n_lev - 1]) + 2, 64)
+    st_lo = np.empty(nch * n_lev, dtype=np.int64)
+    st_hi = np.empty(nch * n_lev, dtype=np.int64)
+    st_lv = np.empty(nch * n_lev, dtype=np.int64)
+    st_ub = np.empty(nch * n_lev)
+    ch_lo = np.empty(nch, dtype=np.int64)
+    ch_hi = np.empty(nch, dtype=np.int64)
+    ch_ub = np.empty(nch)
+    r = 0
+    n_bounds = 0
+    for i in range(n):
+        b = belief[i]
+        start = count
+        gbest = _NEG
+        garg = -1
+        fl = floor[i]
+        # The node's old pairs that the carried bounds could not rule out.
+        while r < re_node.size and re_node[r] == i:
+            if count == cap:
+                cap *= 2
+                out_n = _grow_i(out_n, cap)
+                out_j = _grow_i(out_j, cap)
+                out_q = _grow_f(out_q, cap)
+            j = re_j[r]
+            qv = _q(v, delta, pair(b, i, q_grid[j], cost_q[j], c_loss, altruistic, pos, left,
+                                   first, last, spacing, right, edges, edge_node, snap))
+            out_n[count], out_j[count], out_q[count] = i, j, qv
+            count += 1
+            if qv > gbest or (qv == gbest and j < garg):
+                gbest, garg = qv, j
+            r += 1
+        if search_mask[i] and j0[i] < stop:
+            pruned[i] = _NEG
+            sp = 0
+            # top-level blocks [k·top, (k+1)·top) ∩ [j0, stop), pushed in bound order
+            nc = 0
+            k0 = (j0[i] // top) * top
+            for lo in range(k0, stop, top):
+                a = max(lo, j0[i])
+                z = min(lo + top, stop) - 1
+                ch_lo[nc], ch_hi[nc] = a, z
+                n_bounds += 1
+                ch_ub[nc] = bound(b, a, z, q_grid, cost_q, p, c_loss, altruistic, delta, pos,
+                                  cell_ge, table, log2, v, pad, slack)
+                nc += 1
+            sp = _push(ch_lo, ch_hi, ch_ub, nc, 0, st_lo, st_hi, st_lv, st_ub, sp)
+            while sp > 0:
+                sp -= 1
+                a, z, lv, ub = st_lo[sp], st_hi[sp], st_lv[sp], st_ub[sp]
+                best = max(exact_best[i], gbest)
+                dyn = max(fl, best - tie * max(1.0, abs(best)))
+                if ub < dyn:
+                    pruned[i] = max(pruned[i], ub)
+                    continue
+                if lv + 1 < n_lev:
+                    size = levels[lv + 1]
+                    nc = 0
+                    for lo in range(a, z + 1, size):
+                        zz = min(lo + size, z + 1) - 1
+                        ch_lo[nc], ch_hi[nc] = lo, zz
+                        n_bounds += 1
+                        ch_ub[nc] = bound(b, lo, zz, q_grid, cost_q, p, c_loss, altruistic,
+                                          delta, pos, cell_ge, table, log2, v, pad, slack)
+                        nc += 1
+                    sp = _push(ch_lo, ch_hi, ch_ub, nc, lv + 1, st_lo, st_hi, st_lv, st_ub, sp)
+                    continue
+                for j in range(a, z + 1):
+                    if count == cap:
+                        cap *= 2
+                        out_n = _grow_i(out_n, cap)
+                        out_j = _grow_i(out_j, cap)
+                        out_q = _grow_f(out_q, cap)
+                    qv = _q(v, delta, pair(b, i, q_grid[j], cost_q[j], c_loss, altruistic,
+                                           pos, left, first, last, spacing, right, edges,
+                                           edge_node, snap))
+                    out_n[count], out_j[count], out_q[count] = i, j, qv
+                    count += 1
+                    if qv > gbest or (qv == gbest and j < garg):
+                        gbest, garg = qv, j
+        grid_best[i] = gbest
+        grid_arg[i] = garg
+        best = max(exact_best[i], gbest)
+        thr = best - tie * max(1.0, abs(best))
+        col = -1
+        for t in range(start, count):
+            if out_q[t] >= thr and (col < 0 or out_j[t] < col):
+                col = out_j[t]
+        grid_col[i] = col
+    return out_n[:count], out_j[:count], out_q[:count], n_bounds
+
+
+@njit(cache=True, inline="always")
+def _push(ch_lo: np.ndarray, ch_hi: np.ndarray, ch_ub: np.ndarray, nc: int, lv: int,
+          st_lo: np.ndarray, st_hi: np.ndarray, st_lv: np.ndarray, st_ub: np.ndarray,
+          sp: int) -> int:  # pragma: no cover
+    """Push the children, lowest bound first, so that the highest bound is popped first."""
+    for a in range(1, nc):  # insertion sort by bound, ascending
+        x_lo, x_hi, x_ub = ch_lo[a], ch_hi[a], ch_ub[a]
+        c = a - 1
+        while c >= 0 and ch_ub[c] > x_ub:
+            ch_lo[c + 1], ch_hi[c + 1], ch_ub[c + 1] = ch_lo[c], ch_hi[c], ch_ub[c]
+            c -= 1
+        ch_lo[c + 1], ch_hi[c + 1], ch_ub[c + 1] = x_lo, x_hi, x_ub
+    for c in range(nc):
+        st_lo[sp], st_hi[sp], st_lv[sp], st_ub[sp] = ch_lo[c], ch_hi[c], lv, ch_ub[c]
+        sp += 1
+    return sp
+
+
+@njit(cache=True, inline="always")
+def _grow_i(x: np.ndarray, cap: int) -> np.ndarray:  # pragma: no cover
+    y = np.empty(cap, dtype=np.int64)
+    y[: x.size] = x
+    return y
+
+
+@njit(cache=True, inline="always")
+def _grow_f(x: np.ndarray, cap: int) -> np.ndarray:  # pragma: no cover
+    y = np.empty(cap)
+    y[: x.size] = x
+    return y
+
+
+@njit(cache=True)
+def q_values(v: np.ndarray, delta: float, reward: np.ndarray, lo_g: np.ndarray,
+             lo_b: np.ndarray, w: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """:meth:`steerherd.dp.bellman.Transitions.q_values` (same order of terms)."""
+    s, a = reward.shape
+    out = np.empty((s, a))
+    n = v.size
+    for i in range(s):
+        for c in range(a):
+            if delta == 0.0:
+                out[i, c] = reward[i, c]
+                continue
+            g, h = lo_g[i, c], lo_b[i, c]
+            a1 = v[g + 1] if g + 1 < n else 0.0
+            b1 = v[h + 1] if h + 1 < n else 0.0
+            out[i, c] = reward[i, c] + delta * (w[0, i, c] * v[g] + w[1, i, c] * a1
+                                                + w[2, i, c] * v[h] + w[3, i, c] * b1)
+    return out
+
+
+@njit(cache=True)
+def gauss_seidel(reward: np.ndarray, lo_g: np.ndarray, lo_b: np.ndarray, w: np.ndarray,
+           delta: float, v0: np.ndarray, rtol: float, max_sweeps: int
+           ) -> tuple[np.ndarray, bool]:  # pragma: no cover
+    """Approximate V_σ: Gauss–Seidel sweeps (exact diagonal) from ``v0``.
+
+    Returns (V, converged): converged when a sweep changes no value by more than
+    ``rtol·max(1, max |V|)``.
+    """
+    n = v0.size
+    v = v0.copy()
+    diag = np.zeros(n)
+    for i in range(n):
+        for k, node in ((0, lo_g[i]), (1, lo_g[i] + 1), (2, lo_b[i]), (3, lo_b[i] + 1)):
+            if node == i:
+                diag[i] += w[k, i]
+    for _ in range(max_sweeps):
+        change = 0.0
+        scale = 1.0
+        for i in range(n):
+            g, h = lo_g[i], lo_b[i]
+            a1 = v[g + 1] if g + 1 < n else 0.0
+            b1 = v[h + 1] if h + 1 < n else 0.0
+            ev = w[0, i] * v[g] + w[1, i] * a1 + w[2, i] * v[h] + w[3, i] * b1
+            new = (reward[i] + delta * (ev - diag[i] * v[i])) / (1.0 - delta * diag[i])
+            change = max(change, abs(new - v[i]))
+            scale = max(scale, abs(new))
+            v[i] = new
+        if change <= rtol * scale:
+            return v, True
+    return v, False
