@@ -124,6 +124,8 @@ from steerherd.types import FloatArray, IntArray
 #: best grid precision tends to move by a step or two as V settles, and an active neighbour
 #: saves a round.
 NEIGHBOURS = 2
+#: Whether every policy-iteration step sweeps once a grid precision has been added.
+SWEEP_EACH = False
 #: Rows per block when the exact candidates' transitions are built.
 _ROWS = 2048
 
@@ -335,7 +337,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
                 parts.append(ops.column(setting, j, ok))
             active = _concat(parts)
             policy = np.where(add, best_col, new)
-            sweep_each = True
+            sweep_each = SWEEP_EACH
         elif gap < options.epsilon:
             return _finish(setting, problem, v, res, iterations, options, "fast", ops)
         else:

@@ -31,9 +31,10 @@ import numpy as np
 
 from steerherd.dp.bellman import TIE_Q, Transitions
 from steerherd.dp.fast_bounds import BOUND_SLACK, RANGE_PAD, Setting, range_table
-from steerherd.dp.fast_sweep import LEVELS, Memory, SweepResult, _block_q, _carry
+from steerherd.dp.fast_sweep import LEVELS, Memory, SweepResult, _block_q
 from steerherd.dp.policy import PolicyRows
 from steerherd.errors import ParameterError
+from steerherd.model.costs import LinearCost, PowerCost
 from steerherd.model.tolerances import SNAP_TOL
 from steerherd.types import FloatArray, IntArray
 
@@ -73,6 +74,7 @@ class Packed:
     cost_q: FloatArray
     levels: IntArray
     log2: IntArray
+    concave: bool
 
 
 def pack(setting: Setting) -> Packed:
@@ -92,7 +94,23 @@ def pack(setting: Setting) -> Packed:
                         np.asarray(spacing, dtype=np.float64), right, edges, edge_node),
                   cost_q=cost_q, levels=np.array(LEVELS, dtype=np.int64),
                   log2=np.concatenate([[0], np.frexp(np.arange(1.0, grid.size + 2))[1] - 1]
-                                      ).astype(np.int64))
+                                      ).astype(np.int64),
+                  concave=isinstance(params.cost, LinearCost | PowerCost))
+
+
+def slope_tables(position: FloatArray, v: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Range-max and range-min tables of the interpolant's segment slopes.
+
+    A segment of zero length (the nodes x−, x, x+ of a breakpoint, where V may jump) has
+    slope +inf in the max table and −inf in the min table.
+    """
+    span = np.diff(position)
+    dv = np.diff(v)
+    jump = span <= 0.0
+    slope = dv / np.where(jump, 1.0, span)
+    s_max = range_table(np.where(jump, np.inf, slope))
+    s_min = -range_table(np.where(jump, np.inf, -slope))
+    return s_max, s_min
 
 
 def _kern() -> Any:
@@ -160,15 +178,27 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
     params = setting.params
     exact_best = exact_q.max(axis=1)
     table = range_table(v) if params.delta != 0.0 else np.zeros((1, 1))
-    skip, pruned, recheck = _carry(setting, v, floor, memory)
-    search_mask = np.ones(n, dtype=np.bool_) if skip is None else ~skip
-    re_node, re_j = recheck if recheck is not None else (np.zeros(0, np.int64),) * 2
+    s_max, s_min = slope_tables(setting.grid.position, v)
+    pruned = np.empty(n)
     grid_best, grid_arg, grid_col = np.empty(n), np.empty(n, np.int64), np.empty(n, np.int64)
-    out_n, out_j, out_q, _ = _kern().search(
+    if memory is not None and memory.compiled is not None:
+        mem_int, mem_flt, blk_int, blk_ub = memory.compiled
+        dv_table = range_table(v - memory.v)
+    else:
+        mem_int, mem_flt = np.zeros((0, 4), np.int64), np.zeros((0, 6))
+        blk_int, blk_ub = np.zeros((0, 8), np.int64), np.zeros(0)
+        dv_table = np.zeros((1, n))
+    nodes = np.arange(n + 1)
+    mem_start = np.searchsorted(mem_int[:, 0], nodes).astype(np.int64)
+    blk_start = np.searchsorted(blk_int[:, 0], nodes).astype(np.int64)
+    o_int, o_flt, b_int, b_ub, _ = _kern().search(
         v, setting.grid.belief, setting.first_informative, setting.grid_stop, setting.q_grid,
         packed.cost_q, params.p, params.C, params.altruistic, params.delta, *packed.grid,
-        SNAP_TOL, setting.lookup[1], table, packed.log2, RANGE_PAD, BOUND_SLACK, TIE_Q, packed.levels, floor, exact_best,
-        search_mask, re_node, re_j, pruned, grid_best, grid_arg, grid_col)
+        SNAP_TOL, setting.lookup[1], table, packed.log2, RANGE_PAD, BOUND_SLACK, TIE_Q,
+        packed.concave, s_max, s_min, packed.levels, floor, exact_best, dv_table,
+        mem_start, mem_int, mem_flt, blk_start, blk_int, blk_ub, pruned, grid_best, grid_arg,
+        grid_col)
+    out_n, out_j, out_q = o_int[:, 0], o_int[:, 1], o_flt[:, 0]
     near_q = setting.near.q_values(v)[:, 0]
     ignored = np.flatnonzero((exact_best < near_q) & (near_q >= floor))
     evaluated = int(out_n.size)
@@ -195,4 +225,5 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
     del n_q
     return SweepResult(tv=tv, grid_best=grid_best, grid_arg=grid_arg, exact_col=exact_col,
                        grid_col=grid_col, evaluated=evaluated,
-                       memory=Memory(v=v.copy(), pruned=pruned, node=out_n, j=out_j, q=out_q))
+                       memory=Memory(v=v.copy(), pruned=pruned, node=out_n, j=out_j, q=out_q,
+                                     compiled=(o_int, o_flt, b_int, b_ub)))

@@ -196,79 +196,233 @@ def bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarray, p:
     return ub + slack * max(1.0, abs(ub))
 
 
+@njit(cache=True, inline="always")
+def _value_at(y: float, v: np.ndarray, pos: np.ndarray, left: np.ndarray, first: np.ndarray,
+              last: np.ndarray, spacing: np.ndarray, right: np.ndarray, edges: np.ndarray,
+              edge_node: np.ndarray, snap: float) -> float:  # pragma: no cover
+    """The interpolated V at a successor y, as the transitions interpolate it."""
+    lo, lam = locate(y, 0, pos, left, first, last, spacing, right, edges, edge_node, snap)
+    hi = v[lo + 1] if lo + 1 < v.size else 0.0
+    return (1.0 - lam) * v[lo] + lam * hi
+
+
+@njit(cache=True, inline="always")
+def _slopes(pos: np.ndarray, cell_ge: np.ndarray, s_max: np.ndarray, s_min: np.ndarray,
+            log2: np.ndarray, y_lo: float, y_hi: float, pad: float) -> tuple[float, float]:
+    """(max, min) slope of the interpolant over the segments that meet [y_lo, y_hi] ± pad.
+
+    A segment of zero length (a jump at a breakpoint) has slope +inf in ``s_max`` and −inf in
+    ``s_min``, so that a range across a jump gets no finite slope bound.
+    """
+    k_lo = max(_first_ge(pos, cell_ge, y_lo - pad) - 1, 0)
+    k_hi = min(_first_ge(pos, cell_ge, y_hi + pad) - 1, pos.size - 2)
+    if k_hi < k_lo:
+        k_hi = k_lo
+    k = log2[k_hi - k_lo + 1]
+    top = max(s_max[k, k_lo], s_max[k, k_hi - (1 << k) + 1])
+    bot = min(s_min[k, k_lo], s_min[k, k_hi - (1 << k) + 1])
+    return top, bot
+
+
+@njit(cache=True, inline="always")
+def _line(b: float, q: float, r: float, delta: float, va: float, sa: float, xa: float,
+          vb: float, sb: float, yb: float) -> float:
+    """r + δ·[P_G(V_G − s_G x) + s_G·b·q + (1 − P_G)(V_B − s_B y) + s_B·b·(1 − q)] at q."""
+    pg = b * q + (1.0 - b) * (1.0 - q)
+    e = pg * (va - sa * xa) + sa * b * q + (1.0 - pg) * (vb - sb * yb) + sb * b * (1.0 - q)
+    return r + delta * e  # pragma: no cover
+
+
+@njit(cache=True, inline="always")
+def tight_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarray, p: float,
+                c_loss: float, altruistic: bool, concave: bool, delta: float, v: np.ndarray,
+                pos: np.ndarray, left: np.ndarray, first: np.ndarray, last: np.ndarray,
+                spacing: np.ndarray, right: np.ndarray, edges: np.ndarray,
+                edge_node: np.ndarray, snap: float, cell_ge: np.ndarray, s_max: np.ndarray,
+                s_min: np.ndarray, log2: np.ndarray, pad: float, slack: float
+                ) -> float:  # pragma: no cover
+    """A second-order upper bound of Q over grid indices [ja, jb] (all followed) at belief b.
+
+    With P_G·b'_G = b·q and (1 − P_G)·b'_B = b·(1 − q), a slope bound of the interpolant over
+    each successor's range turns E[V(b')] into a function that is linear in q and exact at one
+    end of the block (anchored at either end; the smaller of the two bounds is taken). With a
+    concave cost (linear, power) the reward lies below its chord on each side of p, so the
+    bound is piecewise linear with pieces at q_a, p, q_b, and its maximum is at one of them.
+    Returns +inf when a successor range meets a jump of V (then the coarse bound is used).
+    """
+    qa, qb = q_grid[ja], q_grid[jb]
+    loss_a, pg_a, g_a, h_a = _terms(b, qa, altruistic)
+    loss_b, pg_b, g_b, h_b = _terms(b, qb, altruistic)
+    if concave:
+        r_a = -cost_q[ja] - c_loss * loss_a
+        r_b = -cost_q[jb] - c_loss * loss_b
+    else:
+        c = cost_q[ja] if qa > p else (cost_q[jb] if qb < p else 0.0)
+        r_a = -c - c_loss * loss_a
+        r_b = -c - c_loss * loss_b
+    inside = qa < p < qb
+    r_p = 0.0
+    if inside:
+        loss_p = _terms(b, p, altruistic)[0]
+        r_p = -c_loss * loss_p  # the cost is 0 at p
+    if delta == 0.0:
+        ub = max(r_a, r_b)
+        if inside:
+            ub = max(ub, r_p)
+        return ub + slack * max(1.0, abs(ub))
+    sg_hi, sg_lo = _slopes(pos, cell_ge, s_max, s_min, log2, g_a, g_b, pad)
+    sb_hi, sb_lo = _slopes(pos, cell_ge, s_max, s_min, log2, h_b, h_a, pad)
+    if not (math.isfinite(sg_hi) and math.isfinite(sg_lo) and math.isfinite(sb_hi)
+            and math.isfinite(sb_lo)):
+        return np.inf
+    vga = _value_at(g_a, v, pos, left, first, last, spacing, right, edges, edge_node, snap)
+    vha = _value_at(h_a, v, pos, left, first, last, spacing, right, edges, edge_node, snap)
+    vgb = _value_at(g_b, v, pos, left, first, last, spacing, right, edges, edge_node, snap)
+    vhb = _value_at(h_b, v, pos, left, first, last, spacing, right, edges, edge_node, snap)
+    # anchored at q_a: G successor rises from g_a (max slope), B falls from h_a (min slope)
+    ua = max(_line(b, qa, r_a, delta, vga, sg_hi, g_a, vha, sb_lo, h_a),
+             _line(b, qb, r_b, delta, vga, sg_hi, g_a, vha, sb_lo, h_a))
+    ub_ = max(_line(b, qa, r_a, delta, vgb, sg_lo, g_b, vhb, sb_hi, h_b),
+              _line(b, qb, r_b, delta, vgb, sg_lo, g_b, vhb, sb_hi, h_b))
+    if inside:
+        ua = max(ua, _line(b, p, r_p, delta, vga, sg_hi, g_a, vha, sb_lo, h_a))
+        ub_ = max(ub_, _line(b, p, r_p, delta, vgb, sg_lo, g_b, vhb, sb_hi, h_b))
+    ub = min(ua, ub_)
+    return ub + slack * max(1.0, abs(ub))
+
+
+@njit(cache=True, inline="always")
+def _both(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarray, p: float,
+          c_loss: float, altruistic: bool, concave: bool, delta: float, v: np.ndarray,
+          pos: np.ndarray, left: np.ndarray, first: np.ndarray, last: np.ndarray,
+          spacing: np.ndarray, right: np.ndarray, edges: np.ndarray, edge_node: np.ndarray,
+          snap: float, cell_ge: np.ndarray, table: np.ndarray, s_max: np.ndarray,
+          s_min: np.ndarray, log2: np.ndarray, pad: float, slack: float
+          ) -> float:  # pragma: no cover
+    """:func:`tight_bound`, or :func:`bound` where it has none (a successor range meets a
+    jump of V) or the block is wide (``jb − ja ≥ 64``: both are taken, the smaller kept)."""
+    t = tight_bound(b, ja, jb, q_grid, cost_q, p, c_loss, altruistic, concave, delta, v, pos,
+                    left, first, last, spacing, right, edges, edge_node, snap, cell_ge, s_max,
+                    s_min, log2, pad, slack)
+    if t < np.inf and jb - ja < 64:
+        return t
+    c = bound(b, ja, jb, q_grid, cost_q, p, c_loss, altruistic, delta, pos, cell_ge, table,
+              log2, v, pad, slack)
+    return min(t, c)
+
+
 @njit(cache=True)
 def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid: np.ndarray,
            cost_q: np.ndarray, p: float, c_loss: float, altruistic: bool, delta: float,
            pos: np.ndarray, left: np.ndarray, first: np.ndarray, last: np.ndarray,
            spacing: np.ndarray, right: np.ndarray, edges: np.ndarray, edge_node: np.ndarray,
            snap: float, cell_ge: np.ndarray, table: np.ndarray, log2: np.ndarray, pad: float,
-           slack: float, tie: float,
-           levels: np.ndarray, floor: np.ndarray, exact_best: np.ndarray, search_mask: np.ndarray,
-           re_node: np.ndarray, re_j: np.ndarray, pruned: np.ndarray, grid_best: np.ndarray,
-           grid_arg: np.ndarray, grid_col: np.ndarray
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:  # pragma: no cover
+           slack: float, tie: float, concave: bool, s_max: np.ndarray, s_min: np.ndarray,
+           levels: np.ndarray, floor: np.ndarray, exact_best: np.ndarray, dv_table: np.ndarray,
+           mem_start: np.ndarray, mem_int: np.ndarray, mem_flt: np.ndarray,
+           blk_start: np.ndarray, blk_int: np.ndarray, blk_ub: np.ndarray, pruned: np.ndarray,
+           grid_best: np.ndarray, grid_arg: np.ndarray, grid_col: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:  # pragma: no cover
     """The structured sweep over all nodes (see the module docstring).
 
-    ``re_node``/``re_j`` (sorted by node) are old pairs to re-evaluate at nodes not searched.
-    Fills ``pruned`` (max bound of the skipped blocks; carried values kept where not searched),
-    ``grid_best``, ``grid_arg`` and ``grid_col`` (−1 where none), and returns the evaluated
-    pairs (node, j, Q) and the number of block bounds computed.
+    Every node's followed grid indices [j0, stop) end up partitioned into evaluated pairs and
+    pruned blocks, which are returned for the next sweep of the same problem:
+
+    * pairs: ``mem_int`` rows (node, j, lo_g, lo_b), ``mem_flt`` rows (Q, reward, w0..w3);
+      their transitions do not depend on V, so the next sweep re-evaluates them with four
+      products instead of a Bayes step;
+    * pruned blocks: ``blk_int`` rows (node, lo, hi, level, g_lo, g_hi, h_lo, h_hi) with
+      their bound ``blk_ub``; [g_lo, g_hi] and [h_lo, h_hi] are the node ranges the block's
+      successors interpolate between, so at the next V each Q in the block moved by at most
+      δ·max(ΔV) over those nodes (the weights sum to 1): the old bound plus that is a bound
+      at the new V, and only a block where it reaches the floor is bounded afresh.
+
+    ``mem_start``/``blk_start`` (S + 1 offsets) locate each node's rows; empty at the first
+    sweep, when every node starts from its top-level blocks. ``dv_table`` is the range-max
+    table of V − V_old. Fills ``pruned`` (max bound of the pruned blocks), ``grid_best``,
+    ``grid_arg`` and ``grid_col`` (−1 where none) and returns this sweep's pairs and blocks
+    in the same form and the number of block bounds computed.
     """
     n = v.size
-    cap = 8 * n + 64
-    out_n = np.empty(cap, dtype=np.int64)
-    out_j = np.empty(cap, dtype=np.int64)
-    out_q = np.empty(cap)
+    cap = 8 * n + 64 + mem_int.shape[0] + mem_int.shape[0] // 2
+    o_int = np.empty((cap, 4), dtype=np.int64)
+    o_flt = np.empty((cap, 6))
+    bcap = 8 * n + 64 + blk_int.shape[0]
+    b_int = np.empty((bcap, 8), dtype=np.int64)
+    b_ub = np.empty(bcap)
+    n_blk = 0
     count = 0
     top = levels[0]
     n_lev = levels.size
     # A stack of blocks (lo, hi inclusive, level, bound), deep enough for every level.
     nch = max(stop // top + 2, 2 * (top // levels[n_lev - 1]) + 2, 64)
-    st_lo = np.empty(nch * n_lev, dtype=np.int64)
-    st_hi = np.empty(nch * n_lev, dtype=np.int64)
-    st_lv = np.empty(nch * n_lev, dtype=np.int64)
-    st_ub = np.empty(nch * n_lev)
+    deep = nch * n_lev + (blk_start[n] - blk_start[0])
+    st_lo = np.empty(deep, dtype=np.int64)
+    st_hi = np.empty(deep, dtype=np.int64)
+    st_lv = np.empty(deep, dtype=np.int64)
+    st_ub = np.empty(deep)
     ch_lo = np.empty(nch, dtype=np.int64)
     ch_hi = np.empty(nch, dtype=np.int64)
     ch_ub = np.empty(nch)
-    r = 0
     n_bounds = 0
+    remembered = mem_start[n] + blk_start[n] > 0
     for i in range(n):
         b = belief[i]
         start = count
         gbest = _NEG
         garg = -1
         fl = floor[i]
-        # The node's old pairs that the carried bounds could not rule out.
-        while r < re_node.size and re_node[r] == i:
-            if count == cap:
-                cap *= 2
-                out_n = _grow_i(out_n, cap)
-                out_j = _grow_i(out_j, cap)
-                out_q = _grow_f(out_q, cap)
-            j = re_j[r]
-            qv = _q(v, delta, pair(b, i, q_grid[j], cost_q[j], c_loss, altruistic, pos, left,
-                                   first, last, spacing, right, edges, edge_node, snap))
-            out_n[count], out_j[count], out_q[count] = i, j, qv
-            count += 1
-            if qv > gbest or (qv == gbest and j < garg):
-                gbest, garg = qv, j
-            r += 1
-        if search_mask[i] and j0[i] < stop:
-            pruned[i] = _NEG
-            sp = 0
-            # top-level blocks [k·top, (k+1)·top) ∩ [j0, stop), pushed in bound order
-            nc = 0
-            k0 = (j0[i] // top) * top
-            for lo in range(k0, stop, top):
-                a = max(lo, j0[i])
-                z = min(lo + top, stop) - 1
-                ch_lo[nc], ch_hi[nc] = a, z
-                n_bounds += 1
-                ch_ub[nc] = bound(b, a, z, q_grid, cost_q, p, c_loss, altruistic, delta, pos,
-                                  cell_ge, table, log2, v, pad, slack)
-                nc += 1
-            sp = _push(ch_lo, ch_hi, ch_ub, nc, 0, st_lo, st_hi, st_lv, st_ub, sp)
+        pruned[i] = _NEG
+        sp = 0
+        if j0[i] < stop:
+            if remembered:
+                # the old pairs, re-evaluated from their transitions
+                for k in range(mem_start[i], mem_start[i + 1]):
+                    if count == cap:
+                        cap *= 2
+                        o_int, o_flt = _grow(o_int, o_flt, cap)
+                    j = mem_int[k, 1]
+                    g, h = mem_int[k, 2], mem_int[k, 3]
+                    if delta == 0.0:
+                        qv = mem_flt[k, 1]
+                    else:
+                        a1 = v[g + 1] if g + 1 < n else 0.0
+                        b1 = v[h + 1] if h + 1 < n else 0.0
+                        qv = mem_flt[k, 1] + delta * (mem_flt[k, 2] * v[g] + mem_flt[k, 3] * a1
+                                                      + mem_flt[k, 4] * v[h] + mem_flt[k, 5] * b1)
+                    for c in range(4):
+                        o_int[count, c] = mem_int[k, c]
+                    o_flt[count, 0] = qv
+                    for c in range(1, 6):
+                        o_flt[count, c] = mem_flt[k, c]
+                    count += 1
+                    if qv > gbest or (qv == gbest and j < garg):
+                        gbest, garg = qv, j
+                # the old pruned blocks, their bounds lifted by δ·max ΔV over their successors
+                for k in range(blk_start[i], blk_start[i + 1]):
+                    shift = max(_range_max(dv_table, log2, blk_int[k, 4], blk_int[k, 5]),
+                                _range_max(dv_table, log2, blk_int[k, 6], blk_int[k, 7]),
+                                dv_table[0, i])
+                    ub = blk_ub[k] + delta * shift
+                    ub += slack * max(1.0, abs(ub))
+                    st_lo[sp], st_hi[sp], st_lv[sp], st_ub[sp] = (blk_int[k, 1], blk_int[k, 2],
+                                                                  blk_int[k, 3], ub)
+                    sp += 1
+            else:
+                # top-level blocks [k·top, (k+1)·top) ∩ [j0, stop), pushed in bound order
+                nc = 0
+                k0 = (j0[i] // top) * top
+                for lo in range(k0, stop, top):
+                    a = max(lo, j0[i])
+                    z = min(lo + top, stop) - 1
+                    ch_lo[nc], ch_hi[nc] = a, z
+                    n_bounds += 1
+                    ch_ub[nc] = _both(b, a, z, q_grid, cost_q, p, c_loss, altruistic, concave,
+                                      delta, v, pos, left, first, last, spacing, right, edges,
+                                      edge_node, snap, cell_ge, table, s_max, s_min, log2, pad,
+                                      slack)
+                    nc += 1
+                sp = _push(ch_lo, ch_hi, ch_ub, nc, 0, st_lo, st_hi, st_lv, st_ub, sp)
             while sp > 0:
                 sp -= 1
                 a, z, lv, ub = st_lo[sp], st_hi[sp], st_lv[sp], st_ub[sp]
@@ -276,6 +430,12 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                 dyn = max(fl, best - tie * max(1.0, abs(best)))
                 if ub < dyn:
                     pruned[i] = max(pruned[i], ub)
+                    if n_blk == bcap:
+                        bcap *= 2
+                        b_int, b_ub = _grow_blocks(b_int, b_ub, bcap)
+                    _record(b_int, b_ub, n_blk, i, a, z, lv, ub, b, q_grid, altruistic, pos,
+                            cell_ge, pad)
+                    n_blk += 1
                     continue
                 if lv + 1 < n_lev:
                     size = levels[lv + 1]
@@ -284,21 +444,24 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                         zz = min(lo + size, z + 1) - 1
                         ch_lo[nc], ch_hi[nc] = lo, zz
                         n_bounds += 1
-                        ch_ub[nc] = bound(b, lo, zz, q_grid, cost_q, p, c_loss, altruistic,
-                                          delta, pos, cell_ge, table, log2, v, pad, slack)
+                        ch_ub[nc] = _both(b, lo, zz, q_grid, cost_q, p, c_loss, altruistic,
+                                          concave, delta, v, pos, left, first, last, spacing,
+                                          right, edges, edge_node, snap, cell_ge, table, s_max,
+                                          s_min, log2, pad, slack)
                         nc += 1
                     sp = _push(ch_lo, ch_hi, ch_ub, nc, lv + 1, st_lo, st_hi, st_lv, st_ub, sp)
                     continue
                 for j in range(a, z + 1):
                     if count == cap:
                         cap *= 2
-                        out_n = _grow_i(out_n, cap)
-                        out_j = _grow_i(out_j, cap)
-                        out_q = _grow_f(out_q, cap)
-                    qv = _q(v, delta, pair(b, i, q_grid[j], cost_q[j], c_loss, altruistic,
-                                           pos, left, first, last, spacing, right, edges,
-                                           edge_node, snap))
-                    out_n[count], out_j[count], out_q[count] = i, j, qv
+                        o_int, o_flt = _grow(o_int, o_flt, cap)
+                    t = pair(b, i, q_grid[j], cost_q[j], c_loss, altruistic, pos, left, first,
+                             last, spacing, right, edges, edge_node, snap)
+                    qv = _q(v, delta, t)
+                    o_int[count, 0], o_int[count, 1], o_int[count, 2], o_int[count, 3] = (
+                        i, j, t[1], t[2])
+                    o_flt[count, 0], o_flt[count, 1], o_flt[count, 2] = qv, t[0], t[3]
+                    o_flt[count, 3], o_flt[count, 4], o_flt[count, 5] = t[4], t[5], t[6]
                     count += 1
                     if qv > gbest or (qv == gbest and j < garg):
                         gbest, garg = qv, j
@@ -308,10 +471,46 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
         thr = best - tie * max(1.0, abs(best))
         col = -1
         for t in range(start, count):
-            if out_q[t] >= thr and (col < 0 or out_j[t] < col):
-                col = out_j[t]
+            if o_flt[t, 0] >= thr and (col < 0 or o_int[t, 1] < col):
+                col = o_int[t, 1]
         grid_col[i] = col
-    return out_n[:count], out_j[:count], out_q[:count], n_bounds
+    return o_int[:count], o_flt[:count], b_int[:n_blk], b_ub[:n_blk], n_bounds
+
+
+@njit(cache=True, inline="always")
+def _record(b_int: np.ndarray, b_ub: np.ndarray, at: int, i: int, a: int, z: int, lv: int,
+            ub: float, b: float, q_grid: np.ndarray, altruistic: bool, pos: np.ndarray,
+            cell_ge: np.ndarray, pad: float) -> None:  # pragma: no cover
+    """Store a pruned block with the node ranges its successors interpolate between."""
+    g_a, h_a = _terms(b, q_grid[a], altruistic)[2:]
+    g_z, h_z = _terms(b, q_grid[z], altruistic)[2:]
+    top = pos.size - 1
+    b_int[at, 0], b_int[at, 1], b_int[at, 2], b_int[at, 3] = i, a, z, lv
+    b_int[at, 4] = max(_first_ge(pos, cell_ge, min(g_a, g_z) - pad) - 1, 0)
+    b_int[at, 5] = min(_first_ge(pos, cell_ge, max(g_a, g_z) + pad), top)
+    b_int[at, 6] = max(_first_ge(pos, cell_ge, min(h_a, h_z) - pad) - 1, 0)
+    b_int[at, 7] = min(_first_ge(pos, cell_ge, max(h_a, h_z) + pad), top)
+    b_ub[at] = ub
+
+
+@njit(cache=True)
+def _grow_blocks(b_int: np.ndarray, b_ub: np.ndarray, cap: int
+                 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    a = np.empty((cap, 8), dtype=np.int64)
+    a[: b_int.shape[0]] = b_int
+    f = np.empty(cap)
+    f[: b_ub.size] = b_ub
+    return a, f
+
+
+@njit(cache=True)
+def _grow(o_int: np.ndarray, o_flt: np.ndarray, cap: int
+          ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    a = np.empty((cap, 4), dtype=np.int64)
+    a[: o_int.shape[0]] = o_int
+    f = np.empty((cap, 6))
+    f[: o_flt.shape[0]] = o_flt
+    return a, f
 
 
 @njit(cache=True, inline="always")
@@ -330,20 +529,6 @@ def _push(ch_lo: np.ndarray, ch_hi: np.ndarray, ch_ub: np.ndarray, nc: int, lv: 
         st_lo[sp], st_hi[sp], st_lv[sp], st_ub[sp] = ch_lo[c], ch_hi[c], lv, ch_ub[c]
         sp += 1
     return sp
-
-
-@njit(cache=True, inline="always")
-def _grow_i(x: np.ndarray, cap: int) -> np.ndarray:  # pragma: no cover
-    y = np.empty(cap, dtype=np.int64)
-    y[: x.size] = x
-    return y
-
-
-@njit(cache=True, inline="always")
-def _grow_f(x: np.ndarray, cap: int) -> np.ndarray:  # pragma: no cover
-    y = np.empty(cap)
-    y[: x.size] = x
-    return y
 
 
 @njit(cache=True)
