@@ -104,6 +104,7 @@ from steerherd.dp.fast_bounds import (
 )
 from steerherd.dp.fast_kernel import Packed, approx_evaluate, choose, pack
 from steerherd.dp.fast_kernel import column as compiled_column
+from steerherd.dp.fast_kernel import q_values as compiled_q_values
 from steerherd.dp.fast_kernel import sweep as compiled_sweep
 from steerherd.dp.fast_sweep import Memory, SweepResult, sweep
 from steerherd.dp.grid import BeliefGrid, make_belief_grid, make_precision_grid
@@ -185,6 +186,11 @@ class _Ops:
         if self.packed is None:
             return sweep(setting, v, exact_q, floor, memory)
         return compiled_sweep(setting, self.packed, v, exact_q, floor, memory)
+
+    def q_values(self, tr: Transitions, v: FloatArray) -> FloatArray:
+        if self.packed is None:
+            return tr.q_values(v)
+        return compiled_q_values(tr, v)
 
     def column(self, setting: Setting, j: IntArray, present: np.ndarray) -> Transitions:
         if self.packed is None or bool(np.any(present & (j < setting.first_informative))):
@@ -300,7 +306,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
         v_exact = v is None
         v = evaluate_policy(rows, delta) if v is None else v
         v_prev = v
-        qv, new, best, gap = _greedy(active, policy, v, delta)
+        qv, new, best, gap = _greedy(active, policy, v, delta, ops)
         stable = bool(np.array_equal(new, policy))
         if gap >= options.epsilon and not sweep_each and not stable:
             policy = new
@@ -311,7 +317,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
             # The loop would stop here: evaluate this policy as the full solver does.
             exact = True
             v = evaluate_policy(rows, delta)
-            qv, new, best, gap = _greedy(active, policy, v, delta)
+            qv, new, best, gap = _greedy(active, policy, v, delta, ops)
             stable = bool(np.array_equal(new, policy))
             res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
             memory = res.memory
@@ -319,7 +325,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
             # Nothing can change: the gap is the rounding of the policy evaluation (δ near 1).
             # Refine V for the same policy; if that does not certify it, say so now.
             v = _refine(select(active, policy), v, delta)
-            qv, new, best, gap = _greedy(active, policy, v, delta)
+            qv, new, best, gap = _greedy(active, policy, v, delta, ops)
             if gap >= options.epsilon:
                 raise ConvergenceError(
                     f"fast policy iteration: the policy is stable but its bound gap {gap:.2e}"
@@ -344,11 +350,11 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
             policy = new
 
 
-def _greedy(active: Transitions, policy: IntArray, v: FloatArray, delta: float
+def _greedy(active: Transitions, policy: IntArray, v: FloatArray, delta: float, ops: _Ops
             ) -> tuple[FloatArray, IntArray, FloatArray, float]:
     """(Q-values, greedy policy keeping exact ties, T V, MacQueen–Porteus gap) over ``active``."""
     rows_idx = np.arange(v.size)
-    qv = active.q_values(v)
+    qv = ops.q_values(active, v)
     new = np.argmax(qv, axis=1)
     best = qv[rows_idx, new]
     new = np.where(qv[rows_idx, policy] >= best, policy, new)

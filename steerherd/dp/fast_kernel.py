@@ -139,6 +139,12 @@ def column(setting: Setting, packed: Packed, j: IntArray, present: np.ndarray) -
                        lo_b=lo_b[:, None], weights=w[:, :, None], delta=setting.params.delta)
 
 
+def q_values(tr: Transitions, v: FloatArray) -> FloatArray:
+    """:meth:`Transitions.q_values`, compiled (the same order of operations, the same bits)."""
+    out: FloatArray = _kern().q_values(v, tr.delta, tr.reward, tr.lo_g, tr.lo_b, tr.weights)
+    return out
+
+
 def approx_evaluate(rows: PolicyRows, delta: float, v0: FloatArray | None, compiled: bool
                     ) -> FloatArray | None:
     """An approximate V_σ (between policy-iteration steps), or None if it does not converge.

@@ -288,7 +288,51 @@ def tight_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarr
         ua = max(ua, _line(b, p, r_p, delta, vga, sg_hi, g_a, vha, sb_lo, h_a))
         ub_ = max(ub_, _line(b, p, r_p, delta, vgb, sg_lo, g_b, vhb, sb_hi, h_b))
     ub = min(ua, ub_)
+    # the chord bound: V ≤ its chord over each successor range + the largest excess of a node
+    cg = _chord(g_a, g_b, vga, vgb, v, pos, cell_ge, pad)
+    ch = _chord(h_b, h_a, vhb, vha, v, pos, cell_ge, pad)
+    if cg[2] < np.inf and ch[2] < np.inf:
+        uc = max(_chord_line(b, qa, r_a, delta, cg, ch), _chord_line(b, qb, r_b, delta, cg, ch))
+        if inside:
+            uc = max(uc, _chord_line(b, p, r_p, delta, cg, ch))
+        ub = min(ub, uc)
     return ub + slack * max(1.0, abs(ub))
+
+
+@njit(cache=True, inline="always")
+def _chord(y_lo: float, y_hi: float, v_lo: float, v_hi: float, v: np.ndarray, pos: np.ndarray,
+           cell_ge: np.ndarray, pad: float) -> tuple[float, float, float]:  # pragma: no cover
+    """(α, β, D): V(x) ≤ α + β·x + D on [y_lo, y_hi] (α + β·x the chord; D = inf if the
+    range holds more than 48 nodes or is too short for a chord).
+
+    The interpolant is linear between nodes, so V − chord is largest at an end (0) or at a
+    node inside; nodes within ``pad`` of the range are taken too (their excess only adds).
+    A jump inside the range (a breakpoint, where V may jump) is caught by the callers, whose
+    slope tables are infinite there.
+    """
+    span = y_hi - y_lo
+    if span <= 1e-12:
+        return 0.0, 0.0, np.inf
+    beta = (v_hi - v_lo) / span
+    alpha = v_lo - beta * y_lo
+    k = _first_ge(pos, cell_ge, y_lo - pad)
+    stop = _first_ge(pos, cell_ge, y_hi + pad)
+    if stop - k > 48:
+        return alpha, beta, np.inf
+    d = 0.0
+    while k < stop:
+        d = max(d, v[k] - (alpha + beta * pos[k]))
+        k += 1
+    return alpha, beta, d
+
+
+@njit(cache=True, inline="always")
+def _chord_line(b: float, q: float, r: float, delta: float, cg: tuple, ch: tuple  # type: ignore[type-arg]
+                ) -> float:  # pragma: no cover
+    """r + δ·[P_G(α_G + D_G) + β_G·b·q + (1 − P_G)(α_B + D_B) + β_B·b·(1 − q)] at q."""
+    pg = b * q + (1.0 - b) * (1.0 - q)
+    e = pg * (cg[0] + cg[2]) + cg[1] * b * q + (1.0 - pg) * (ch[0] + ch[2]) + ch[1] * b * (1.0 - q)
+    return r + delta * e
 
 
 @njit(cache=True, inline="always")
@@ -299,16 +343,19 @@ def _both(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarray, p:
           snap: float, cell_ge: np.ndarray, table: np.ndarray, s_max: np.ndarray,
           s_min: np.ndarray, log2: np.ndarray, pad: float, slack: float
           ) -> float:  # pragma: no cover
-    """:func:`tight_bound`, or :func:`bound` where it has none (a successor range meets a
-    jump of V) or the block is wide (``jb − ja ≥ 64``: both are taken, the smaller kept)."""
+    """:func:`bound` for a wide block (64 precisions or more: there the two bounds prune
+    alike and this one is half the work), else :func:`tight_bound`, or :func:`bound` where
+    that has none (a successor range meets a jump of V)."""
+    if jb - ja >= 64:
+        return bound(b, ja, jb, q_grid, cost_q, p, c_loss, altruistic, delta, pos, cell_ge,
+                     table, log2, v, pad, slack)
     t = tight_bound(b, ja, jb, q_grid, cost_q, p, c_loss, altruistic, concave, delta, v, pos,
                     left, first, last, spacing, right, edges, edge_node, snap, cell_ge, s_max,
                     s_min, log2, pad, slack)
-    if t < np.inf and jb - ja < 64:
+    if t < np.inf:
         return t
-    c = bound(b, ja, jb, q_grid, cost_q, p, c_loss, altruistic, delta, pos, cell_ge, table,
-              log2, v, pad, slack)
-    return min(t, c)
+    return bound(b, ja, jb, q_grid, cost_q, p, c_loss, altruistic, delta, pos, cell_ge, table,
+                 log2, v, pad, slack)
 
 
 @njit(cache=True)
@@ -360,6 +407,7 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
     st_lo = np.empty(deep, dtype=np.int64)
     st_hi = np.empty(deep, dtype=np.int64)
     st_lv = np.empty(deep, dtype=np.int64)
+    st_src = np.full(deep, -1, dtype=np.int64)
     st_ub = np.empty(deep)
     ch_lo = np.empty(nch, dtype=np.int64)
     ch_hi = np.empty(nch, dtype=np.int64)
@@ -407,6 +455,7 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                     ub += slack * max(1.0, abs(ub))
                     st_lo[sp], st_hi[sp], st_lv[sp], st_ub[sp] = (blk_int[k, 1], blk_int[k, 2],
                                                                   blk_int[k, 3], ub)
+                    st_src[sp] = k
                     sp += 1
             else:
                 # top-level blocks [k·top, (k+1)·top) ∩ [j0, stop), pushed in bound order
@@ -422,19 +471,29 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                                       edge_node, snap, cell_ge, table, s_max, s_min, log2, pad,
                                       slack)
                     nc += 1
-                sp = _push(ch_lo, ch_hi, ch_ub, nc, 0, st_lo, st_hi, st_lv, st_ub, sp)
+                sp = _push(ch_lo, ch_hi, ch_ub, nc, 0, st_lo, st_hi, st_lv, st_ub, st_src, sp)
             while sp > 0:
                 sp -= 1
-                a, z, lv, ub = st_lo[sp], st_hi[sp], st_lv[sp], st_ub[sp]
+                a, z, lv, ub, src = st_lo[sp], st_hi[sp], st_lv[sp], st_ub[sp], st_src[sp]
                 best = max(exact_best[i], gbest)
                 dyn = max(fl, best - tie * max(1.0, abs(best)))
+                if ub >= dyn and src >= 0:  # a lifted old bound that reaches: bound afresh
+                    n_bounds += 1
+                    ub = _both(b, a, z, q_grid, cost_q, p, c_loss, altruistic, concave, delta, v,
+                               pos, left, first, last, spacing, right, edges, edge_node, snap,
+                               cell_ge, table, s_max, s_min, log2, pad, slack)
                 if ub < dyn:
                     pruned[i] = max(pruned[i], ub)
                     if n_blk == bcap:
                         bcap *= 2
                         b_int, b_ub = _grow_blocks(b_int, b_ub, bcap)
-                    _record(b_int, b_ub, n_blk, i, a, z, lv, ub, b, q_grid, altruistic, pos,
-                            cell_ge, pad)
+                    if src >= 0:  # the same block: the same successor ranges
+                        for c in range(8):
+                            b_int[n_blk, c] = blk_int[src, c]
+                        b_ub[n_blk] = ub
+                    else:
+                        _record(b_int, b_ub, n_blk, i, a, z, lv, ub, b, q_grid, altruistic, pos,
+                                cell_ge, pad)
                     n_blk += 1
                     continue
                 if lv + 1 < n_lev:
@@ -449,7 +508,8 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                                           right, edges, edge_node, snap, cell_ge, table, s_max,
                                           s_min, log2, pad, slack)
                         nc += 1
-                    sp = _push(ch_lo, ch_hi, ch_ub, nc, lv + 1, st_lo, st_hi, st_lv, st_ub, sp)
+                    sp = _push(ch_lo, ch_hi, ch_ub, nc, lv + 1, st_lo, st_hi, st_lv, st_ub, st_src,
+                               sp)
                     continue
                 for j in range(a, z + 1):
                     if count == cap:
@@ -516,7 +576,7 @@ def _grow(o_int: np.ndarray, o_flt: np.ndarray, cap: int
 @njit(cache=True, inline="always")
 def _push(ch_lo: np.ndarray, ch_hi: np.ndarray, ch_ub: np.ndarray, nc: int, lv: int,
           st_lo: np.ndarray, st_hi: np.ndarray, st_lv: np.ndarray, st_ub: np.ndarray,
-          sp: int) -> int:  # pragma: no cover
+          st_src: np.ndarray, sp: int) -> int:  # pragma: no cover
     """Push the children, lowest bound first, so that the highest bound is popped first."""
     for a in range(1, nc):  # insertion sort by bound, ascending
         x_lo, x_hi, x_ub = ch_lo[a], ch_hi[a], ch_ub[a]
@@ -527,6 +587,7 @@ def _push(ch_lo: np.ndarray, ch_hi: np.ndarray, ch_ub: np.ndarray, nc: int, lv: 
         ch_lo[c + 1], ch_hi[c + 1], ch_ub[c + 1] = x_lo, x_hi, x_ub
     for c in range(nc):
         st_lo[sp], st_hi[sp], st_lv[sp], st_ub[sp] = ch_lo[c], ch_hi[c], lv, ch_ub[c]
+        st_src[sp] = -1
         sp += 1
     return sp
 
