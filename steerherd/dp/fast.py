@@ -125,8 +125,6 @@ from steerherd.types import FloatArray, IntArray
 #: best grid precision tends to move by a step or two as V settles, and an active neighbour
 #: saves a round.
 NEIGHBOURS = 2
-#: Whether every policy-iteration step sweeps once a grid precision has been added.
-SWEEP_EACH = False
 #: Rows per block when the exact candidates' transitions are built.
 _ROWS = 2048
 
@@ -284,10 +282,8 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
     policy = np.argmax(active.reward, axis=1)  # the myopic policy, as the full solver starts
     iterations = 0
     gap = np.inf
-    # Until a sweep first adds a grid precision, the greedy step runs over the active set and
-    # the sweep only certifies; from then on every step sweeps (a full-set greedy step), which
-    # keeps the number of policy evaluations close to the full solver's.
-    sweep_each = False
+    # The greedy step runs over the active set until its policy is stable; only then does a
+    # sweep look at the full candidate set (sweeps cost more than evaluations here).
     memory = None
     # Policies are evaluated approximately (Gauss–Seidel / Jacobi to ~1e-15) until the loop
     # would stop; that policy is then evaluated by the full solver's sparse LU, re-checked, and
@@ -308,7 +304,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
         v_prev = v
         qv, new, best, gap = _greedy(active, policy, v, delta, ops)
         stable = bool(np.array_equal(new, policy))
-        if gap >= options.epsilon and not sweep_each and not stable:
+        if gap >= options.epsilon and not stable:
             policy = new
             continue
         res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
@@ -343,7 +339,6 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
                 parts.append(ops.column(setting, j, ok))
             active = _concat(parts)
             policy = np.where(add, best_col, new)
-            sweep_each = SWEEP_EACH
         elif gap < options.epsilon:
             return _finish(setting, problem, v, res, iterations, options, "fast", ops)
         else:

@@ -158,7 +158,8 @@ def approx_evaluate(rows: PolicyRows, delta: float, v0: FloatArray | None, compi
     if compiled:
         v, ok = _kern().gauss_seidel(rows.reward, rows.lo_g, rows.lo_b, rows.weights, delta,
                                      start, GS_RTOL, GS_SWEEPS)
-        return v if ok else None
+        out: FloatArray | None = v if ok else None
+        return out
     n = rows.reward.size
     idx = (rows.lo_g, rows.lo_g + 1, rows.lo_b, rows.lo_b + 1)
     node = np.arange(n)
@@ -169,7 +170,7 @@ def approx_evaluate(rows: PolicyRows, delta: float, v0: FloatArray | None, compi
         vp = np.append(v, 0.0)
         ev = (rows.weights[0] * vp[idx[0]] + rows.weights[1] * vp[idx[1]]
               + rows.weights[2] * vp[idx[2]] + rows.weights[3] * vp[idx[3]])
-        new = (rows.reward + delta * (ev - diag * v)) / denom
+        new: FloatArray = (rows.reward + delta * (ev - diag * v)) / denom
         change = float(np.abs(new - v).max())
         v = new
         if change <= GS_RTOL * max(1.0, float(np.abs(v).max())):

@@ -24,6 +24,8 @@ All functions use ``cache=True``: the first call in a fresh environment compiles
 later processes load the cached machine code.
 """
 
+# Scalar code on numpy arrays: element reads are Any to mypy.
+# mypy: disable-error-code="no-any-return"
 from __future__ import annotations
 
 import math
@@ -38,8 +40,10 @@ _NEG = -np.inf
 def locate(y: float, side: int, pos: np.ndarray, left: np.ndarray, first: np.ndarray,
            last: np.ndarray, spacing: np.ndarray, right: np.ndarray, edges: np.ndarray,
            edge_node: np.ndarray, snap: float) -> tuple[int, float]:  # pragma: no cover
-    """:meth:`steerherd.dp.grid.BeliefGrid.locate` for one successor (``edge_node`` has
-    three columns: the node of each edge on side −1, 0, +1)."""
+    """:meth:`steerherd.dp.grid.BeliefGrid.locate` for one successor.
+
+    ``edge_node`` has three columns: the node of each edge on side −1, 0, +1.
+    """
     y = min(max(y, 0.0), 1.0)
     seg = 0
     for k in range(1, left.size):
@@ -227,7 +231,7 @@ def _slopes(pos: np.ndarray, cell_ge: np.ndarray, s_max: np.ndarray, s_min: np.n
 @njit(cache=True, inline="always")
 def _line(b: float, q: float, r: float, delta: float, va: float, sa: float, xa: float,
           vb: float, sb: float, yb: float) -> float:
-    """r + δ·[P_G(V_G − s_G x) + s_G·b·q + (1 − P_G)(V_B − s_B y) + s_B·b·(1 − q)] at q."""
+    """R + δ·[P_G(V_G − s_G x) + s_G·b·q + (1 − P_G)(V_B − s_B y) + s_B·b·(1 − q)] at q."""
     pg = b * q + (1.0 - b) * (1.0 - q)
     e = pg * (va - sa * xa) + sa * b * q + (1.0 - pg) * (vb - sb * yb) + sb * b * (1.0 - q)
     return r + delta * e  # pragma: no cover
@@ -302,8 +306,9 @@ def tight_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarr
 @njit(cache=True, inline="always")
 def _chord(y_lo: float, y_hi: float, v_lo: float, v_hi: float, v: np.ndarray, pos: np.ndarray,
            cell_ge: np.ndarray, pad: float) -> tuple[float, float, float]:  # pragma: no cover
-    """(α, β, D): V(x) ≤ α + β·x + D on [y_lo, y_hi] (α + β·x the chord; D = inf if the
-    range holds more than 48 nodes or is too short for a chord).
+    """(α, β, D) with V(x) ≤ α + β·x + D on [y_lo, y_hi], α + β·x the chord.
+
+    D is inf if the range holds more than 48 nodes or is too short for a chord.
 
     The interpolant is linear between nodes, so V − chord is largest at an end (0) or at a
     node inside; nodes within ``pad`` of the range are taken too (their excess only adds).
@@ -329,7 +334,7 @@ def _chord(y_lo: float, y_hi: float, v_lo: float, v_hi: float, v: np.ndarray, po
 @njit(cache=True, inline="always")
 def _chord_line(b: float, q: float, r: float, delta: float, cg: tuple, ch: tuple  # type: ignore[type-arg]
                 ) -> float:  # pragma: no cover
-    """r + δ·[P_G(α_G + D_G) + β_G·b·q + (1 − P_G)(α_B + D_B) + β_B·b·(1 − q)] at q."""
+    """R + δ·[P_G(α_G + D_G) + β_G·b·q + (1 − P_G)(α_B + D_B) + β_B·b·(1 − q)] at q."""
     pg = b * q + (1.0 - b) * (1.0 - q)
     e = pg * (cg[0] + cg[2]) + cg[1] * b * q + (1.0 - pg) * (ch[0] + ch[2]) + ch[1] * b * (1.0 - q)
     return r + delta * e
@@ -343,9 +348,12 @@ def _both(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarray, p:
           snap: float, cell_ge: np.ndarray, table: np.ndarray, s_max: np.ndarray,
           s_min: np.ndarray, log2: np.ndarray, pad: float, slack: float
           ) -> float:  # pragma: no cover
-    """:func:`bound` for a wide block (64 precisions or more: there the two bounds prune
-    alike and this one is half the work), else :func:`tight_bound`, or :func:`bound` where
-    that has none (a successor range meets a jump of V)."""
+    """The block bound the search uses.
+
+    :func:`bound` for a wide block (64 precisions or more: there the two bounds prune alike
+    and this one is half the work), else :func:`tight_bound`, or :func:`bound` where that has
+    none (a successor range meets a jump of V).
+    """
     if jb - ja >= 64:
         return bound(b, ja, jb, q_grid, cost_q, p, c_loss, altruistic, delta, pos, cell_ge,
                      table, log2, v, pad, slack)
@@ -530,9 +538,9 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
         best = max(exact_best[i], gbest)
         thr = best - tie * max(1.0, abs(best))
         col = -1
-        for t in range(start, count):
-            if o_flt[t, 0] >= thr and (col < 0 or o_int[t, 1] < col):
-                col = o_int[t, 1]
+        for row in range(start, count):
+            if o_flt[row, 0] >= thr and (col < 0 or o_int[row, 1] < col):
+                col = o_int[row, 1]
         grid_col[i] = col
     return o_int[:count], o_flt[:count], b_int[:n_blk], b_ub[:n_blk], n_bounds
 
