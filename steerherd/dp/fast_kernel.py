@@ -11,8 +11,9 @@ the next bound, and it evaluates only the pairs it must.
 Which kernel runs (``kernel="auto"``, the default):
 
 * ``numba`` when numba is installed (``pip install steerherd[numba]``) and either numba is
-  already imported in this process (a sweep worker, a benchmark, a notebook that used it) or
-  the problem has at least :data:`LARGE_PAIRS` (belief, precision) pairs;
+  already imported in this process (a sweep worker: :func:`warm`, called by
+  :func:`steerherd.sweep.run.solve_chunk`; a benchmark; a notebook that used it) or the
+  problem has at least :data:`LARGE_PAIRS` (belief, precision) pairs;
 * ``numpy`` otherwise. In particular the default ``steerherd solve`` (1001 × 201 ≈ 2·10⁵
   pairs) never imports numba, whose import alone costs 0.3–0.6 s.
 
@@ -50,6 +51,18 @@ GS_RTOL = 1e-15
 def numba_installed() -> bool:
     """Whether numba can be imported (without importing it)."""
     return "numba" in sys.modules or importlib.util.find_spec("numba") is not None
+
+
+def warm() -> bool:
+    """Import the compiled kernels now if numba is installed (a sweep worker's first solve).
+
+    Returns whether they are loaded. From then on ``kernel="auto"`` picks them in this
+    process (see :func:`choose`).
+    """
+    if not numba_installed():
+        return False
+    _kern()
+    return True
 
 
 def choose(kernel: str, beliefs: int, precisions: int) -> str:
