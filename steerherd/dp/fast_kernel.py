@@ -18,12 +18,14 @@ Which kernel runs (``kernel="auto"``, the default):
   pairs) never imports numba, whose import alone costs 0.3–0.6 s.
 
 ``kernel="numpy"`` or ``"numba"`` forces one (``"numba"`` without numba installed is a
-ParameterError).
+ParameterError); so does the environment variable ``STEERHERD_KERNEL=numpy|numba`` for
+``auto``.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +42,8 @@ from steerherd.model.tolerances import SNAP_TOL
 from steerherd.types import FloatArray, IntArray
 
 KERNELS = ("auto", "numpy", "numba")
+#: Environment variable that turns ``auto`` into ``numpy`` or ``numba`` (benchmarks, tests).
+ENV = "STEERHERD_KERNEL"
 #: ``auto`` picks numba (when installed) from this many (belief, precision) pairs on.
 LARGE_PAIRS = 400_000
 #: Gauss–Seidel sweeps of an approximate policy evaluation before it gives up.
@@ -71,6 +75,8 @@ def choose(kernel: str, beliefs: int, precisions: int) -> str:
         raise ParameterError(f"kernel must be one of {list(KERNELS)}, got {kernel!r}")
     if kernel == "numba" and not numba_installed():
         raise ParameterError("kernel='numba' needs numba: pip install 'steerherd[numba]'")
+    if kernel == "auto" and os.environ.get(ENV, "auto") in KERNELS[1:]:
+        return choose(os.environ[ENV], beliefs, precisions)
     if kernel != "auto":
         return kernel
     if "numba" in sys.modules or (beliefs * precisions >= LARGE_PAIRS and numba_installed()):

@@ -340,7 +340,7 @@ def _chord_line(b: float, q: float, r: float, delta: float, cg: tuple, ch: tuple
     return r + delta * e
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _both(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarray, p: float,
           c_loss: float, altruistic: bool, concave: bool, delta: float, v: np.ndarray,
           pos: np.ndarray, left: np.ndarray, first: np.ndarray, last: np.ndarray,
