@@ -95,6 +95,7 @@ from steerherd.dp.bellman import (
     transitions_for,
 )
 from steerherd.dp.certificate import certify_values, finite_horizon, mp_gap
+from steerherd.dp.evaluate import evaluate_rows
 from steerherd.dp.fast_bounds import (
     Setting,
     check_structure,
@@ -109,7 +110,6 @@ from steerherd.dp.solve import (
     RawSolution,
     SolverOptions,
     build_problem,
-    evaluate_policy,
     grid_breakpoints,
     solve_problem,
 )
@@ -255,7 +255,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) ->
                 f" gap {gap:.2e}"
             )
         iterations += 1
-        v = evaluate_policy(select(active, policy), delta)
+        v = evaluate_rows(select(active, policy), delta)
         qv, new, best, gap = _greedy(active, policy, v, delta)
         stable = bool(np.array_equal(new, policy))
         if gap >= options.epsilon and not sweep_each and not stable:
@@ -305,10 +305,10 @@ def _greedy(active: Transitions, policy: IntArray, v: FloatArray, delta: float
 
 
 def _refine(rows: PolicyRows, v: FloatArray, delta: float, steps: int = 2) -> FloatArray:
-    """Iterative refinement of V_σ: solve (I − δP_σ) d = T_σ V − V with the same LU, V += d."""
+    """Iterative refinement of V_σ: solve (I − δP_σ) d = T_σ V − V (same evaluation), V += d."""
     for _ in range(steps):
         residual = rows.reward + delta * rows.expected_next(v) - v
-        v = v + evaluate_policy(replace(rows, reward=residual), delta)
+        v = v + evaluate_rows(replace(rows, reward=residual), delta)
     return v
 
 
