@@ -1,0 +1,99 @@
+"""When does ``steerherd solve`` answer? Against ``python -c "import numpy"``, same machine.
+
+Issue 11's target: the default ``steerherd solve`` prints its table and writes its JSON in
+at most twice the time of ``python -c "import numpy"``. A reader process starts each command
+with unbuffered output (as on a terminal) and timestamps its lines:
+
+* ``table``: the line ``V(prior = ...)`` that ends the grid answer (summary and regimes);
+* ``json``: the line ``wrote .../solution.json`` (printed after the JSON is written, and
+  after the certified bounds, which go into the JSON);
+* ``exit``: the process ends (the PNG is drawn after the answer);
+
+``solve --json -`` (the JSON on stdout, no PNG), ``--help`` and ``solve --help`` are timed
+to their exit. Rounds interleave the commands, so they share the machine's load; the load
+average is printed beside the table. Run: ``python benchmarks/bench_cli.py [--rounds 7]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _command() -> list[str]:
+    """The console script next to this interpreter (no pyenv shim), else ``python -m``."""
+    script = Path(sys.executable).with_name("steerherd")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "steerherd"]
+
+
+def _timed(argv: list[str], cwd: str, marks: dict[str, str]) -> dict[str, float]:
+    """Seconds from start to each mark's first line, and to the exit."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    got: dict[str, float] = {}
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        now = time.perf_counter() - start
+        for name, prefix in marks.items():
+            if name not in got and line.startswith(prefix):
+                got[name] = now
+    err = proc.stderr.read() if proc.stderr else ""
+    proc.wait()
+    got["exit"] = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {err.strip()}")
+    missing = set(marks) - set(got)
+    if missing:
+        raise SystemExit(f"{' '.join(argv)}: no line for {sorted(missing)}")
+    return got
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=7)
+    args = ap.parse_args()
+    cli = _command()
+    rows: dict[str, list[float]] = {}
+
+    def add(name: str, value: float) -> None:
+        rows.setdefault(name, []).append(value)
+
+    work = tempfile.mkdtemp(prefix="bench_cli_")
+    load_before = os.getloadavg()
+    try:
+        for _ in range(args.rounds):
+            add("python -c 'import numpy'",
+                _timed([sys.executable, "-c", "import numpy"], work, {})["exit"])
+            t = _timed([*cli, "solve"], work, {"table": "V(prior", "json": "wrote "})
+            add("steerherd solve: table printed", t["table"])
+            add("steerherd solve: JSON written", t["json"])
+            add("steerherd solve: exit (PNG drawn)", t["exit"])
+            t = _timed([*cli, "solve", "--json", "-"], work, {"json": "{"})
+            add("steerherd solve --json -: JSON printed", t["json"])
+            add("steerherd --help", _timed([*cli, "--help"], work, {})["exit"])
+            add("steerherd solve --help", _timed([*cli, "solve", "--help"], work, {})["exit"])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    load_after = os.getloadavg()
+    base = statistics.median(rows["python -c 'import numpy'"])
+    print(f"command: {' '.join(cli)}; {args.rounds} rounds; load average (1, 5, 15 min) "
+          f"{load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} before, "
+          f"{load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} after")
+    print("| what | median s | min s | max s | median ÷ import numpy |")
+    print("|---|---|---|---|---|")
+    for name, vals in rows.items():
+        med = statistics.median(vals)
+        print(f"| {name} | {med:.3f} | {min(vals):.3f} | {max(vals):.3f} | {med / base:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
