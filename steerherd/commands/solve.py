@@ -100,7 +100,8 @@ def solve(
                                  method=method.value)
     if json_path == "-":  # machine-readable only: the JSON carries the certified bounds
         _certify(sol, tol)
-        typer.echo(json.dumps(_data(sol, derivs)))
+        base = sol.to_dict()
+        typer.echo(json.dumps(_data(base, derivs)))
         if out is None:
             return
     assert out is not None
@@ -110,10 +111,11 @@ def solve(
             _print_sensitivity(derivs)
         _certify(sol, tol)
         _print_certified(sol)
-    data = _data(sol, derivs)
+        base = sol.to_dict()
+    data = _data(base, derivs)
     if json_path not in (None, "-"):
         Path(json_path).write_text(json.dumps(data))
-    sol.save(out / "solution.json")
+    sol.save(out / "solution.json", base)
     typer.echo(f"wrote {out / 'solution.json'}; drawing {out / 'solution.png'}")
     _plot(data, out / "solution.png")  # after the answer: matplotlib is imported only now
 
@@ -136,11 +138,11 @@ def _certify(sol: Any, tol: float | None) -> None:
     cache.get(None, max_seconds=30.0, keep_partial=sol.params.horizon is None)
 
 
-def _data(sol: Any, derivs: list[Any] | None) -> dict[str, Any]:
-    data: dict[str, Any] = sol.to_dict()
-    if derivs is not None:
-        data["sensitivity"] = [d.to_dict() for d in derivs]
-    return data
+def _data(base: dict[str, Any], derivs: list[Any] | None) -> dict[str, Any]:
+    """The solution's dict (``Solution.to_dict``), with the sensitivities if asked for."""
+    if derivs is None:
+        return base
+    return {**base, "sensitivity": [d.to_dict() for d in derivs]}
 
 
 def _check_outputs(out: Path | None, json_path: str | None) -> Path | None:
