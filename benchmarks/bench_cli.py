@@ -11,7 +11,13 @@ with unbuffered output (as on a terminal) and timestamps its lines:
 
 ``solve --json -`` (the JSON on stdout, no PNG), ``--help`` and ``solve --help`` are timed
 to their exit. Rounds interleave the commands, so they share the machine's load; the load
-average is printed beside the table. Run: ``python benchmarks/bench_cli.py [--rounds 7]``.
+average is printed beside the table. Run: ``python benchmarks/bench_cli.py [--rounds 7]``;
+``--tree DIR`` (repeatable) times the steerherd source tree at DIR instead (PYTHONPATH),
+each tree's commands interleaved with the others' in every round.
+
+Bytecode: a pip-installed package is byte-compiled; a checkout run with
+PYTHONDONTWRITEBYTECODE=1 (as on the team's machines) recompiles every steerherd module on
+every start. The trees are byte-compiled first unless ``--source`` is given.
 """
 
 from __future__ import annotations
@@ -33,9 +39,12 @@ def _command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "steerherd"]
 
 
-def _timed(argv: list[str], cwd: str, marks: dict[str, str]) -> dict[str, float]:
+def _timed(argv: list[str], cwd: str, marks: dict[str, str], tree: str | None = None
+           ) -> dict[str, float]:
     """Seconds from start to each mark's first line, and to the exit."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    if tree is not None:
+        env["PYTHONPATH"] = tree
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -60,8 +69,21 @@ def _timed(argv: list[str], cwd: str, marks: dict[str, str]) -> dict[str, float]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--tree", action="append", default=None,
+                    help="a steerherd source tree to time (repeatable) [default: as imported]")
+    ap.add_argument("--source", action="store_true",
+                    help="do not byte-compile the trees first")
     args = ap.parse_args()
     cli = _command()
+    trees: list[str | None] = list(args.tree) if args.tree else [None]
+    if not args.source:
+        import compileall
+
+        import steerherd
+
+        for tree in trees:
+            root = Path(tree) / "steerherd" if tree else Path(steerherd.__file__).parent
+            compileall.compile_dir(str(root), quiet=1)
     rows: dict[str, list[float]] = {}
 
     def add(name: str, value: float) -> None:
@@ -73,21 +95,25 @@ def main() -> None:
         for _ in range(args.rounds):
             add("python -c 'import numpy'",
                 _timed([sys.executable, "-c", "import numpy"], work, {})["exit"])
-            t = _timed([*cli, "solve"], work, {"table": "V(prior", "json": "wrote "})
-            add("steerherd solve: table printed", t["table"])
-            add("steerherd solve: JSON written", t["json"])
-            add("steerherd solve: exit (PNG drawn)", t["exit"])
-            t = _timed([*cli, "solve", "--json", "-"], work, {"json": "{"})
-            add("steerherd solve --json -: JSON printed", t["json"])
-            add("steerherd --help", _timed([*cli, "--help"], work, {})["exit"])
-            add("steerherd solve --help", _timed([*cli, "solve", "--help"], work, {})["exit"])
+            for tree in trees:
+                tag = f" [{tree}]" if len(trees) > 1 else ""
+                t = _timed([*cli, "solve"], work, {"table": "V(prior", "json": "wrote "}, tree)
+                add(f"steerherd solve: table printed{tag}", t["table"])
+                add(f"steerherd solve: JSON written{tag}", t["json"])
+                add(f"steerherd solve: exit (PNG drawn){tag}", t["exit"])
+                t = _timed([*cli, "solve", "--json", "-"], work, {"json": "{"}, tree)
+                add(f"steerherd solve --json -: JSON printed{tag}", t["json"])
+                add(f"steerherd --help{tag}", _timed([*cli, "--help"], work, {}, tree)["exit"])
+                add(f"steerherd solve --help{tag}",
+                    _timed([*cli, "solve", "--help"], work, {}, tree)["exit"])
     finally:
         shutil.rmtree(work, ignore_errors=True)
     load_after = os.getloadavg()
     base = statistics.median(rows["python -c 'import numpy'"])
-    print(f"command: {' '.join(cli)}; {args.rounds} rounds; load average (1, 5, 15 min) "
-          f"{load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} before, "
-          f"{load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} after")
+    print(f"command: {' '.join(cli)}; {args.rounds} rounds; "
+          f"{'source, no bytecode' if args.source else 'bytecode compiled'}; load average "
+          f"(1, 5, 15 min) {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} "
+          f"before, {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} after")
     print("| what | median s | min s | max s | median ÷ import numpy |")
     print("|---|---|---|---|---|")
     for name, vals in rows.items():

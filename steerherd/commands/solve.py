@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from steerherd.commands._parse import number, whole_number
+from steerherd.commands._parse import no_pydantic_plugins, number, whole_number
 from steerherd.types import COST_FAMILIES, PLANNERS
 
 # The CLI's choices are generated from the spec's literals, never declared again.
@@ -83,7 +83,9 @@ def solve(
     import json
 
     from steerherd import solve as run_solve
-    from steerherd.spec import parse_spec
+
+    with no_pydantic_plugins():
+        from steerherd.spec import parse_spec
 
     spec = parse_spec(dict(planner=planner.value, p=p, C=C, k=k, delta=delta, cost=cost.value,
                            alpha=alpha, horizon=horizon, prior=prior, beliefs=beliefs,
@@ -110,8 +112,8 @@ def solve(
         if derivs is not None:
             _print_sensitivity(derivs)
         _certify(sol, tol)
-        _print_certified(sol)
-        base = sol.to_dict()
+        base = sol.to_dict()  # its certified regimes are printed, not computed again
+        _print_certified(sol, base.get("bounds", {}).get("regimes"))
     data = _data(base, derivs)
     if json_path not in (None, "-"):
         Path(json_path).write_text(json.dumps(data))
@@ -261,8 +263,12 @@ def _bold(text: str) -> str:
     return text
 
 
-def _print_certified(sol: Any) -> None:
-    """The certified bounds on the continuous problem, beside (not instead of) the grid's."""
+def _print_certified(sol: Any, reg: dict[str, Any] | None) -> None:
+    """The certified bounds on the continuous problem, beside (not instead of) the grid's.
+
+    ``reg`` is the certified regimes' dict (in the JSON's bounds block); None for a finite
+    horizon, which has none.
+    """
     par = sol.params
     cb = sol.certified.value
     reached = "≤" if cb.max_gap <= cb.tol else "> (not reached in time; pass --tol)"
@@ -274,14 +280,11 @@ def _print_certified(sol: Any) -> None:
     lo, up = cb.at(par.prior)
     lines.append(f"  V*(prior) ∈ [{float(lo):.6g}, {float(up):.6g}]; certified policy "
                  f"q(prior) = {float(cb.policy(par.prior)):.6g}")
-    if par.horizon is None:
-        from steerherd.dp.bounds.regimes import certified_regimes
-
-        reg = certified_regimes(cb)
-        lines.append(f"  certified thresholds (q resolution {reg.resolution:g}; "
-                     f"{len(reg.undecided)} undecided intervals):")
+    if reg is not None:
+        lines.append(f"  certified thresholds (q resolution {reg['resolution']:g}; "
+                     f"{len(reg['undecided'])} undecided intervals):")
         lines += [f"    {t['from']} → {t['to']} ∈ [{t['lo']:.5f}, {t['hi']:.5f}]"
-                  for t in reg.thresholds] or ["    none"]
+                  for t in reg["thresholds"]] or ["    none"]
     print("\n".join(lines), flush=True)
 
 
