@@ -10,10 +10,12 @@ with unbuffered output (as on a terminal) and timestamps its lines:
 * ``exit``: the process ends (the PNG is drawn after the answer);
 
 ``solve --json -`` (the JSON on stdout, no PNG), ``--help`` and ``solve --help`` are timed
-to their exit. Rounds interleave the commands, so they share the machine's load; the load
-average is printed beside the table. Run: ``python benchmarks/bench_cli.py [--rounds 7]``;
-``--tree DIR`` (repeatable) times the steerherd source tree at DIR instead (PYTHONPATH),
-each tree's commands interleaved with the others' in every round.
+to their exit. The CPU rows (user + system time of the process, to its exit) depend less
+on the machine's load than wall time does. Rounds interleave the commands, so they share
+the machine's load; the load average is printed beside the table.
+
+Run: ``python benchmarks/bench_cli.py [--rounds 7]``. ``--tree DIR`` (repeatable) times
+the steerherd source tree at DIR instead (PYTHONPATH), interleaved with the other trees.
 
 Bytecode: a pip-installed package is byte-compiled; a checkout run with
 PYTHONDONTWRITEBYTECODE=1 (as on the team's machines) recompiles every steerherd module on
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -45,6 +48,7 @@ def _timed(argv: list[str], cwd: str, marks: dict[str, str], tree: str | None = 
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     if tree is not None:
         env["PYTHONPATH"] = tree
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -58,6 +62,8 @@ def _timed(argv: list[str], cwd: str, marks: dict[str, str], tree: str | None = 
     err = proc.stderr.read() if proc.stderr else ""
     proc.wait()
     got["exit"] = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    got["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {err.strip()}")
     missing = set(marks) - set(got)
@@ -93,8 +99,9 @@ def main() -> None:
     load_before = os.getloadavg()
     try:
         for _ in range(args.rounds):
-            add("python -c 'import numpy'",
-                _timed([sys.executable, "-c", "import numpy"], work, {})["exit"])
+            t = _timed([sys.executable, "-c", "import numpy"], work, {})
+            add("python -c 'import numpy'", t["exit"])
+            add("python -c 'import numpy' (CPU)", t["cpu"])
             for tree in trees:
                 tag = f" [{tree}]" if len(trees) > 1 else ""
                 t = _timed([*cli, "solve"], work, {"table": "V(prior", "json": "wrote "}, tree)
@@ -103,6 +110,7 @@ def main() -> None:
                 add(f"steerherd solve: exit (PNG drawn){tag}", t["exit"])
                 t = _timed([*cli, "solve", "--json", "-"], work, {"json": "{"}, tree)
                 add(f"steerherd solve --json -: JSON printed{tag}", t["json"])
+                add(f"steerherd solve --json - (CPU, to exit){tag}", t["cpu"])
                 add(f"steerherd --help{tag}", _timed([*cli, "--help"], work, {}, tree)["exit"])
                 add(f"steerherd solve --help{tag}",
                     _timed([*cli, "solve", "--help"], work, {}, tree)["exit"])
@@ -110,15 +118,17 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     load_after = os.getloadavg()
     base = statistics.median(rows["python -c 'import numpy'"])
+    base_cpu = statistics.median(rows["python -c 'import numpy' (CPU)"])
     print(f"command: {' '.join(cli)}; {args.rounds} rounds; "
           f"{'source, no bytecode' if args.source else 'bytecode compiled'}; load average "
           f"(1, 5, 15 min) {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} "
           f"before, {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} after")
-    print("| what | median s | min s | max s | median ÷ import numpy |")
+    print("| what | median s | min s | max s | median ÷ import numpy (CPU ÷ CPU) |")
     print("|---|---|---|---|---|")
     for name, vals in rows.items():
         med = statistics.median(vals)
-        print(f"| {name} | {med:.3f} | {min(vals):.3f} | {max(vals):.3f} | {med / base:.2f} |")
+        ref = base_cpu if "(CPU" in name else base
+        print(f"| {name} | {med:.3f} | {min(vals):.3f} | {max(vals):.3f} | {med / ref:.2f} |")
 
 
 if __name__ == "__main__":
