@@ -9,25 +9,35 @@ never stores a nodes × candidates array.
 Algorithm
 ---------
 1. Policy iteration over the *active* candidates: the exact ones (p, 1, m, m⁻, m⁺) plus the
-   grid precisions added so far (none at first), until the MacQueen–Porteus gap over the
-   active set is below ε.
+   grid precisions added so far (none at first), until the policy is stable on the active
+   set (or its MacQueen–Porteus gap is below ε).
 2. A certifying sweep (:func:`steerherd.dp.fast_sweep.sweep`) computes T V over the *full*
    candidate set at that V, skipping only grid precisions that provably cannot be the
    maximum nor the reported choice. At every node where a grid precision is strictly better
-   than every active candidate, the best one is added, and step 1 resumes from the current
-   policy. When no node changes, T V over the full set equals T V over the active set, so
-   the active gap is the full problem's gap: the certificate is the full solver's.
+   than every active candidate, the best one is added (with its grid neighbours), and step 1
+   resumes from the current policy. When no node changes, T V over the full set equals T V
+   over the active set, so the active gap is the full problem's gap: the certificate is the
+   full solver's.
 
-Once a grid precision has been added, every policy-iteration step sweeps (a full-set greedy
-step, so the number of policy evaluations stays close to the full solver's), and a sweep
-reuses the previous one's bounds: between sweeps each Q moves by at most δ·max(0, max ΔV),
-so a node whose shifted old bounds stay below its new floor is not searched again (its old
-near-best pairs are re-evaluated).
+Policies are evaluated approximately in step 1 (Gauss–Seidel or Jacobi sweeps with the exact
+diagonal, to a relative change of 1e-15, :func:`steerherd.dp.fast_kernel.approx_evaluate`),
+because they are only stepping stones. When the loop would stop, the policy is evaluated by
+:func:`steerherd.dp.evaluate.evaluate_rows` (as the full solver's policy is), the greedy step
+and the sweep are repeated at that V, and every later step evaluates the same way: the V
+returned and the certificate are those of an evaluation with a stated error bound.
+
+A sweep reuses what the previous one found (same problem, new V): between sweeps each Q
+moves by at most δ times the largest increase of V over the nodes its successors use. The
+numpy kernel shifts its old per-node bounds by δ·max(0, max ΔV) and does not search again a
+node whose shifted bounds stay below its new floor (its old near-best pairs are
+re-evaluated); the compiled kernel keeps every pruned block with its successors' node
+ranges and every evaluated pair with its transition (:mod:`steerherd.dp.fast_numba`).
+The two kernels return the same solution (:mod:`steerherd.dp.fast_kernel`).
 
 If the policy no longer changes, no grid precision is better and the gap is still above ε,
 the gap is the rounding of the policy evaluation (δ/(1 − δ) multiplies it: 999 at
-δ = 0.999); V is then refined for that policy (two steps of iterative refinement with the
-same LU) and certified, or a ConvergenceError says so at once.
+δ = 0.999); V is then refined for that policy (two steps of iterative refinement) and
+certified, or a ConvergenceError says so at once.
 
 Each round adds (node, precision) pairs that were not active (an active pair's Q is part of
 the active maximum, so it cannot be strictly better than it), so the rounds end.
@@ -95,6 +105,7 @@ from steerherd.dp.bellman import (
     transitions_for,
 )
 from steerherd.dp.certificate import certify_values, finite_horizon, mp_gap
+from steerherd.dp.evaluate import evaluate_rows
 from steerherd.dp.fast_bounds import (
     Setting,
     check_structure,
@@ -113,7 +124,6 @@ from steerherd.dp.solve import (
     RawSolution,
     SolverOptions,
     build_problem,
-    evaluate_policy,
     grid_breakpoints,
     solve_problem,
 )
@@ -286,8 +296,8 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
     # sweep look at the full candidate set (sweeps cost more than evaluations here).
     memory = None
     # Policies are evaluated approximately (Gauss–Seidel / Jacobi to ~1e-15) until the loop
-    # would stop; that policy is then evaluated by the full solver's sparse LU, re-checked, and
-    # every later step uses the LU too, so the V returned is the full solver's V_σ.
+    # would stop; that policy is then evaluated by dp.evaluate (to 2e-13 of V_σ, or by the
+    # sparse LU where that is needed), re-checked, and every later step evaluates the same way.
     exact = False
     v_prev: FloatArray | None = None
     while True:
@@ -300,7 +310,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
         rows = select(active, policy)
         v = None if exact else approx_evaluate(rows, delta, v_prev, ops.compiled)
         v_exact = v is None
-        v = evaluate_policy(rows, delta) if v is None else v
+        v = evaluate_rows(rows, delta) if v is None else v
         v_prev = v
         qv, new, best, gap = _greedy(active, policy, v, delta, ops)
         stable = bool(np.array_equal(new, policy))
@@ -312,7 +322,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
         if not v_exact and (gap < options.epsilon or stable) and not (res.grid_best > best).any():
             # The loop would stop here: evaluate this policy as the full solver does.
             exact = True
-            v = evaluate_policy(rows, delta)
+            v = evaluate_rows(rows, delta)
             qv, new, best, gap = _greedy(active, policy, v, delta, ops)
             stable = bool(np.array_equal(new, policy))
             res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
@@ -357,10 +367,10 @@ def _greedy(active: Transitions, policy: IntArray, v: FloatArray, delta: float, 
 
 
 def _refine(rows: PolicyRows, v: FloatArray, delta: float, steps: int = 2) -> FloatArray:
-    """Iterative refinement of V_σ: solve (I − δP_σ) d = T_σ V − V with the same LU, V += d."""
+    """Iterative refinement of V_σ: solve (I − δP_σ) d = T_σ V − V (same evaluation), V += d."""
     for _ in range(steps):
         residual = rows.reward + delta * rows.expected_next(v) - v
-        v = v + evaluate_policy(replace(rows, reward=residual), delta)
+        v = v + evaluate_rows(replace(rows, reward=residual), delta)
     return v
 
 
