@@ -399,10 +399,10 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
     in the same form and the number of block bounds computed.
     """
     n = v.size
-    cap = 8 * n + 64 + mem_int.shape[0] + mem_int.shape[0] // 2
+    cap = 2 * n + 64 + mem_int.shape[0] + mem_int.shape[0] // 4
     o_int = np.empty((cap, 4), dtype=np.int64)
     o_flt = np.empty((cap, 6))
-    bcap = 8 * n + 64 + blk_int.shape[0]
+    bcap = 4 * n + 64 + blk_int.shape[0] + blk_int.shape[0] // 4
     b_int = np.empty((bcap, 8), dtype=np.int64)
     b_ub = np.empty(bcap)
     n_blk = 0
@@ -542,7 +542,9 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
             if o_flt[row, 0] >= thr and (col < 0 or o_int[row, 1] < col):
                 col = o_int[row, 1]
         grid_col[i] = col
-    return o_int[:count], o_flt[:count], b_int[:n_blk], b_ub[:n_blk], n_bounds
+    # copies: the next sweep keeps these, not the spare capacity
+    return (o_int[:count].copy(), o_flt[:count].copy(), b_int[:n_blk].copy(),
+            b_ub[:n_blk].copy(), n_bounds)
 
 
 @njit(cache=True, inline="always")
