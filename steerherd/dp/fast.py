@@ -113,7 +113,14 @@ from steerherd.dp.fast_bounds import (
     has_structure,
     node_lookup,
 )
-from steerherd.dp.fast_kernel import Packed, approx_evaluate, choose, pack
+from steerherd.dp.fast_kernel import (
+    Packed,
+    approx_evaluate,
+    choose,
+    exact_transitions,
+    grid_arrays,
+    pack,
+)
 from steerherd.dp.fast_kernel import column as compiled_column
 from steerherd.dp.fast_kernel import q_values as compiled_q_values
 from steerherd.dp.fast_kernel import sweep as compiled_sweep
@@ -170,7 +177,7 @@ def solve_fast(
         return solve_problem(problem, "pi", options)
     grid = make_belief_grid(beliefs, grid_breakpoints(params, agent))  # the full solver's grid
     q_grid = make_precision_grid(params.q_min, precisions)
-    setting = make_setting(params, grid, q_grid, agent)
+    setting = make_setting(params, grid, q_grid, agent, compiled=chosen == "numba")
     problem = Problem(params=params, grid=grid, q_grid=q_grid, agent=agent,
                       transitions=setting.exact)
     ops = _Ops(pack(setting) if chosen == "numba" and setting.structured else None)
@@ -207,19 +214,29 @@ class _Ops:
         return compiled_column(setting, self.packed, j, present)
 
 
-def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: AgentModel
-                 ) -> Setting:
-    """Exact candidates' transitions, the agent's structure and the nearest ignored precision."""
+def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: AgentModel,
+                 compiled: bool = False) -> Setting:
+    """Exact candidates' transitions, the agent's structure and the nearest ignored precision.
+
+    ``compiled``: build the transitions with the numba kernel
+    (:func:`steerherd.dp.fast_kernel.exact_transitions`, the same values bit for bit).
+    """
     q, side, kind, feasible = candidate_precisions(params, grid.belief, q_grid[:0], agent)
     node = np.arange(grid.size)
-    reward, lo_g, lo_b = np.empty(q.shape), np.empty(q.shape, np.int64), np.empty(q.shape, np.int64)
-    w = np.empty((4, *q.shape))
     a_side = agent_side(kind[None, :], side)  # the crossing limits' side is not the agent's
-    for start in range(0, grid.size, _ROWS):  # in row blocks: small temporaries
-        rows = slice(start, start + _ROWS)
-        reward[rows], lo_g[rows], lo_b[rows], w[:, rows] = transitions_for(
-            params, grid, grid.belief[rows], node[rows], q[rows], side[rows], agent,
-            a_side[rows])
+    packed_grid = grid_arrays(grid) if compiled else None
+    if packed_grid is not None:
+        reward, lo_g, lo_b, w = exact_transitions(params, grid, q, side, a_side, agent,
+                                                  packed_grid)
+    else:
+        reward = np.empty(q.shape)
+        lo_g, lo_b = np.empty(q.shape, np.int64), np.empty(q.shape, np.int64)
+        w = np.empty((4, *q.shape))
+        for start in range(0, grid.size, _ROWS):  # in row blocks: small temporaries
+            rows = slice(start, start + _ROWS)
+            reward[rows], lo_g[rows], lo_b[rows], w[:, rows] = transitions_for(
+                params, grid, grid.belief[rows], node[rows], q[rows], side[rows], agent,
+                a_side[rows])
     reward[~feasible] = -np.inf
     exact = Transitions(q=q, side=side, kind=kind, reward=reward, lo_g=lo_g, lo_b=lo_b,
                         weights=w, delta=params.delta)
@@ -237,7 +254,15 @@ def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: Ag
     above = np.clip(np.minimum(k, j0 - 1), 0, q_grid.size - 1)
     nearest = np.where(np.abs(q_grid[above] - params.p) < np.abs(q_grid[below] - params.p),
                        above, below)
-    near = _column(q_grid, params, grid, agent, nearest, j0 > 0)
+    if packed_grid is not None:
+        zero = np.zeros((grid.size, 1), dtype=np.int64)
+        r, g, h, ww = exact_transitions(params, grid, q_grid[nearest][:, None], zero, zero,
+                                        agent, packed_grid)
+        r[j0 <= 0, 0] = -np.inf
+        near = Transitions(q=q_grid[nearest][:, None], side=zero, kind=np.array([KIND_GRID]),
+                           reward=r, lo_g=g, lo_b=h, weights=ww, delta=params.delta)
+    else:
+        near = _column(q_grid, params, grid, agent, nearest, j0 > 0)
     return Setting(params=params, grid=grid, q_grid=q_grid, agent=agent, exact=exact,
                    structured=structured, first_informative=j0, near=near,
                    lookup=node_lookup(grid), grid_stop=_grid_stop(q_grid, exact))

@@ -99,18 +99,9 @@ class Packed:
 def pack(setting: Setting) -> Packed:
     """Grid segments, edges and per-precision costs in the compiled kernels' form."""
     grid = setting.grid
-    left, first, last, spacing = grid._segments
-    right = np.array([*grid.breakpoints, 1.0])
-    edges = np.array([0.0, *grid.breakpoints, 1.0])
-    edge_node = np.empty((edges.size, 3), dtype=np.int64)
-    for k, x in enumerate(edges):
-        for s in (-1, 0, 1):
-            edge_node[k, s + 1] = int(grid.node_index(float(x), s))
     params = setting.params
     cost_q = np.asarray(params.cost(np.abs(setting.q_grid - params.p)), dtype=np.float64)
-    return Packed(grid=(grid.position, np.asarray(left, dtype=np.float64),
-                        np.asarray(first, dtype=np.int64), np.asarray(last, dtype=np.int64),
-                        np.asarray(spacing, dtype=np.float64), right, edges, edge_node),
+    return Packed(grid=grid_arrays(grid),  # type: ignore[arg-type]
                   cost_q=cost_q, levels=np.array(LEVELS, dtype=np.int64),
                   log2=np.concatenate([[0], np.frexp(np.arange(1.0, grid.size + 2))[1] - 1]
                                       ).astype(np.int64),
@@ -156,6 +147,46 @@ def column(setting: Setting, packed: Packed, j: IntArray, present: np.ndarray) -
     return Transitions(q=setting.q_grid[jj][:, None], side=np.zeros((n, 1), dtype=np.int64),
                        kind=setting.near.kind, reward=reward[:, None], lo_g=lo_g[:, None],
                        lo_b=lo_b[:, None], weights=w[:, :, None], delta=setting.params.delta)
+
+
+def exact_transitions(params: Any, grid: Any, q: FloatArray, side: IntArray, a_side: IntArray,
+                      agent: Any, packed_grid: tuple[Any, ...]
+                      ) -> tuple[FloatArray, IntArray, IntArray, FloatArray]:
+    """:func:`steerherd.dp.bellman.transitions_for` at every node for columns ``q`` (S, E).
+
+    Compiled: the agent's action probabilities and the costs come from numpy, the rest
+    (reward, Bayes step, location on the grid) from :func:`fast_numba.transitions`.
+    """
+    n, e = q.shape
+    b = grid.belief[:, None]
+    gg, gb = agent.action_probs(b, q, a_side)
+    gg = np.broadcast_to(np.asarray(gg, dtype=np.float64), q.shape)
+    gb = np.broadcast_to(np.asarray(gb, dtype=np.float64), q.shape)
+    cost = np.broadcast_to(np.asarray(params.cost(np.abs(np.asarray(q, dtype=np.float64)
+                                                         - params.p)), dtype=np.float64),
+                           q.shape)
+    node = np.repeat(np.arange(n), e)
+    r, g, h, w = _kern().transitions(grid.belief, node, np.ascontiguousarray(gg).ravel(),
+                                     np.ascontiguousarray(gb).ravel(),
+                                     np.ascontiguousarray(cost).ravel(),
+                                     np.ascontiguousarray(side).ravel(),
+                                     np.ascontiguousarray(a_side).ravel(), params.C,
+                                     params.altruistic, *packed_grid, SNAP_TOL)
+    return r.reshape(n, e), g.reshape(n, e), h.reshape(n, e), w.reshape(4, n, e)
+
+
+def grid_arrays(grid: Any) -> tuple[Any, ...]:
+    """The grid's arrays in the compiled kernels' form (see :func:`pack`)."""
+    left, first, last, spacing = grid._segments
+    right = np.array([*grid.breakpoints, 1.0])
+    edges = np.array([0.0, *grid.breakpoints, 1.0])
+    edge_node = np.empty((edges.size, 3), dtype=np.int64)
+    for k, x in enumerate(edges):
+        for s in (-1, 0, 1):
+            edge_node[k, s + 1] = int(grid.node_index(float(x), s))
+    return (grid.position, np.asarray(left, dtype=np.float64),
+            np.asarray(first, dtype=np.int64), np.asarray(last, dtype=np.int64),
+            np.asarray(spacing, dtype=np.float64), right, edges, edge_node)
 
 
 def q_values(tr: Transitions, v: FloatArray) -> FloatArray:

@@ -88,6 +88,54 @@ def pair(b: float, node: int, q: float, cost_q: float, c_loss: float, altruistic
             (1.0 - p_good) * (1.0 - lam_b), (1.0 - p_good) * lam_b)
 
 
+@njit(cache=True)
+def transitions(belief: np.ndarray, node: np.ndarray, gg: np.ndarray, gb: np.ndarray,
+                cost: np.ndarray, side: np.ndarray, a_side: np.ndarray, c_loss: float,
+                altruistic: bool, pos: np.ndarray, left: np.ndarray, first: np.ndarray,
+                last: np.ndarray, spacing: np.ndarray, right: np.ndarray, edges: np.ndarray,
+                edge_node: np.ndarray, snap: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """:func:`steerherd.dp.bellman.transitions_for` for flat arrays of pairs, any agent.
+
+    Pair k is at node ``node[k]`` (belief ``belief[node[k]]``) with the agent's action
+    probabilities ``gg[k]``, ``gb[k]`` (computed by the agent model in numpy), the cost
+    β(|q − p|) ``cost[k]``, the limit's side for the successors ``side[k]`` and the agent's
+    ``a_side[k]``; the same operations as :func:`steerherd.model.rewards.reward_from_actions`,
+    :func:`steerherd.model.beliefs.successors` and the grid's ``locate``.
+    """
+    m = node.size
+    reward = np.empty(m)
+    lo_g = np.empty(m, dtype=np.int64)
+    lo_b = np.empty(m, dtype=np.int64)
+    w = np.empty((4, m))
+    for k in range(m):
+        i = node[k]
+        b = belief[i]
+        g_g, g_b = gg[k], gb[k]
+        if altruistic:
+            loss = b * (1.0 - g_g) + (1.0 - b) * g_b
+        else:
+            loss = b * (1.0 - g_g) + (1.0 - b) * (1.0 - g_b)
+        reward[k] = -cost[k] - c_loss * loss
+        p_good = b * g_g + (1.0 - b) * g_b
+        moves = abs(g_g - g_b) > 0.0 or a_side[k] > 0
+        if moves:
+            sg = b * g_g / p_good if p_good > 0 else b
+            sb = b * (1.0 - g_g) / (1.0 - p_good) if p_good < 1 else b
+            lg, lam_g = locate(sg, side[k], pos, left, first, last, spacing, right, edges,
+                               edge_node, snap)
+            lb, lam_b = locate(sb, -side[k], pos, left, first, last, spacing, right, edges,
+                               edge_node, snap)
+        else:
+            lg, lam_g, lb, lam_b = i, 0.0, i, 0.0
+        lo_g[k], lo_b[k] = lg, lb
+        w[0, k] = p_good * (1.0 - lam_g)
+        w[1, k] = p_good * lam_g
+        w[2, k] = (1.0 - p_good) * (1.0 - lam_b)
+        w[3, k] = (1.0 - p_good) * lam_b
+    return reward, lo_g, lo_b, w
+
+
 @njit(cache=True, inline="always")
 def _q(v: np.ndarray, delta: float, t: tuple) -> float:  # type: ignore[type-arg]  # pragma: no cover
     """Q = r + δ E[V(b')] with :func:`steerherd.dp.kernel.expected_value`'s order of terms."""
