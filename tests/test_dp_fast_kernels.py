@@ -74,7 +74,7 @@ def test_block_bounds_hold_on_whole_blocks(seed: int) -> None:
     """Every block bound of the compiled kernel is ≥ the largest Q in its block (brute force,
     with the full solver's transitions), for blocks of 1 to 128 precisions, at a solved V
     (steep, kinked) and at a random V."""
-    from steerherd.dp import fast_numba as K
+    from steerherd.dp import fast_numba_bounds as K
 
     rng = np.random.default_rng(seed)
     planner = ("altruistic", "biased")[seed % 2]
