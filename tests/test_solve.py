@@ -180,12 +180,16 @@ def test_policy_iteration_near_delta_one_stops_at_the_rounding_floor() -> None:
     the MacQueen–Porteus gap of the stable policy at ≈ 1.5e-10, above ε = 1e-10; PI used to
     evaluate that policy again until max_iter. It now stops at max(ε, rounding floor), says so
     in the certificate, and agrees with modified PI within the two certified gaps."""
-    params = Params(planner="biased", p=0.7653, delta=0.99855, cost=LinearCost(1.3524402801714142))
+    params = Params(planner="biased", p=0.7653, delta=0.99855,
+                    cost=LinearCost(1.3524402801714142))
     pi = sh.solve(params, beliefs=401, precisions=101, method="pi")
     cert = pi.certificate
     assert cert.converged and cert.epsilon_floor > cert.epsilon
     assert cert.gap < cert.epsilon_floor
     mpi = sh.solve(params, beliefs=401, precisions=101, method="mpi")
+    fast = sh.solve(params, beliefs=401, precisions=101)
+    assert fast.certificate.converged
+    assert np.max(np.abs(pi.V - fast.V)) <= cert.gap + fast.certificate.gap
     assert np.max(np.abs(pi.V - mpi.V)) <= cert.gap + mpi.certificate.gap / 2
     assert cert.to_dict()["epsilon_floor"] == cert.epsilon_floor
 

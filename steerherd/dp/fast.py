@@ -90,7 +90,7 @@ What it does not do
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -104,7 +104,13 @@ from steerherd.dp.bellman import (
     candidate_precisions,
     transitions_for,
 )
-from steerherd.dp.certificate import certify_values, finite_horizon, mp_gap
+from steerherd.dp.certificate import (
+    certify_values,
+    finite_horizon,
+    mp_gap,
+    refine_evaluation,
+    target_gap,
+)
 from steerherd.dp.evaluate import evaluate_rows
 from steerherd.dp.fast_bounds import (
     Setting,
@@ -332,6 +338,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
                 f" gap {gap:.2e}"
             )
         iterations += 1
+        refined = False  # a stable policy's V was refined: its gap is within max(ε, floor)
         rows = select(active, policy)
         v = None if exact else approx_evaluate(rows, delta, v_prev, ops.compiled)
         v_exact = v is None
@@ -344,7 +351,8 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
             continue
         res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
         memory = res.memory
-        if not v_exact and (gap < options.epsilon or stable) and not (res.grid_best > best).any():
+        done = gap < options.epsilon or stable
+        if not v_exact and done and not (res.grid_best > best).any():
             # The loop would stop here: evaluate this policy as the full solver does.
             exact = True
             v = evaluate_rows(rows, delta)
@@ -355,12 +363,14 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
         if gap >= options.epsilon and stable and not (res.grid_best > best).any():
             # Nothing can change: the gap is the rounding of the policy evaluation (δ near 1).
             # Refine V for the same policy; if that does not certify it, say so now.
-            v = _refine(select(active, policy), v, delta)
+            v = refine_evaluation(select(active, policy), v, delta)
             qv, new, best, gap = _greedy(active, policy, v, delta, ops)
-            if gap >= options.epsilon:
+            refined = True
+            if gap >= target_gap(delta, v, options):
                 raise ConvergenceError(
                     f"fast policy iteration: the policy is stable but its bound gap {gap:.2e}"
-                    f" stays above epsilon={options.epsilon:.0e} (the rounding of its"
+                    f" stays above max(epsilon={options.epsilon:.0e}, rounding floor) (the"
+                    f" rounding of its"
                     f" evaluation at delta={delta}); use a larger epsilon"
                 )
             res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
@@ -374,7 +384,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
                 parts.append(ops.column(setting, j, ok))
             active = _concat(parts)
             policy = np.where(add, best_col, new)
-        elif gap < options.epsilon:
+        elif gap < options.epsilon or refined:
             return _finish(setting, problem, v, res, iterations, options, "fast", ops)
         else:
             policy = new
@@ -389,14 +399,6 @@ def _greedy(active: Transitions, policy: IntArray, v: FloatArray, delta: float, 
     best = qv[rows_idx, new]
     new = np.where(qv[rows_idx, policy] >= best, policy, new)
     return qv, new, best, mp_gap(delta, best - v)[0]
-
-
-def _refine(rows: PolicyRows, v: FloatArray, delta: float, steps: int = 2) -> FloatArray:
-    """Iterative refinement of V_σ: solve (I − δP_σ) d = T_σ V − V (same evaluation), V += d."""
-    for _ in range(steps):
-        residual = rows.reward + delta * rows.expected_next(v) - v
-        v = v + evaluate_rows(replace(rows, reward=residual), delta)
-    return v
 
 
 def _report_rows(setting: Setting, res: SweepResult, ops: _Ops) -> PolicyRows:

@@ -136,7 +136,7 @@ def _policy_iteration(problem: Problem, options: SolverOptions) -> _Driven:
         qv = problem.transitions.q_values(v)
         new, tv = improve(problem, v, keep=rows, qv=qv)
         gap, _, _ = mp_gap(delta, tv - v)
-        if gap >= target_gap(delta, v, options) and _same_policy(new, rows):
+        if gap >= options.epsilon and _same_policy(new, rows):
             # Nothing can change: the gap is the rounding of the evaluation (δ near 1).
             v = refine_evaluation(rows, v, delta)
             qv = problem.transitions.q_values(v)
@@ -145,10 +145,11 @@ def _policy_iteration(problem: Problem, options: SolverOptions) -> _Driven:
             if gap >= target_gap(delta, v, options):
                 raise ConvergenceError(
                     f"policy iteration: the policy is stable but its bound gap {gap:.2e}"
-                    f" stays above epsilon={options.epsilon:.0e} (the rounding of its"
-                    f" evaluation at delta={delta}); use a larger epsilon"
+                    f" stays above max(epsilon={options.epsilon:.0e}, rounding floor) (the"
+                    f" rounding of its evaluation at delta={delta}); use a larger epsilon"
                 )
-        if gap < target_gap(delta, v, options):
+            return v, it, qv
+        if gap < options.epsilon:
             return v, it, qv  # _finish reuses the Q-values at the returned V
         rows = new
     raise ConvergenceError(
