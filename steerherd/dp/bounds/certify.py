@@ -41,8 +41,9 @@ from steerherd.dp.bounds.boxes import (
     form_available,
     policy_options,
     policy_q,
+    target_turn,
 )
-from steerherd.dp.bounds.cells import Cells, logit
+from steerherd.dp.bounds.cells import GEO_PIECES, HALF, Cells, logit
 from steerherd.errors import ConvergenceError, ParameterError
 from steerherd.model import Params
 from steerherd.types import ArrayLike, FloatArray, IntArray
@@ -58,6 +59,8 @@ LAMBDA_MAX = 36.0
 BOX_STEP0 = 1.0
 #: Memory guard: refinement stops (ConvergenceError) beyond this many precision boxes.
 MAX_BOXES = 12_000_000
+#: Boxes with an end at p narrower than this are no longer cut toward p.
+GEO_MIN_WIDTH = 1e-15
 
 
 @dataclass
@@ -78,7 +81,8 @@ class Boxes:
         """The first boxes of every cell: uniform in log-odds from q_min to 1."""
         start = float(np.log(params.q_min / (1.0 - params.q_min)))
         lam = np.arange(start, LAMBDA_MAX, BOX_STEP0)
-        edges = np.unique(np.concatenate([1.0 / (1.0 + np.exp(-lam)), [params.q_min, 1.0]]))
+        edges = np.unique(np.concatenate([1.0 / (1.0 + np.exp(-lam)),
+                                          [params.q_min, params.p, 1.0]]))
         edges = edges[edges >= params.q_min]
         q0 = np.concatenate([edges[:-1], [params.p, 1.0]])
         q1 = np.concatenate([edges[1:], [params.p, 1.0]])
@@ -181,7 +185,7 @@ def certify(params: Params, tol: float = DEFAULT_TOL, max_seconds: float = DEFAU
                                       and tol > 0):
         raise ParameterError(f"tol must be a number > 0, got {tol!r}")
     start = time.perf_counter()
-    cells = Cells.initial(params.p)
+    cells = Cells.initial(params.p, extra=_cusps(params)[3:])
     boxes = Boxes.initial(cells, params)
     up, lo = _trivial(params, cells)
     hint = np.full(cells.size, params.p)
@@ -217,7 +221,7 @@ def certify(params: Params, tol: float = DEFAULT_TOL, max_seconds: float = DEFAU
                 f"certified bounds reached max gap {worst:.3g} > tol={tol:g} after {seconds:.0f} s"
                 f" and {cells.size} cells, {boxes.cell.size} boxes; raise the time limit or the"
                 " tolerance")
-        cells, parent, boxes = _refine(cells, boxes, gap > tol / 2)
+        cells, parent, boxes = _refine(params, cells, boxes, gap > tol / 2)
         up, lo, hint = up[parent], lo[parent], hint[parent]
 
 
@@ -395,13 +399,28 @@ def _finite(params: Params, cells: Cells, boxes: Boxes, casc: Options
     return up, lo, pol
 
 
-def _refine(cells: Cells, boxes: Boxes, split: np.ndarray) -> tuple[Cells, IntArray, Boxes]:
-    """Halve the marked cells.
+def _cusps(params: Params) -> tuple[float, ...]:
+    """Beliefs where V* may have an infinite slope, refined toward geometrically.
 
-    Children inherit their parent's boxes, and active boxes wider (in log-odds) than their
-    cell are halved.
+    1 − p, 1/2 and p (the cusp of β at q = p, and the cascade edges), and for the biased
+    planner b* (:func:`~steerherd.dp.bounds.boxes.target_turn`), where the precision that
+    lands the G-successor on p meets b and the B-successor reaches 1/2.
     """
-    new, parent = cells.split(split)
+    p = params.p
+    extra = (target_turn(p),) if params.planner == "biased" else ()
+    return (1.0 - p, HALF, p, *extra)
+
+
+def _refine(params: Params, cells: Cells, boxes: Boxes, split: np.ndarray
+            ) -> tuple[Cells, IntArray, Boxes]:
+    """Split the marked cells (geometrically toward the cusps 1 − p, 1/2, p; else halved).
+
+    Children inherit their parent's boxes. Active boxes of split cells wider (in log-odds)
+    than their cell are halved, except boxes with an end at p (the cusp of the cost), which
+    are cut geometrically toward p like cells next to a cusp.
+    """
+    p = params.p
+    new, parent = cells.split(split, cusps=_cusps(params))
     counts = np.bincount(boxes.cell, minlength=cells.size)
     start = np.cumsum(counts) - counts
     k = counts[parent]
@@ -412,9 +431,10 @@ def _refine(cells: Cells, boxes: Boxes, split: np.ndarray) -> tuple[Cells, IntAr
     with np.errstate(invalid="ignore"):
         width_x = logit(new.hi) - logit(new.lo)
     lam0, lam1 = logit(kids.q0), logit(kids.q1)
+    at_p = (kids.q0 == p) | (kids.q1 == p)
     with np.errstate(invalid="ignore"):
-        wide = kids.active & (kids.q1 > kids.q0) & (lam1 - lam0 > width_x[kids.cell]) \
-            & split[parent][kids.cell]
+        cand = kids.active & (kids.q1 > kids.q0) & split[parent][kids.cell]
+        wide = cand & ~at_p & (lam1 - lam0 > width_x[kids.cell])
         mid_lam = np.where(np.isinf(lam1), lam0 + 1.0, 0.5 * (lam0 + lam1))
     qm = 1.0 / (1.0 + np.exp(-mid_lam))
     wide &= (qm > kids.q0) & (qm < kids.q1)
@@ -422,8 +442,26 @@ def _refine(cells: Cells, boxes: Boxes, split: np.ndarray) -> tuple[Cells, IntAr
     right = kids.take(wide)
     left.q1 = qm[wide]
     right.q0 = qm[wide]
-    out = _concat_boxes([kids.take(~wide), left, right])
-    return new, parent, out
+    geo = cand & at_p & ((kids.q1 - kids.q0) > GEO_MIN_WIDTH)
+    parts = [kids.take(~wide & ~geo), left, right]
+    if geo.any():
+        parts.append(_geometric_boxes(kids.take(geo), p))
+    return new, parent, _concat_boxes(parts)
+
+
+def _geometric_boxes(b: Boxes, p: float) -> Boxes:
+    """Cut boxes with an end at p at distances w/2, …, w/2^GEO_PIECES from p (w: width)."""
+    frac = 0.5 ** np.arange(0, GEO_PIECES + 1)  # 1, 1/2, …: edges at p ± w·frac, and p
+    w = b.q1 - b.q0
+    sign = np.where(b.q0 == p, 1.0, -1.0)
+    edges = p + sign[:, None] * w[:, None] * frac[None, :]
+    edges[:, 0] = np.where(b.q0 == p, b.q1, b.q0)  # the far end exactly
+    edges = np.concatenate([edges, np.full((w.size, 1), p)], axis=1)
+    edges = np.sort(edges, axis=1)
+    n = GEO_PIECES + 1
+    out = Boxes(np.repeat(b.cell, n), edges[:, :-1].ravel(), edges[:, 1:].ravel(),
+                np.ones(w.size * n, bool))
+    return out.take(out.q1 > out.q0)
 
 
 def _concat_boxes(parts: list[Boxes]) -> Boxes:
