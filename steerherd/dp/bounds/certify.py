@@ -61,6 +61,16 @@ BOX_STEP0 = 1.0
 MAX_BOXES = 12_000_000
 #: Boxes with an end at p narrower than this are no longer cut toward p.
 GEO_MIN_WIDTH = 1e-15
+#: The lower bound tries constants at these fractions of the upper bound's best box.
+HINT_FRACS = (0.0, 0.25, 0.5, 0.75, 1.0)
+#: Only boxes whose optimistic value lies in the top HOT fraction of their cell's gap are
+#: split (the others stay in the operator, unsplit, until the upper bound falls to them).
+HOT = 0.5
+#: … and at most HOT_MAX of them per cell and level (the best).
+HOT_MAX = 8
+#: A hot box wider (in log-odds) than its cell is halved; a cell's best one is cut into up
+#: to MAX_PIECES pieces per level.
+MAX_PIECES = 8
 
 
 @dataclass
@@ -75,6 +85,9 @@ class Boxes:
     q0: FloatArray
     q1: FloatArray
     active: np.ndarray
+    #: rank (0 = best) of the active boxes worth splitting (optimistic value in the top HOT
+    #: of the cell's gap, at most HOT_MAX per cell); −1 for the others.
+    hot: np.ndarray | None = None
 
     @classmethod
     def initial(cls, cells: Cells, params: Params) -> Boxes:
@@ -94,7 +107,8 @@ class Boxes:
 
     def take(self, idx: np.ndarray) -> Boxes:
         """The boxes at rows ``idx``."""
-        return Boxes(self.cell[idx], self.q0[idx], self.q1[idx], self.active[idx])
+        return Boxes(self.cell[idx], self.q0[idx], self.q1[idx], self.active[idx],
+                     None if self.hot is None else self.hot[idx])
 
 
 @dataclass
@@ -185,10 +199,10 @@ def certify(params: Params, tol: float = DEFAULT_TOL, max_seconds: float = DEFAU
                                       and tol > 0):
         raise ParameterError(f"tol must be a number > 0, got {tol!r}")
     start = time.perf_counter()
-    cells = Cells.initial(params.p, extra=_cusps(params)[3:])
+    cells = Cells.initial(params.p, extra=_edges(params))
     boxes = Boxes.initial(cells, params)
     up, lo = _trivial(params, cells)
-    hint = np.full(cells.size, params.p)
+    hint = np.full((cells.size, len(HINT_FRACS)), params.p)
     levels = 0
     while True:
         levels += 1
@@ -221,7 +235,7 @@ def certify(params: Params, tol: float = DEFAULT_TOL, max_seconds: float = DEFAU
                 f"certified bounds reached max gap {worst:.3g} > tol={tol:g} after {seconds:.0f} s"
                 f" and {cells.size} cells, {boxes.cell.size} boxes; raise the time limit or the"
                 " tolerance")
-        cells, parent, boxes = _refine(params, cells, boxes, gap > tol / 2)
+        cells, parent, boxes = _refine(params, cells, boxes, gap > tol / 2, tol)
         up, lo, hint = up[parent], lo[parent], hint[parent]
 
 
@@ -254,15 +268,43 @@ def _solve_level(params: Params, cells: Cells, boxes: Boxes, up: FloatArray, lo:
     keep = val >= lo[act_box.cell] - ops.fp_margin(up, delta)
     boxes.active[act_idx[~keep]] = False
     act, order = ops.sort_by_cell(Options.concat([act_box.take(keep), casc]))
-    mid = np.concatenate([0.5 * (boxes.q0 + boxes.q1)[act_idx[keep]],
-                          np.full(casc.size, np.nan)])[order]
+    mid = np.concatenate([_box_points(boxes)[act_idx[keep]],
+                          np.full((casc.size, len(HINT_FRACS)), np.nan)])[order]
     boxes = _merge_inactive(params, cells, boxes, up, lo)
     w, arg, _ = ops.fixed_point(act, n, delta, "max", up)
     new_up, _ = ops.certify_step(act, w, n, delta, "max")
     new_up = np.minimum(new_up, 0.0)  # every reward is ≤ 0
     hint = np.where(np.isnan(mid[arg]), hint, mid[arg])
     new_lo, pol = _lower(params, cells, hint, lo)
+    boxes.hot = _hot(params, cells, boxes, new_up, new_lo)
     return new_up, new_lo, boxes, hint, pol
+
+
+def _hot(params: Params, cells: Cells, boxes: Boxes, up: FloatArray, lo: FloatArray
+         ) -> np.ndarray:
+    """Active boxes whose optimistic value is in the top HOT fraction of the cell's gap.
+
+    At most HOT_MAX per cell (those of highest value): without a cap, a tiny cell next to a
+    cusp would have every box over a flat stretch of q halved down to its own width.
+    """
+    hot = np.full(boxes.cell.size, -1, dtype=np.int64)
+    idx = np.flatnonzero(boxes.active)
+    if not cusp_cost(params):  # every active box may be halved
+        hot[idx] = 1
+        return hot
+    opts = box_options(cells, params, boxes.cell[idx], boxes.q0[idx], boxes.q1[idx])
+    val, *_ = ops.evaluate(opts, up, params.delta, "max")
+    c = opts.cell
+    ok = val >= lo[c] + HOT * (up[c] - lo[c])
+    # at most HOT_MAX per cell, the best first
+    order = np.lexsort((-val, c))
+    cs = c[order]
+    first = np.r_[True, cs[1:] != cs[:-1]]
+    start = np.maximum.accumulate(np.where(first, np.arange(cs.size), 0))
+    rank = np.empty(cs.size, dtype=np.int64)
+    rank[order] = np.arange(cs.size) - start
+    hot[idx] = np.where(ok & (rank < HOT_MAX), rank, -1)
+    return hot
 
 
 def _final_upper(params: Params, cells: Cells, boxes: Boxes, up: FloatArray, lo: FloatArray
@@ -286,13 +328,24 @@ def _margins(cells: Cells) -> FloatArray:
     return np.clip((cells.hi - cells.lo) / 8.0, 8e-15, 1e-9)
 
 
+def _box_points(boxes: Boxes) -> FloatArray:
+    """Points q0 + f·(q1 − q0), f in HINT_FRACS, of every box (rows: boxes)."""
+    f = np.asarray(HINT_FRACS)
+    pts: FloatArray = boxes.q0[:, None] + f[None, :] * (boxes.q1 - boxes.q0)[:, None]
+    return pts
+
+
 def _candidates(params: Params, cells: Cells, hint: FloatArray
                 ) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
-    """Candidate policies per cell: (cell, form, constant, margin), sorted by cell."""
+    """Candidate policies per cell: (cell, form, constant, margin), sorted by cell.
+
+    ``hint`` (cells × len(HINT_FRACS)): points of the upper bound's best box, tried as constants.
+    """
     n = cells.size
     m = _margins(cells)
     idx = np.arange(n)
-    consts = [np.full(n, params.p), np.ones(n), np.clip(hint, params.q_min, 1.0)]
+    consts = [np.full(n, params.p), np.ones(n)]
+    consts += [np.clip(h, params.q_min, 1.0) for h in hint.T]
     if params.q_min != params.p:
         consts.append(np.full(n, params.q_min))
     cell = [idx] * len(consts)
@@ -373,7 +426,8 @@ def _finite(params: Params, cells: Cells, boxes: Boxes, casc: Options
     nbox = boxes.cell.size
     allb = box_options(cells, params, boxes.cell, boxes.q0, boxes.q1)
     full, order = ops.sort_by_cell(Options.concat([allb, casc]))
-    mid = np.concatenate([0.5 * (boxes.q0 + boxes.q1), np.full(casc.size, np.nan)])[order]
+    mid = np.concatenate([_box_points(boxes),
+                          np.full((casc.size, len(HINT_FRACS)), np.nan)])[order]
     row_box = np.concatenate([np.arange(nbox), np.full(casc.size, -1)])[order]
     relevance = np.full(nbox, -np.inf)
     up, lo = np.zeros(n), np.zeros(n)
@@ -399,6 +453,23 @@ def _finite(params: Params, cells: Cells, boxes: Boxes, casc: Options
     return up, lo, pol
 
 
+def cusp_cost(params: Params) -> bool:
+    """True if β is markedly concave at 0 (2β(x/2) > 1.1·β(x) at x = 1e-6: a cusp at q = p).
+
+    Then V* has cusps where successors land on p, and the refinement works toward them
+    (geometric cells and boxes, and box splits focused on each cell's best boxes); for a
+    linear or nearly linear cost it halves cells and boxes uniformly.
+    """
+    x = 1e-6
+    bx, bh = float(np.asarray(params.cost(x))), float(np.asarray(params.cost(x / 2)))
+    return bx > 0 and 2.0 * bh > 1.1 * bx
+
+
+def _edges(params: Params) -> tuple[float, ...]:
+    """Initial cell edges besides 1 − p and p: b* for the biased planner."""
+    return (target_turn(params.p),) if params.planner == "biased" else ()
+
+
 def _cusps(params: Params) -> tuple[float, ...]:
     """Beliefs where V* may have an infinite slope, refined toward geometrically.
 
@@ -407,20 +478,19 @@ def _cusps(params: Params) -> tuple[float, ...]:
     lands the G-successor on p meets b and the B-successor reaches 1/2.
     """
     p = params.p
-    extra = (target_turn(p),) if params.planner == "biased" else ()
-    return (1.0 - p, HALF, p, *extra)
+    return (1.0 - p, HALF, p, *_edges(params))
 
 
-def _refine(params: Params, cells: Cells, boxes: Boxes, split: np.ndarray
+def _refine(params: Params, cells: Cells, boxes: Boxes, split: np.ndarray, tol: float
             ) -> tuple[Cells, IntArray, Boxes]:
     """Split the marked cells (geometrically toward the cusps 1 − p, 1/2, p; else halved).
 
     Children inherit their parent's boxes. Active boxes of split cells wider (in log-odds)
     than their cell are halved, except boxes with an end at p (the cusp of the cost), which
-    are cut geometrically toward p like cells next to a cusp.
+    are cut geometrically toward p like cells next to a cusp (while β(width) > tol/16).
     """
     p = params.p
-    new, parent = cells.split(split, cusps=_cusps(params))
+    new, parent = cells.split(split, cusps=_cusps(params) if cusp_cost(params) else ())
     counts = np.bincount(boxes.cell, minlength=cells.size)
     start = np.cumsum(counts) - counts
     k = counts[parent]
@@ -432,21 +502,48 @@ def _refine(params: Params, cells: Cells, boxes: Boxes, split: np.ndarray
         width_x = logit(new.hi) - logit(new.lo)
     lam0, lam1 = logit(kids.q0), logit(kids.q1)
     at_p = (kids.q0 == p) | (kids.q1 == p)
-    with np.errstate(invalid="ignore"):
-        cand = kids.active & (kids.q1 > kids.q0) & split[parent][kids.cell]
-        wide = cand & ~at_p & (lam1 - lam0 > width_x[kids.cell])
-        mid_lam = np.where(np.isinf(lam1), lam0 + 1.0, 0.5 * (lam0 + lam1))
-    qm = 1.0 / (1.0 + np.exp(-mid_lam))
-    wide &= (qm > kids.q0) & (qm < kids.q1)
-    left = kids.take(wide)
-    right = kids.take(wide)
-    left.q1 = qm[wide]
-    right.q0 = qm[wide]
-    geo = cand & at_p & ((kids.q1 - kids.q0) > GEO_MIN_WIDTH)
-    parts = [kids.take(~wide & ~geo), left, right]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rank = np.ones(kids.cell.size, np.int64) if kids.hot is None else kids.hot
+        cand = kids.active & (rank >= 0) & (kids.q1 > kids.q0) & split[parent][kids.cell]
+        ratio = (lam1 - lam0) / width_x[kids.cell]
+    # cut toward p while the cost across the box still matters and is markedly concave
+    # there (a cusp, as for k·x^α with α < 0.86; a linear cost is halved like the others)
+    width = kids.q1 - kids.q0
+    beta_w = np.asarray(params.cost(width))
+    geo = cand & at_p & (width > GEO_MIN_WIDTH) & (beta_w > tol / 16) \
+        & (2.0 * np.asarray(params.cost(width / 2)) > 1.1 * beta_w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wide = cand & ~geo & (ratio > 1.0)
+        # pieces: halves; the cell's best box: the power of 2 that brings it to its cell's
+        # width, at most MAX_PIECES
+        most = np.where(rank == 0, MAX_PIECES, 2)
+        npc = np.where(wide, np.minimum(2.0 ** np.ceil(np.log2(np.where(wide, ratio, 1.0))),
+                                        most), 1.0).astype(np.int64)
+    lam1f = np.where(np.isinf(lam1), lam0 + 2.0, lam1)
+    pieces = _uniform_pieces(kids.take(wide), lam0[wide], lam1f[wide], npc[wide])
+    parts = [kids.take(~wide & ~geo), pieces]
     if geo.any():
         parts.append(_geometric_boxes(kids.take(geo), p))
     return new, parent, _concat_boxes(parts)
+
+
+def _uniform_pieces(b: Boxes, lam0: FloatArray, lam1: FloatArray, n: IntArray) -> Boxes:
+    """Cut box i into n[i] pieces uniform in log-odds on [lam0, lam1] (its ends kept exact).
+
+    An infinite upper end (q1 = 1) is cut as if lam1 = lam0 + 2; the last piece keeps q1.
+    """
+    row = np.repeat(np.arange(n.size), n)
+    k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    frac = k / n[row]
+    inner = 1.0 / (1.0 + np.exp(-(lam0[row] + frac * (lam1[row] - lam0[row]))))
+    # edges e_0 = q0 ≤ e_1 ≤ … ≤ e_n = q1 (clipped, so rounding cannot leave the box)
+    q0 = np.where(k == 0, b.q0[row], np.clip(inner, b.q0[row], b.q1[row]))
+    last = k == n[row] - 1
+    q1 = np.where(last, b.q1[row], np.r_[q0[1:], 0.0])
+    out = Boxes(b.cell[row], q0, q1, np.ones(row.size, bool))
+    # pieces that rounding made empty are dropped: consecutive pieces share their edges, so
+    # the union is still [q0, q1]
+    return out.take(out.q1 > out.q0)
 
 
 def _geometric_boxes(b: Boxes, p: float) -> Boxes:
@@ -467,6 +564,8 @@ def _geometric_boxes(b: Boxes, p: float) -> Boxes:
 def _concat_boxes(parts: list[Boxes]) -> Boxes:
     b = Boxes(*(np.concatenate([getattr(p, f) for p in parts])
                 for f in ("cell", "q0", "q1", "active")))
+    if all(p.hot is not None for p in parts):
+        b.hot = np.concatenate([p.hot for p in parts if p.hot is not None])
     return b.take(np.lexsort((b.q1, b.q0, b.cell)))
 
 
