@@ -256,3 +256,59 @@ def test_cli_tol_and_json(capsys) -> None:  # type: ignore[no-untyped-def]
     assert data["bounds"]["max_gap"] <= 0.01
     assert main(["solve", "--tol", "0", "--beliefs", "101", "--json", "-"]) == 2
     assert "tol must be a number > 0" in capsys.readouterr().err
+
+
+# A former stalling instance (issue 15): biased, power cost α = 0.417. Its optimum near 1/2
+# sends the G-successor onto the cusp of −β(p − b)/(1 − δ) at p, and the cost itself has a
+# cusp at q = p; cell-wise constant bounds stalled at gap 7.6e-3 before the refinement went
+# geometric toward those points.
+STALL = Params(planner="biased", p=0.5642, delta=0.5837, cost=PowerCost(2.2228, 0.417))
+
+
+def test_former_stall_myopic_variant_contains_exact_value() -> None:
+    par = STALL.replace(delta=0.0)
+    bounds = certify(par, tol=1e-3, max_seconds=60)
+    p = par.p
+    b = np.concatenate([probe_beliefs(p, np.random.default_rng(3)),
+                        0.5 - np.logspace(-12, -2, 21), 0.5 + np.logspace(-12, -2, 21)])
+    lo, up = bounds.at(b)
+    exact = np.array([myopic_sup(par, x) for x in b])
+    assert np.all(lo <= exact + 1e-12) and np.all(exact <= up + 1e-12)
+    assert bounds.max_gap <= 1e-3
+    assert np.all(exact_reward(par, b, bounds.policy(b)) >= lo - 1e-12)
+
+
+def _escape_to_p(par: Params):  # type: ignore[no-untyped-def]
+    """Below 1/2: the precision whose G-successor lands just above p; on [1/2, p): q = b − ε
+    (a G cascade at cost β(p − b)); from p on: q = p. A strong feasible policy here."""
+    p = par.p
+
+    def pol(b: np.ndarray, t: int) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            target = np.minimum(p * (1 - b) / (b * (1 - p) + p * (1 - b)) + 1e-9, 1.0)
+        q = np.where(b < 0.5, target, np.where(b < p, np.maximum(b - 1e-12, 0.5), p))
+        return np.clip(np.where(b <= 0.0, p, q), 0.5, 1.0)
+    return pol
+
+
+def test_former_stall_reaches_tol_and_brackets_monte_carlo() -> None:
+    start = time.perf_counter()
+    bounds = certify(STALL, tol=1e-3, max_seconds=60)
+    assert bounds.max_gap <= 1e-3 and time.perf_counter() - start < 60
+    par = STALL
+    policies = {
+        "certified": lambda b, t: bounds.policy(b),
+        "always p": lambda b, t: np.full(b.shape, par.p),
+        "escape to p": _escape_to_p(par),
+    }
+    # exact: on [1/2, p), q = b − 1e-12 is a G cascade forever, worth −β(p − b + 1e-12)/(1 − δ)
+    b = par.p - np.logspace(-10, np.log10(par.p - 0.5) - 0.01, 40)
+    cascade = -np.asarray(par.cost(par.p - (b - 1e-12))) / (1 - par.delta)
+    assert np.all(cascade <= bounds.at(b)[1] + 1e-12)
+    for k, b0 in enumerate([0.5 - 1e-6, 0.5 - 1e-3, 0.45, 1 - par.p, 0.5, par.p - 1e-7]):
+        lo, up = (float(x) for x in bounds.at(b0))
+        for j, (name, pol) in enumerate(policies.items()):
+            mean, se = mc_value(par, pol, b0, runs=20_000, seed=1000 + 10 * k + j)
+            assert mean <= up + 4 * se + 1e-8, (name, b0, mean, se, up)
+            if name == "certified":
+                assert mean >= lo - 4 * se - 1e-8, (b0, mean, se, lo)
