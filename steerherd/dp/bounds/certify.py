@@ -223,13 +223,13 @@ def _solve_level(params: Params, cells: Cells, boxes: Boxes, up: FloatArray, lo:
     keep = val >= lo[act_box.cell] - ops.fp_margin(up, delta)
     boxes.active[act_idx[~keep]] = False
     act, order = ops.sort_by_cell(Options.concat([act_box.take(keep), casc]))
-    mid = np.concatenate([_box_points(boxes)[act_idx[keep]],
-                          np.full((casc.size, len(HINT_FRACS)), np.nan)])[order]
-    boxes = merge_inactive(params, cells, boxes, up, lo)
+    rowbox = np.concatenate([act_idx[keep], np.full(casc.size, -1)])[order]
     w, arg, _ = ops.fixed_point(act, n, delta, "max", up)
     new_up, _ = ops.certify_step(act, w, n, delta, "max")
     new_up = np.minimum(new_up, 0.0)  # every reward is ≤ 0
-    hint = np.where(np.isnan(mid[arg]), hint, mid[arg])
+    pick = rowbox[arg]  # the best option's box per cell (−1: a cascade)
+    hint = np.where((pick >= 0)[:, None], _box_points(boxes.take(np.maximum(pick, 0))), hint)
+    boxes = merge_inactive(params, cells, boxes, up, lo)
     new_lo, pol = _lower(params, cells, hint, lo)
     boxes.hot = hot_ranks(params, cells, boxes, new_up, new_lo)
     return new_up, new_lo, boxes, hint, pol
@@ -329,7 +329,9 @@ def _lower(params: Params, cells: Cells, hint: FloatArray, lo: FloatArray
     w = lo
     chosen = _choose(pieces, cid, c_cell, w, delta)
     for _ in range(4):
-        sel = np.isin(cid, chosen)
+        mask = np.zeros(c_cell.size, bool)
+        mask[chosen] = True
+        sel = mask[cid]
         mine = pieces.take(sel)
         mine = Options(c_cell[cid[sel]], *(getattr(mine, f) for f in
                                             ("r", "plo", "phi", "gl", "gh", "bl", "bh")))
