@@ -35,7 +35,6 @@ from steerherd.dp.bounds.boxes import (
     BELOW,
     CONST,
     TARGET,
-    TARGET_M,
     TIE,
     Options,
     box_options,
@@ -43,6 +42,7 @@ from steerherd.dp.bounds.boxes import (
     form_available,
     policy_options,
     policy_q,
+    target_margin,
 )
 from steerherd.dp.bounds.cells import Cells
 from steerherd.dp.bounds.refine import (
@@ -286,7 +286,7 @@ def _candidates(params: Params, cells: Cells, hint: FloatArray
         cell.append(idx[ok])
         form.append(np.full(int(ok.sum()), f))
         consts.append(np.full(int(ok.sum()), params.p if f == TARGET else np.nan))
-        margins.append(np.full(n, TARGET_M) if f == TARGET else m)
+        margins.append(target_margin(cells) if f == TARGET else m)
     margins = [mm[cc] for mm, cc in zip(margins, cell, strict=True)]
     c_cell, c_form, c_const = np.concatenate(cell), np.concatenate(form), np.concatenate(consts)
     c_m = np.concatenate(margins)
