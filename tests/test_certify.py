@@ -309,3 +309,27 @@ def test_former_stall_reaches_tol_and_brackets_monte_carlo() -> None:
             assert mean <= up + 4 * se + 1e-8, (name, b0, mean, se, up)
             if name == "certified":
                 assert mean >= lo - 4 * se - 1e-8, (b0, mean, se, lo)
+
+
+@pytest.mark.parametrize("par", [STALL, Params(planner="biased", p=0.6, delta=0.8,
+                                               cost=LinearCost(0.5))], ids=["cusp", "linear"])
+def test_refined_boxes_cover_every_precision_of_every_cell(par: Params) -> None:
+    """Soundness of the upper bound needs each cell's boxes to cover [q_min, 1] after any
+    refinement (geometric cuts toward p, pieces, merges); cells must partition [0, 1]."""
+    bounds = certify(par, tol=2e-3, max_seconds=60)
+    cells, boxes = bounds.cells, bounds.boxes
+    assert boxes is not None
+    inner = np.arange(1, cells.size - 1)
+    order = np.lexsort((boxes.q1, boxes.q0, boxes.cell))
+    c, q0, q1 = boxes.cell[order], boxes.q0[order], boxes.q1[order]
+    assert np.array_equal(np.unique(c), inner)
+    first = np.r_[True, c[1:] != c[:-1]]
+    last = np.r_[c[1:] != c[:-1], True]
+    assert np.all(q0[first] <= par.q_min) and np.all(q1[last] >= 1.0)
+    run = np.empty_like(q1)  # the furthest q1 so far within each cell (rows sorted by q0)
+    for s, e in zip(np.flatnonzero(first), np.flatnonzero(last), strict=True):
+        run[s:e + 1] = np.maximum.accumulate(q1[s:e + 1])
+    assert np.all(q0[~first] <= run[np.flatnonzero(~first) - 1]), "a gap between boxes"
+    # cells: sorted, contiguous closures, singletons at 0, 1/2, 1
+    assert np.all(cells.lo[1:] >= cells.lo[:-1]) and np.all(cells.hi[:-1] == cells.lo[1:])
+    assert cells.lo[cells.half] == cells.hi[cells.half] == 0.5
