@@ -21,8 +21,8 @@ ABOVE      fl(1 − b) + m                         b < 1/2: the signal just info
                                                  G-successor just above 1/2
 TIE        b                                     b ≥ 1/2: informative, B-successor = 1/2
 BELOW      max(q_min, min(p, fl(b − m)))         b > 1/2: a G cascade at (almost) no cost
-TARGET     t(1−b)/(b(1−t) + t(1−b)) + m          b < 1/2, or 1/2 < b ≤ b* (where the
-                                                 target precision exceeds b): the
+TARGET     t(1−b)/(b(1−t) + t(1−b)) + m          1e-4 ≤ b < 1/2, or 1/2 < b ≤ b* (where
+                                                 the target precision exceeds b): the
                                                  G-successor lands just above t (= p for the
                                                  biased planner: onto the free G cascade
                                                  past the cusp of β)
