@@ -23,6 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script
 
 from benchmarks._common import markdown
+from steerherd.commands.sweep import TASK_CHUNK
 from steerherd.sweep import SerialExecutor, open_executor, run_sweep, solve_chunk
 
 COLS = ["path", "instances", "wall_s", "per_instance_ms", "max_abs_dV_prior", "regimes_differ",
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
                      "wall_s": wall, "note": "each worker compiled before the clock starts"})
     if "fast-pool" not in args.skip:
         with open_executor(workers=args.workers) as pool:
-            results["fast-pool"], wall = run_path(inst, pool, "numpy", "fast", 1)
+            results["fast-pool"], wall = run_path(inst, pool, "numpy", "fast", TASK_CHUNK)
         from steerherd.dp.fast_kernel import numba_installed
 
         kernel = "numba" if numba_installed() else "numpy"
@@ -128,16 +129,15 @@ def main(argv: list[str] | None = None) -> None:
                      "wall_s": wall,
                      "note": f"candidate-set PI, certified to 1e-10; {kernel} kernel"})
     if "dask" not in args.skip:
-        from steerherd.commands.sweep import DASK_CHUNK
 
         with open_executor(dask="local") as client:
-            run_path(inst[:20], client, "numpy", "fast", DASK_CHUNK)  # start the workers
-            results["dask"], wall = run_path(inst, client, "numpy", "fast", DASK_CHUNK)
+            run_path(inst[:20], client, "numpy", "fast", TASK_CHUNK)  # start the workers
+            results["dask"], wall = run_path(inst, client, "numpy", "fast", TASK_CHUNK)
         rows.append({"path": "numpy fast, Dask LocalCluster (2 workers)", "wall_s": wall,
-                     "note": f"{DASK_CHUNK} instances a task (the CLI's default)"})
+                     "note": f"{TASK_CHUNK} instances a task (the CLI's default)"})
     if "pool" not in args.skip:
         with open_executor(workers=args.workers) as pool:
-            results["pool"], wall = run_path(inst, pool, "numpy", "pi", 1)
+            results["pool"], wall = run_path(inst, pool, "numpy", "pi", TASK_CHUNK)
         rows.append({"path": f"numpy PI, process pool ({args.workers} workers)", "wall_s": wall,
                      "note": "policy iteration, certified to 1e-10"})
     if "quantecon" not in args.skip:
