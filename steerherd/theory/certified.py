@@ -68,8 +68,31 @@ def certify_concavity(params: Params, centres: list[float],
         ``certified`` (bool), ``timed_out`` (the budget ran out before a certificate),
         ``witness`` (the triple, or None), ``max_gap`` of the last bounds, ``seconds``.
     """
+    out = certify_instance(params, centres, set(), budget_s)
+    return out["concavity"]  # type: ignore[no-any-return]
+
+
+def certify_instance(params: Params, centres: list[float] | None, claims: set[str],
+                     budget_s: float = BUDGET_S) -> dict[str, Any]:
+    """One ladder of bounds (:data:`TOLS`, within ``budget_s``) for every certified check.
+
+    The chord test of Theorem 2 (when ``centres`` is given) and the verdicts of
+    :func:`steerherd.theory.certified_claims.judge` for ``claims`` (``thm3`` for Theorem 3's
+    order, or a strict claim's name). Each is tried on the bounds of every tolerance until
+    it is final; a final result is kept (bounds at any tolerance are valid), and the ladder
+    stops when all are final or the budget is spent (the bounds reached then are still used).
+
+    Returns:
+        ``concavity`` (as :func:`certify_concavity` returns, or None without centres),
+        ``claims`` (per name, the verdict plus ``tol``, the tolerance of the bounds that gave
+        it), ``timed_out``, ``max_gap`` and ``tol`` of the last bounds, ``seconds``.
+    """
+    from steerherd.theory.certified_claims import decided, judge
+
     start = time.perf_counter()
-    witness, gap, timed_out = None, None, False
+    witness, gap, last_tol, timed_out = None, None, None, False
+    verdicts: dict[str, Any] = {}
+    open_claims = set(claims)
     for tol in TOLS:
         left = budget_s - (time.perf_counter() - start)
         if left <= 0.0:
@@ -80,9 +103,20 @@ def certify_concavity(params: Params, centres: list[float],
         except BoundsNotReached as exc:
             bounds, timed_out = exc.bounds, True
         if bounds is not None:
-            gap = bounds.max_gap
-            witness = chord_violation(bounds, centres)
-        if witness is not None or timed_out:
+            gap, last_tol = bounds.max_gap, tol
+            if centres is not None and witness is None:
+                witness = chord_violation(bounds, centres)
+            if open_claims and time.perf_counter() - start < budget_s:
+                for name, verdict in judge(bounds, open_claims).items():
+                    verdicts[name] = {**verdict, "tol": tol}
+                    if decided({name: verdict}):
+                        open_claims.discard(name)
+        if timed_out or ((centres is None or witness is not None) and not open_claims):
             break
-    return {"certified": witness is not None, "timed_out": timed_out and witness is None,
-            "witness": witness, "max_gap": gap, "seconds": time.perf_counter() - start}
+    seconds = time.perf_counter() - start
+    concavity = None if centres is None else {
+        "certified": witness is not None, "timed_out": timed_out and witness is None,
+        "witness": witness, "max_gap": gap, "seconds": seconds}
+    return {"concavity": concavity, "claims": verdicts,
+            "timed_out": timed_out and bool(open_claims), "max_gap": gap, "tol": last_tol,
+            "seconds": seconds}
