@@ -28,6 +28,8 @@ def verify(
     certify_all: Annotated[bool, typer.Option(
         "--certify-all", help="Judge every instance's strict claim by the bounds, not only "
         "those that fail on the grid.")] = False,
+    jobs: Annotated[int, typer.Option(help="Worker processes (instances are independent).",
+                                      **_I)] = 1,
 ) -> int:
     """Check Theorems 1-5 on random (planner, p, k, delta, cost) problems.
 
@@ -41,17 +43,21 @@ def verify(
     from steerherd.theory.verify import sample_params, summarise
 
     _check(instances, seed, beliefs, precisions, max_instances)
+    if not 1 <= jobs <= 64:
+        from steerherd.errors import ParameterError
+
+        raise ParameterError(f"--jobs must be between 1 and 64, got {jobs}")
     if json_path is not None:
         from steerherd.files import check_output_file
 
         check_output_file(json_path, "--json")
     params = sample_params(instances, np.random.default_rng(seed))
     start = time.perf_counter()
-    reports = _run(params, beliefs, precisions, certify_seconds, certify_all)
+    reports = _run(params, beliefs, precisions, certify_seconds, certify_all, jobs)
     report = summarise(reports)
     report.update({"seed": seed, "beliefs": beliefs, "precisions": precisions,
                    "refine_factor": 4, "certify_seconds": certify_seconds,
-                   "certify_all": certify_all,
+                   "certify_all": certify_all, "jobs": jobs,
                    "seconds": time.perf_counter() - start})
     _print(report)
     if json_path is not None:
@@ -96,7 +102,7 @@ def _jsonable(obj: Any) -> Any:
 
 
 def _run(params: list[Any], beliefs: int, precisions: int, certify_seconds: int,
-         certify_all: bool) -> list[Any]:
+         certify_all: bool, jobs: int) -> list[Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from steerherd.theory.verify import run_sweep
@@ -105,7 +111,8 @@ def _run(params: list[Any], beliefs: int, precisions: int, certify_seconds: int,
                   TimeElapsedColumn(), transient=True) as bar:
         task = bar.add_task("verifying", total=len(params))
         return run_sweep(params, beliefs, precisions, progress=lambda: bar.advance(task),
-                         certify_seconds=float(certify_seconds), certify_all=certify_all)
+                         certify_seconds=float(certify_seconds), certify_all=certify_all,
+                         jobs=jobs)
 
 
 def _fmt(par: dict[str, Any] | None) -> str:
@@ -187,6 +194,8 @@ def _certified_note(verdict: dict[str, Any] | None) -> str:
     """The bounds' verdict on a Thm 3 order or strict-claim finding, in a few words."""
     if verdict is None:
         return ""
+    if verdict.get("tol") is None:
+        return "  bounds: not reached within the budget"
     if "violated" in verdict:
         if not verdict["violated"]:
             return "  order not certified"

@@ -15,6 +15,11 @@ and b2 = b1 + r·h for h on a geometric scale from 1e-4 to 0.3 and r ∈ {1/2, 1
 computed at tol = 1e-2, then 1e-3, then 1e-4, stopping at the first certificate or when the
 time budget is spent (bounds reached when the budget ran out are still valid and are tried;
 one refinement level may overrun the budget).
+
+The same ladder, one per instance and one budget, also serves Theorem 3's order and the strict
+claims (:func:`certify_instance`, :mod:`steerherd.theory.certified_claims`); their per-cell
+facts cost a pass over the precision boxes, so they are computed only on bounds that arrive
+within the budget.
 """
 
 from __future__ import annotations
@@ -32,6 +37,10 @@ from steerherd.model import Params
 TOLS = (1e-2, 1e-3, 1e-4)
 #: Default wall-clock budget per instance, seconds.
 BUDGET_S = 20.0
+#: Claims not worth a finer rung than this: t₂ < t₃ fails exactly where t₂ = t₃ = 1 − p,
+#: which value bounds can never certify (:mod:`~steerherd.theory.certified_claims`), so
+#: it does not drive the ladder past 1e-3 (it is still judged on any finer bounds computed).
+FINEST_TOL = {"t2 < t3": 1e-3}
 
 
 def chord_violation(bounds: Bounds, centres: list[float]) -> dict[str, Any] | None:
@@ -82,6 +91,8 @@ def certify_instance(params: Params, centres: list[float] | None, claims: set[st
     it is final; a final result is kept (bounds at any tolerance are valid), and the ladder
     stops when all are final or the budget is spent (the bounds reached then are still used).
 
+    A claim in :data:`FINEST_TOL` does not keep the ladder going past its tolerance.
+
     Returns:
         ``concavity`` (as :func:`certify_concavity` returns, or None without centres),
         ``claims`` (per name, the verdict plus ``tol``, the tolerance of the bounds that gave
@@ -111,7 +122,8 @@ def certify_instance(params: Params, centres: list[float] | None, claims: set[st
                     verdicts[name] = {**verdict, "tol": tol}
                     if decided({name: verdict}):
                         open_claims.discard(name)
-        if timed_out or ((centres is None or witness is not None) and not open_claims):
+        driving = {c for c in open_claims if tol > FINEST_TOL.get(c, 0.0)}
+        if timed_out or ((centres is None or witness is not None) and not driving):
             break
     for name in claims - set(verdicts):  # never judged: the budget ran out first
         verdicts[name] = ({"violated": False, "witness": None} if name == "thm3"

@@ -242,15 +242,32 @@ def _claims_to_certify(results: list[TheoremResult], every: bool, bounds_anyway:
 def run_sweep(params: Iterable[Params], beliefs: int = 401, precisions: int = 101,
               refine_factor: int = 4, progress: Callable[[], None] | None = None,
               certify_seconds: float = CERTIFY_SECONDS,
-              certify_all: bool = False) -> list[InstanceReport]:
-    """Check every instance in turn; ``progress`` is called after each."""
+              certify_all: bool = False, jobs: int = 1) -> list[InstanceReport]:
+    """Check every instance, in order; ``progress`` is called after each.
+
+    ``jobs`` > 1 checks instances in that many worker processes (spawned); the reports are
+    the same, except where a certified check's wall-clock budget decides.
+    """
+    from functools import partial
+
+    one = partial(check_instance, beliefs=beliefs, precisions=precisions,
+                  refine_factor=refine_factor, certify_seconds=certify_seconds,
+                  certify_all=certify_all)
     reports = []
-    for par in params:
-        reports.append(check_instance(par, beliefs, precisions, refine_factor,
-                                      certify_seconds=certify_seconds,
-                                      certify_all=certify_all))
-        if progress is not None:
-            progress()
+    if jobs <= 1:
+        for par in params:
+            reports.append(one(par))
+            if progress is not None:
+                progress()
+        return reports
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for rep in pool.map(one, params):
+            reports.append(rep)
+            if progress is not None:
+                progress()
     return reports
 
 
@@ -355,5 +372,5 @@ def _finding(rep: InstanceReport, thm: str, kind: str, res: TheoremResult,
     verdicts = rep.certified.get("claims", {})
     key = claim if claim else thm
     if key in verdicts:
-        out["certified"] = verdicts[key]
+        out["certified"] = {**verdicts[key], "ladder_seconds": rep.certified["seconds"]}
     return out
