@@ -138,3 +138,62 @@ def test_certain_and_excluded_modes_agree_with_a_fine_grid(par: Params) -> None:
         assert np.all(mode[facts.certain[m] & inner] == m), m
         assert not np.any(mode[facts.excluded[m] & inner] == m), m
     assert facts.certain["baseline"].any() and facts.excluded["baseline"].any()
+
+
+def test_verify_json_has_the_certified_columns(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from steerherd.cli import main
+
+    path = tmp_path / "r.json"
+    main(["verify", "--instances", "8", "--seed", "3", "--beliefs", "101", "--precisions",
+          "31", "--certify-seconds", "5", "--json", str(path)])
+    rep = json.loads(path.read_text())
+    assert set(rep["certified_strict"]) == {"d_A > 0", "t2 < t3", "1/2 < t2"}
+    tried = 0
+    for thm in ("thm3", "thm4", "thm5"):
+        cert = rep["theorems"][thm]["strict"]["certified"]
+        assert cert == rep["certified_strict"][rep["theorems"][thm]["strict"]["claim"]]
+        assert cert["tried"] == cert["holds"] + cert["fails"] + cert["undecided"] + cert["n/a"]
+        tried += cert["tried"]
+    assert tried > 0 and rep["certified_order_violations"] == rep["theorems"]["thm3"]["certified"]
+    # A certified failure is a failure: never fewer failures than certified ones.
+    for thm in ("thm3", "thm4", "thm5"):
+        st = rep["theorems"][thm]["strict"]
+        assert st["fails"] >= st["certified"]["fails"]
+
+
+def test_worker_processes_give_the_same_reports() -> None:
+    from steerherd.theory.verify import run_sweep, sample_params
+
+    params = sample_params(3, np.random.default_rng(4))
+    one = run_sweep(params, 101, 31, certify_seconds=0)
+    two = run_sweep(params, 101, 31, certify_seconds=0, jobs=2)
+    assert [r.params for r in one] == [r.params for r in two]
+    for a, b in zip(one, two, strict=True):
+        assert [(r.theorem, r.passed, r.margin) for r in a.results] == [
+            (r.theorem, r.passed, r.margin) for r in b.results]
+
+
+def test_certified_verdicts_override_the_grids() -> None:
+    from steerherd.theory.theorems import TheoremResult
+    from steerherd.theory.verify import InstanceReport
+
+    par = Params(planner="altruistic", p=0.7, delta=0.5, cost=LinearCost(0.5))
+
+    def thm3(passed: bool, d_a: bool) -> TheoremResult:
+        return TheoremResult("thm3", passed, 0.0 if passed else -0.1,
+                             {"strict": {"d_A > 0": {"holds": d_a, "margin": 0.1 if d_a else 0}}})
+
+    def report(order: bool, claim: str) -> InstanceReport:
+        return InstanceReport(par, (thm3(False, False),), {"thm3": thm3(True, False)},
+                              certified={"claims": {"thm3": {"violated": order},
+                                                    "d_A > 0": {"status": claim}}})
+
+    assert report(False, "undecided").status("thm3") == "artefact"  # the finer grid passes
+    assert report(True, "undecided").status("thm3") == "violation"  # ... but certified
+    assert report(False, "undecided").strict_status("thm3") == "fails"  # both grids fail
+    assert report(False, "holds").strict_status("thm3") == "artefact"  # the bounds say holds
+    held = InstanceReport(par, (thm3(True, True),),
+                          certified={"claims": {"d_A > 0": {"status": "fails"}}})
+    assert held.strict_status("thm3") == "fails"
