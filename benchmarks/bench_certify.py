@@ -6,6 +6,7 @@ Usage: PYTHONPATH=. python benchmarks/bench_certify.py [N_PER_PLANNER] [TOL] [DE
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -49,11 +50,24 @@ def main() -> None:
     tol = float(sys.argv[2]) if len(sys.argv) > 2 else 1e-3
     dmax = float(sys.argv[3]) if len(sys.argv) > 3 else 0.95
     seed = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    print(f"load average at start: {os.getloadavg()}", flush=True)
+    summary: dict[str, list[dict]] = {}
     for a in instances(n, tol, dmax, seed):
         res = subprocess.run([sys.executable, "-c", CHILD, json.dumps(a)], capture_output=True,
                              text=True, check=False)
         line = res.stdout.strip().splitlines()[-1] if res.stdout.strip() else res.stderr[-300:]
         print(json.dumps(a), line, flush=True)
+        try:
+            summary.setdefault(a["planner"], []).append(json.loads(line))
+        except json.JSONDecodeError:
+            summary.setdefault(a["planner"], []).append({"ok": False, "seconds": float("nan"),
+                                                         "peak_mb": float("nan")})
+    for planner, rows in summary.items():
+        ok = [r for r in rows if r.get("ok") and r["seconds"] <= 60.0]
+        print(f"{planner}: {len(ok)}/{len(rows)} reached tol={tol:g} within 60 s; time"
+              f" {min(r['seconds'] for r in rows):.1f}-{max(r['seconds'] for r in rows):.1f} s,"
+              f" peak memory <= {max(r['peak_mb'] for r in rows):.0f} MB")
+    print(f"load average at end: {os.getloadavg()}", flush=True)
 
 
 if __name__ == "__main__":

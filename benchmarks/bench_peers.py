@@ -17,6 +17,13 @@ compiled on a small warm-up first. Quote ``uptime`` beside any figure.
 
     python benchmarks/bench_peers.py                  # the six cases at 2001 x 401
     python benchmarks/bench_peers.py --large          # also 20,001 x 401: time, peak memory
+    STEERHERD_KERNEL=numpy python benchmarks/bench_peers.py   # steerherd's numpy kernel
+    python benchmarks/bench_peers.py --numba-costs    # import, cache-load and compile costs
+
+steerherd's kernel is the default rule's (``steerherd.dp.fast_kernel.choose``: numba when
+installed, at 2001 x 401) unless ``STEERHERD_KERNEL`` says otherwise; its one-off costs
+(importing numba, loading the cached machine code, compiling with a cold cache) are not in
+the per-solve times and are measured apart by ``--numba-costs``, in fresh processes.
 """
 
 from __future__ import annotations
@@ -27,7 +34,9 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMB
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -120,6 +129,39 @@ def _warm_up() -> None:
                      make_precision_grid(params.q_min, 11))
 
 
+_COSTS = """
+import time
+t0 = time.perf_counter()
+import numba
+t1 = time.perf_counter()
+from steerherd import Params
+from steerherd.dp.fast import solve_fast
+p = Params(planner="biased", p=0.7, delta=0.9)
+t2 = time.perf_counter()
+solve_fast(p, 201, 41, kernel="numba")
+t3 = time.perf_counter()
+solve_fast(p, 201, 41, kernel="numba")
+t4 = time.perf_counter()
+print(f"{t1 - t0:.3f} {t3 - t2 - (t4 - t3):.3f}")
+"""
+
+
+def numba_costs() -> dict[str, object]:
+    """import numba, then the first compiled solve less a second one: with the on-disk cache
+    (warm) and with an empty cache directory (cold: compiling), each in a fresh process."""
+    out: dict[str, object] = {}
+    root = str(Path(__file__).resolve().parents[1])
+    for label, env in (("warm cache", {}), ("cold cache", {"NUMBA_CACHE_DIR": ""})):
+        with tempfile.TemporaryDirectory() as tmp:
+            extra = {k: (v or tmp) for k, v in env.items()}
+            res = subprocess.run([sys.executable, "-c", _COSTS], capture_output=True, text=True,
+                                 env={**os.environ, "PYTHONPATH": root, **extra}, check=True)
+        imp, first = res.stdout.split()
+        out[f"import numba s ({label})"] = float(imp)
+        out[f"first-call load/compile s ({label})"] = float(first)
+    return out
+
+
 def _geomean(xs: list[float]) -> float:
     return float(np.exp(np.mean(np.log(xs))))
 
@@ -132,8 +174,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--large", action="store_true", help="also 20,001 beliefs (fast and full)")
     ap.add_argument("--large-only", action="store_true", help="only the 20,001-belief rows")
+    ap.add_argument("--numba-costs", action="store_true",
+                    help="only the numba import, cache-load and compile costs")
     args = ap.parse_args(argv)
     print(f"load average: {os.getloadavg()}; one process, one thread; epsilon={EPSILON}\n")
+    if args.numba_costs:
+        row = numba_costs()
+        print(markdown([row], list(row)))
+        return
+    from steerherd.dp.fast_kernel import choose
+
+    print(f"steerherd kernel at {args.beliefs} x {args.precisions}:"
+          f" {choose('auto', args.beliefs, args.precisions)};"
+          f" at 20,001 x {args.precisions}: {choose('auto', 20_001, args.precisions)}\n")
     if not args.large_only:
         _warm_up()
         rows = [run_case(c, args.beliefs, args.precisions, args.repeat) for c in CASES]

@@ -12,16 +12,10 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
-import importlib.metadata
 import sys
 import warnings
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
-
-try:
-    __version__ = importlib.metadata.version("steerherd")
-except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a bare source tree
-    __version__ = "unknown"
 
 _EXPORTS = {
     "solve": "steerherd.api",
@@ -71,13 +65,26 @@ if TYPE_CHECKING:
     from steerherd.model.costs import CallableCost, LinearCost, PowerCost, make_cost
     from steerherd.solution import Solution
 
+    __version__: str
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # importlib.metadata costs ~10 ms: read on first use only
+        globals()[name] = _version()
+        return globals()[name]
     if name in _EXPORTS:
         value = getattr(importlib.import_module(_EXPORTS[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'steerherd' has no attribute {name!r}")
+
+
+def _version() -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("steerherd")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a bare source tree
+        return "unknown"
 
 
 #: Modules that moved in the 0.2 layout: the old import path still works for one release and

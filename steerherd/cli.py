@@ -20,7 +20,8 @@ def _exception_types() -> tuple[tuple[type[BaseException], ...], ...]:
     """(usage errors, exits, aborts) of whichever click this typer uses.
 
     Recent typer releases vendor click (``typer._click``) and do not install it; older ones
-    use click itself. Either may be present, so both are looked up and neither is required.
+    use click itself. The vendored one is used where it exists (click itself, installed for
+    another package, is then not imported: it raises nothing here), else click.
     """
     errors: list[type[BaseException]] = []
     exits: list[type[BaseException]] = [typer.Exit]
@@ -33,6 +34,7 @@ def _exception_types() -> tuple[tuple[type[BaseException], ...], ...]:
         errors.append(module.ClickException)
         exits += [module.Exit] if hasattr(module, "Exit") else []
         aborts += [module.Abort] if hasattr(module, "Abort") else []
+        break
     return tuple(errors), tuple(exits), tuple(aborts)
 
 
@@ -95,21 +97,40 @@ def uniform_metavars(command: Any) -> None:
         uniform_metavars(sub)
 
 
-def _register() -> None:
-    """Attach the subcommands (once); each module imports its heavy libraries lazily."""
-    if app.registered_commands:
-        return
-    from steerherd.commands import figures, llm, simulate, solve, sweep, verify
+#: The subcommands, in the order ``steerherd --help`` lists them: name → (module, function).
+COMMANDS = {
+    "solve": ("solve", "solve"),
+    "verify": ("verify", "verify"),
+    "simulate": ("simulate", "simulate"),
+    "sweep": ("sweep", "sweep"),
+    "figures": ("figures", "figures"),
+    "sweep-report": ("sweep", "sweep_report"),
+    "llm": ("llm", "app"),
+}
 
-    for name, func in (("solve", solve.solve), ("verify", verify.verify),
-                       ("simulate", simulate.simulate), ("sweep", sweep.sweep),
-                       ("figures", figures.figures)):
-        app.command(name, epilog=EXAMPLES[name])(func)
-    app.command("sweep-report", hidden=True, epilog=EXAMPLES["sweep report"])(
-        sweep.sweep_report)
-    app.add_typer(llm.app, name="llm", epilog=EXAMPLES["llm"])
-    for sub in llm.app.registered_commands:
-        sub.epilog = EXAMPLES.get(f"llm {sub.name}")
+
+def _register(args: list[str]) -> None:
+    """Attach the subcommands that this command line needs, in the listed order.
+
+    ``steerherd solve ...`` needs only ``solve``: typer builds every registered command's
+    options (a pydantic adapter each) before it parses anything, so the others are left out
+    then. Anything else (no command, a global option, a name that is not a command) gets
+    all of them, so the group's help and its "No such command" error are unchanged.
+    """
+    wanted = [args[0]] if args and args[0] in COMMANDS else list(COMMANDS)
+    app.registered_commands.clear()
+    app.registered_groups.clear()
+    for name in wanted:
+        module_name, attr = COMMANDS[name]
+        func = getattr(importlib.import_module(f"steerherd.commands.{module_name}"), attr)
+        if name == "llm":
+            app.add_typer(func, name="llm", epilog=EXAMPLES["llm"])
+            for sub in func.registered_commands:
+                sub.epilog = EXAMPLES.get(f"llm {sub.name}")
+        elif name == "sweep-report":  # reached as "sweep report" (see main)
+            app.command(name, hidden=True, epilog=EXAMPLES["sweep report"])(func)
+        else:
+            app.command(name, epilog=EXAMPLES[name])(func)
 
 
 #: An example for each command's help (shown under its options).
@@ -133,12 +154,12 @@ EXAMPLES = {
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 a failed run, 2 bad input, 130 Ctrl-C)."""
-    _register()
-    command = typer.main.get_command(app)
-    uniform_metavars(command)
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:2] == ["sweep", "report"]:  # the report has its own options and help
         args = ["sweep-report", *args[2:]]
+    _register(args)
+    command = typer.main.get_command(app)
+    uniform_metavars(command)
     try:
         result = command.main(args=args, prog_name="steerherd", standalone_mode=False)
     except _CLICK_ERRORS as exc:

@@ -341,10 +341,16 @@ class Solution:
 
         return {"bounds": bounds_to_dict(self.certified.value, self.grid.belief)}
 
-    def save(self, path: str | Path) -> Path:
-        """Write JSON to ``path`` and return it."""
+    def save(self, path: str | Path, data: dict[str, Any] | None = None) -> Path:
+        """Write JSON to ``path`` and return it.
+
+        Args:
+            path: the file to write.
+            data: this solution's :meth:`to_dict`, if the caller has it already (it is not
+                built twice); None builds it.
+        """
         path = Path(path)
-        path.write_text(json.dumps(self.to_dict()))
+        path.write_text(json.dumps(self.to_dict() if data is None else data))
         return path
 
     @classmethod

@@ -23,7 +23,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from steerherd.errors import ParameterError
-from steerherd.types import COST_FAMILIES, PLANNERS, CostFamily, Planner
+from steerherd.types import (  # noqa: F401  (the limits are re-exported)
+    COST_FAMILIES,
+    MAX_RUNS,
+    MAX_SWEEP_INSTANCES,
+    PLANNERS,
+    CostFamily,
+    Planner,
+)
 
 if TYPE_CHECKING:
     from steerherd.agents import AgentModel
@@ -43,11 +50,9 @@ MIN_PRECISIONS = 2
 #: Both limits at once would need ~400 GB: the (belief, precision) pairs are bounded too.
 MAX_GRID_PAIRS = 50_000_000
 BYTES_PER_PAIR = 100
-#: Work limits checked before anything is allocated; each names the option that raises it.
-#: A sweep solves each instance in ~0.05-1 s, so 100,000 is a day's work on one core.
-MAX_SWEEP_INSTANCES = 100_000  # steerherd sweep --max-instances
-#: Monte Carlo keeps ~100 bytes per run per simulation: 10^7 runs is ~1 GB.
-MAX_RUNS = 10_000_000  # steerherd simulate --max-runs
+#: Work limits checked before anything is allocated; each names the option that raises it:
+#: MAX_SWEEP_INSTANCES (steerherd sweep --max-instances) and MAX_RUNS (steerherd simulate
+#: --max-runs) are imported above from steerherd.types, where the CLI reads them.
 #: Agents per Monte Carlo run: the loop over agents is serial, ~1 µs per agent and run.
 MAX_AGENTS = 1_000_000
 

@@ -16,6 +16,13 @@ PLANNERS: tuple[Planner, ...] = get_args(Planner)
 CostFamily: TypeAlias = Literal["linear", "power"]
 COST_FAMILIES: tuple[CostFamily, ...] = get_args(CostFamily)
 
+#: Work limits that are also CLI defaults (``--max-instances``, ``--max-runs``); they live
+#: here, not in :mod:`steerherd.spec` (which re-exports them), so that the commands' help
+#: does not import pydantic. A sweep solves each instance in ~0.05-1 s: 100,000 is a day's
+#: work on one core. Monte Carlo keeps ~100 bytes per run per simulation: 10^7 runs ~1 GB.
+MAX_SWEEP_INSTANCES = 100_000
+MAX_RUNS = 10_000_000
+
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import ArrayLike, NDArray

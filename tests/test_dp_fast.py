@@ -1,9 +1,11 @@
 """The fast solver (steerherd.dp.fast) against the full reference solver on the same problem.
 
-Both solvers return the value of an optimal policy of the same finite MDP, evaluated by the
-same sparse LU (``evaluate_policy``), so where they settle on the same policy their values
-are bit for bit equal; the certificates alone only promise |ΔV| ≤ ε. The tests ask for
-1e-12, as the issue does, and for identical reported precisions, kinds and modes.
+Both solvers return the value of an optimal policy of the same finite MDP: the full solver
+evaluates it by a sparse LU (``evaluate_policy``), the fast one by the contraction of
+``steerherd.dp.evaluate`` (within 2e-13) or the same LU, so where they settle on the same
+policy their values agree to rounding; the certificates alone only promise |ΔV| ≤ ε. The
+tests ask for 1e-12, as the issue does, and for identical reported precisions, kinds and
+modes.
 """
 
 from __future__ import annotations
@@ -40,11 +42,11 @@ def _random_instance(seed: int) -> tuple[Params, object, int, int]:
     return params, agent, int(rng.integers(41, 202)), int(rng.integers(5, 62))
 
 
-def _both(params: Params, agent: object, beliefs: int, precisions: int
+def _both(params: Params, agent: object, beliefs: int, precisions: int, kernel: str = "numpy"
           ) -> tuple[Solution, Solution]:
     opts = SolverOptions(epsilon=EPS)
     ref = solve_problem(build_problem(params, beliefs, precisions, agent=agent), "pi", opts)
-    got = solve_fast(params, beliefs, precisions, agent=agent, options=opts)
+    got = solve_fast(params, beliefs, precisions, agent=agent, options=opts, kernel=kernel)
     return Solution.from_raw(ref), Solution.from_raw(got)
 
 
@@ -147,7 +149,7 @@ def test_default_solve_is_fast_and_old_methods_still_work() -> None:
 def _peak_bytes(params: Params, beliefs: int, precisions: int) -> int:
     tracemalloc.start()
     try:
-        solve_fast(params, beliefs, precisions)
+        solve_fast(params, beliefs, precisions, kernel="numpy")
         return int(tracemalloc.get_traced_memory()[1])
     finally:
         tracemalloc.stop()
@@ -170,7 +172,7 @@ def test_the_sweep_prunes_and_memory_does_not_grow_with_precisions() -> None:
 
     fast_mod.sweep = counting  # type: ignore[assignment]
     try:
-        raw = solve_fast(params, 2001, 401)
+        raw = solve_fast(params, 2001, 401, kernel="numpy")
     finally:
         fast_mod.sweep = original  # type: ignore[assignment]
     assert evaluated and max(evaluated) < 0.05 * raw.value.size * 401

@@ -173,3 +173,30 @@ def test_non_convergence_raises() -> None:
 def test_unknown_method() -> None:
     with pytest.raises(sh.ParameterError, match=r"method must be one of \['vi', 'pi', 'mpi'"):
         sh.solve(Params(), beliefs=51, method="newton")
+
+
+def test_policy_iteration_near_delta_one_stops_at_the_rounding_floor() -> None:
+    """At δ = 0.99855 the LU's rounding (about 1 ulp of |V| ≈ 700) times δ/(1 − δ) ≈ 690 puts
+    the MacQueen–Porteus gap of the stable policy at ≈ 1.5e-10, above ε = 1e-10; PI used to
+    evaluate that policy again until max_iter. It now stops at max(ε, rounding floor), says so
+    in the certificate, and agrees with modified PI within the two certified gaps."""
+    params = Params(planner="biased", p=0.7653, delta=0.99855,
+                    cost=LinearCost(1.3524402801714142))
+    pi = sh.solve(params, beliefs=401, precisions=101, method="pi")
+    cert = pi.certificate
+    assert cert.converged and cert.epsilon_floor > cert.epsilon
+    assert cert.gap < cert.epsilon_floor
+    mpi = sh.solve(params, beliefs=401, precisions=101, method="mpi")
+    fast = sh.solve(params, beliefs=401, precisions=101)
+    assert fast.certificate.converged
+    assert np.max(np.abs(pi.V - fast.V)) <= cert.gap + fast.certificate.gap
+    assert np.max(np.abs(pi.V - mpi.V)) <= cert.gap + mpi.certificate.gap / 2
+    assert cert.to_dict()["epsilon_floor"] == cert.epsilon_floor
+
+
+def test_rounding_floor_is_zero_when_myopic_and_tiny_at_moderate_delta() -> None:
+    from steerherd.dp.certificate import rounding_floor
+
+    v = np.full(5, -10.0)
+    assert rounding_floor(0.0, v) == 0.0
+    assert rounding_floor(0.9, v) < 1e-12  # never binds against the default ε = 1e-10

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from steerherd.commands._parse import whole_number
-from steerherd.spec import MAX_RUNS
+from steerherd.types import MAX_RUNS
 
 _I = {"parser": whole_number, "metavar": "INT"}
 

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from steerherd.commands._parse import number, whole_number
-from steerherd.spec import COST_FAMILIES, PLANNERS
+from steerherd.commands._parse import no_pydantic_plugins, number, whole_number
+from steerherd.types import COST_FAMILIES, PLANNERS
 
 # The CLI's choices are generated from the spec's literals, never declared again.
 Planner = StrEnum("Planner", {name: name for name in PLANNERS})  # type: ignore[misc]
@@ -83,7 +83,9 @@ def solve(
     import json
 
     from steerherd import solve as run_solve
-    from steerherd.spec import parse_spec
+
+    with no_pydantic_plugins():
+        from steerherd.spec import parse_spec
 
     spec = parse_spec(dict(planner=planner.value, p=p, C=C, k=k, delta=delta, cost=cost.value,
                            alpha=alpha, horizon=horizon, prior=prior, beliefs=beliefs,
@@ -100,7 +102,8 @@ def solve(
                                  method=method.value)
     if json_path == "-":  # machine-readable only: the JSON carries the certified bounds
         _certify(sol, tol)
-        typer.echo(json.dumps(_data(sol, derivs)))
+        base = sol.to_dict()
+        typer.echo(json.dumps(_data(base, derivs)))
         if out is None:
             return
     assert out is not None
@@ -109,11 +112,12 @@ def solve(
         if derivs is not None:
             _print_sensitivity(derivs)
         _certify(sol, tol)
-        _print_certified(sol)
-    data = _data(sol, derivs)
+        base = sol.to_dict()  # its certified regimes are printed, not computed again
+        _print_certified(sol, base.get("bounds", {}).get("regimes"))
+    data = _data(base, derivs)
     if json_path not in (None, "-"):
         Path(json_path).write_text(json.dumps(data))
-    sol.save(out / "solution.json")
+    sol.save(out / "solution.json", base)
     typer.echo(f"wrote {out / 'solution.json'}; drawing {out / 'solution.png'}")
     _plot(data, out / "solution.png")  # after the answer: matplotlib is imported only now
 
@@ -136,11 +140,11 @@ def _certify(sol: Any, tol: float | None) -> None:
     cache.get(None, max_seconds=30.0, keep_partial=sol.params.horizon is None)
 
 
-def _data(sol: Any, derivs: list[Any] | None) -> dict[str, Any]:
-    data: dict[str, Any] = sol.to_dict()
-    if derivs is not None:
-        data["sensitivity"] = [d.to_dict() for d in derivs]
-    return data
+def _data(base: dict[str, Any], derivs: list[Any] | None) -> dict[str, Any]:
+    """The solution's dict (``Solution.to_dict``), with the sensitivities if asked for."""
+    if derivs is None:
+        return base
+    return {**base, "sensitivity": [d.to_dict() for d in derivs]}
 
 
 def _check_outputs(out: Path | None, json_path: str | None) -> Path | None:
@@ -195,30 +199,76 @@ def _below_grid_error(d: Any) -> bool:
 
 
 def _summary(sol: Any, out: Path) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    """The grid answer: the problem, the regimes table, thresholds, certificate, V(prior).
 
-    console = Console(highlight=False)
+    Printed with plain ``print`` (rich costs ~40 ms to import, a fifth of the answer's time
+    budget); the table has rich's heavy-head box, as before.
+    """
     par = sol.params
     head, *rest = sol.describe()  # short lines written for people (Solution.describe)
-    console.print(head, style="bold", markup=False)
-    console.print(rest[0], markup=False)  # cost and horizon
-    table = Table(title="regimes", title_justify="left")
-    for col in ("mode", "beliefs", "q*", "q range"):
-        table.add_column(col)
-    for r in sol.regimes:
-        table.add_row(r.mode, f"[{r.lo:.4f}, {r.hi:.4f}]", r.formula, f"{r.q_lo:.4f}–{r.q_hi:.4f}")
-    console.print(table)
-    for line in rest[2:]:  # thresholds, certificate, bounds, grid
-        console.print(line.strip(), markup=False)
-    console.print(f"V(prior = {par.prior:g}) = {float(sol.value(par.prior)):.6g}", markup=False)
+    lines = [_bold(head), rest[0]]  # cost and horizon
+    lines += _table("regimes", ("mode", "beliefs", "q*", "q range"),
+                    [(r.mode, f"[{r.lo:.4f}, {r.hi:.4f}]", r.formula,
+                      f"{r.q_lo:.4f}–{r.q_hi:.4f}") for r in sol.regimes])
+    lines += [line.strip() for line in rest[2:]]  # thresholds, certificate, bounds, grid
+    lines.append(f"V(prior = {par.prior:g}) = {float(sol.value(par.prior)):.6g}")
+    print("\n".join(lines), flush=True)
 
 
-def _print_certified(sol: Any) -> None:
-    """The certified bounds on the continuous problem, beside (not instead of) the grid's."""
-    from rich.console import Console
+def _table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    """A table in rich's heavy-head box (the look ``rich.table.Table`` gave this command).
 
-    console = Console(highlight=False)
+    As rich did, it fits the terminal's width (80 columns off a terminal): the widest
+    column is narrowed, and its cells wrapped at spaces, until the table fits.
+    """
+    import shutil
+    import textwrap
+
+    cols = list(zip(header, *rows, strict=True))
+    width = [max(len(c) for c in col) for col in cols]
+    least = [max(len(word) for c in col for word in c.split() or [""]) for col in cols]
+    limit = shutil.get_terminal_size((80, 24)).columns
+    while sum(width) + 3 * len(width) + 1 > limit:
+        j = max(range(len(width)), key=lambda i: width[i] - least[i])
+        if width[j] <= least[j]:
+            break
+        width[j] -= 1
+
+    def line(left: str, fill: str, mid: str, right: str) -> str:
+        return left + mid.join(fill * (w + 2) for w in width) + right
+
+    def row(cells: tuple[str, ...], bar: str, bold: bool = False) -> list[str]:
+        parts = [textwrap.wrap(c, w) or [""] for c, w in zip(cells, width, strict=True)]
+        out = []
+        for k in range(max(len(p) for p in parts)):
+            text = [p[k] if k < len(p) else "" for p in parts]
+            padded = [(_bold(t) if bold else t) + " " * (w - len(t))
+                      for t, w in zip(text, width, strict=True)]
+            out.append(bar + bar.join(f" {t} " for t in padded) + bar)
+        return out
+
+    total = sum(width) + 3 * len(width) + 1
+    body = [text for r in rows for text in row(r, "│")]
+    return [title.ljust(total), line("┏", "━", "┳", "┓"), *row(header, "┃", bold=True),
+            line("┡", "━", "╇", "┩"), *body, line("└", "─", "┴", "┘")]
+
+
+def _bold(text: str) -> str:
+    """Bold on a terminal (unless NO_COLOR is set), as rich printed it; plain otherwise."""
+    import os
+    import sys
+
+    if sys.stdout.isatty() and "NO_COLOR" not in os.environ:
+        return f"\x1b[1m{text}\x1b[0m"
+    return text
+
+
+def _print_certified(sol: Any, reg: dict[str, Any] | None) -> None:
+    """The certified bounds on the continuous problem, beside (not instead of) the grid's.
+
+    ``reg`` is the certified regimes' dict (in the JSON's bounds block); None for a finite
+    horizon, which has none.
+    """
     par = sol.params
     cb = sol.certified.value
     reached = "≤" if cb.max_gap <= cb.tol else "> (not reached in time; pass --tol)"
@@ -230,16 +280,12 @@ def _print_certified(sol: Any) -> None:
     lo, up = cb.at(par.prior)
     lines.append(f"  V*(prior) ∈ [{float(lo):.6g}, {float(up):.6g}]; certified policy "
                  f"q(prior) = {float(cb.policy(par.prior)):.6g}")
-    if par.horizon is None:
-        from steerherd.dp.bounds.regimes import certified_regimes
-
-        reg = certified_regimes(cb)
-        lines.append(f"  certified thresholds (q resolution {reg.resolution:g}; "
-                     f"{len(reg.undecided)} undecided intervals):")
+    if reg is not None:
+        lines.append(f"  certified thresholds (q resolution {reg['resolution']:g}; "
+                     f"{len(reg['undecided'])} undecided intervals):")
         lines += [f"    {t['from']} → {t['to']} ∈ [{t['lo']:.5f}, {t['hi']:.5f}]"
-                  for t in reg.thresholds] or ["    none"]
-    for line in lines:
-        console.print(line, markup=False, overflow="ignore", crop=False, soft_wrap=True)
+                  for t in reg["thresholds"]] or ["    none"]
+    print("\n".join(lines), flush=True)
 
 
 def _plot(data: dict[str, Any], path: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from steerherd.commands._parse import whole_number
-from steerherd.spec import MAX_SWEEP_INSTANCES
+from steerherd.types import MAX_SWEEP_INSTANCES
 
 _DB_HELP = "Results store (default: results/sweeps/<config stem>.sqlite)."
 _DASK_HELP = "'local' (loopback LocalCluster, 2 workers) or a scheduler tcp://HOST:PORT."

@@ -9,25 +9,35 @@ never stores a nodes × candidates array.
 Algorithm
 ---------
 1. Policy iteration over the *active* candidates: the exact ones (p, 1, m, m⁻, m⁺) plus the
-   grid precisions added so far (none at first), until the MacQueen–Porteus gap over the
-   active set is below ε.
+   grid precisions added so far (none at first), until the policy is stable on the active
+   set (or its MacQueen–Porteus gap is below ε).
 2. A certifying sweep (:func:`steerherd.dp.fast_sweep.sweep`) computes T V over the *full*
    candidate set at that V, skipping only grid precisions that provably cannot be the
    maximum nor the reported choice. At every node where a grid precision is strictly better
-   than every active candidate, the best one is added, and step 1 resumes from the current
-   policy. When no node changes, T V over the full set equals T V over the active set, so
-   the active gap is the full problem's gap: the certificate is the full solver's.
+   than every active candidate, the best one is added (with its grid neighbours), and step 1
+   resumes from the current policy. When no node changes, T V over the full set equals T V
+   over the active set, so the active gap is the full problem's gap: the certificate is the
+   full solver's.
 
-Once a grid precision has been added, every policy-iteration step sweeps (a full-set greedy
-step, so the number of policy evaluations stays close to the full solver's), and a sweep
-reuses the previous one's bounds: between sweeps each Q moves by at most δ·max(0, max ΔV),
-so a node whose shifted old bounds stay below its new floor is not searched again (its old
-near-best pairs are re-evaluated).
+Policies are evaluated approximately in step 1 (Gauss–Seidel or Jacobi sweeps with the exact
+diagonal, to a relative change of 1e-15, :func:`steerherd.dp.fast_kernel.approx_evaluate`),
+because they are only stepping stones. When the loop would stop, the policy is evaluated by
+:func:`steerherd.dp.evaluate.evaluate_rows` (as the full solver's policy is), the greedy step
+and the sweep are repeated at that V, and every later step evaluates the same way: the V
+returned and the certificate are those of an evaluation with a stated error bound.
+
+A sweep reuses what the previous one found (same problem, new V): between sweeps each Q
+moves by at most δ times the largest increase of V over the nodes its successors use. The
+numpy kernel shifts its old per-node bounds by δ·max(0, max ΔV) and does not search again a
+node whose shifted bounds stay below its new floor (its old near-best pairs are
+re-evaluated); the compiled kernel keeps every pruned block with its successors' node
+ranges and every evaluated pair with its transition (:mod:`steerherd.dp.fast_numba`).
+The two kernels return the same solution (:mod:`steerherd.dp.fast_kernel`).
 
 If the policy no longer changes, no grid precision is better and the gap is still above ε,
 the gap is the rounding of the policy evaluation (δ/(1 − δ) multiplies it: 999 at
-δ = 0.999); V is then refined for that policy (two steps of iterative refinement with the
-same LU) and certified, or a ConvergenceError says so at once.
+δ = 0.999); V is then refined for that policy (two steps of iterative refinement) and
+certified, or a ConvergenceError says so at once.
 
 Each round adds (node, precision) pairs that were not active (an active pair's Q is part of
 the active maximum, so it cannot be strictly better than it), so the rounds end.
@@ -80,7 +90,7 @@ What it does not do
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -94,7 +104,14 @@ from steerherd.dp.bellman import (
     candidate_precisions,
     transitions_for,
 )
-from steerherd.dp.certificate import certify_values, finite_horizon, mp_gap
+from steerherd.dp.certificate import (
+    certify_values,
+    finite_horizon,
+    mp_gap,
+    refine_evaluation,
+    target_gap,
+)
+from steerherd.dp.evaluate import evaluate_rows
 from steerherd.dp.fast_bounds import (
     Setting,
     check_structure,
@@ -102,14 +119,24 @@ from steerherd.dp.fast_bounds import (
     has_structure,
     node_lookup,
 )
-from steerherd.dp.fast_sweep import SweepResult, sweep
+from steerherd.dp.fast_kernel import (
+    Packed,
+    approx_evaluate,
+    choose,
+    exact_transitions,
+    grid_arrays,
+    pack,
+)
+from steerherd.dp.fast_kernel import column as compiled_column
+from steerherd.dp.fast_kernel import q_values as compiled_q_values
+from steerherd.dp.fast_kernel import sweep as compiled_sweep
+from steerherd.dp.fast_sweep import Memory, SweepResult, sweep
 from steerherd.dp.grid import BeliefGrid, make_belief_grid, make_precision_grid
 from steerherd.dp.policy import PolicyRows, Problem, merge, select
 from steerherd.dp.solve import (
     RawSolution,
     SolverOptions,
     build_problem,
-    evaluate_policy,
     grid_breakpoints,
     solve_problem,
 )
@@ -132,8 +159,12 @@ def solve_fast(
     agent: AgentModel | None = None,
     refine: bool = False,
     options: SolverOptions | None = None,
+    kernel: str = "auto",
 ) -> RawSolution:
     """Solve the problem that ``build_problem(params, beliefs, precisions, agent)`` describes.
+
+    ``kernel`` is "auto", "numpy" or "numba" (:func:`steerherd.dp.fast_kernel.choose` states
+    the rule); both kernels return the same solution.
 
     Returns the RawSolution that ``solve_problem(build_problem(...), "pi")`` would return (same
     grid, policy, modes and certificate; V equal up to the policy evaluation's rounding),
@@ -145,33 +176,73 @@ def solve_fast(
     """
     options = SolverOptions() if options is None else options
     agent = Bayesian() if agent is None else agent
+    chosen = choose(kernel, beliefs, precisions)
     if refine:
         problem = build_problem(params, beliefs=beliefs, precisions=precisions, agent=agent,
                                 refine=True)
         return solve_problem(problem, "pi", options)
     grid = make_belief_grid(beliefs, grid_breakpoints(params, agent))  # the full solver's grid
     q_grid = make_precision_grid(params.q_min, precisions)
-    setting = make_setting(params, grid, q_grid, agent)
+    setting = make_setting(params, grid, q_grid, agent, compiled=chosen == "numba")
     problem = Problem(params=params, grid=grid, q_grid=q_grid, agent=agent,
                       transitions=setting.exact)
+    ops = _Ops(pack(setting) if chosen == "numba" and setting.structured else None)
     if params.horizon is not None:
-        return _backward_induction(setting, problem, options)
-    return _candidate_pi(setting, problem, options)
+        return _backward_induction(setting, problem, options, ops)
+    return _candidate_pi(setting, problem, options, ops)
 
 
-def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: AgentModel
-                 ) -> Setting:
-    """Exact candidates' transitions, the agent's structure and the nearest ignored precision."""
+@dataclass(frozen=True, eq=False)
+class _Ops:
+    """The kernel's sweep, grid-column builder and approximate evaluation."""
+
+    packed: Packed | None  # None: numpy
+
+    @property
+    def compiled(self) -> bool:
+        return self.packed is not None
+
+    def sweep(self, setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArray,
+              memory: Memory | None = None) -> SweepResult:
+        if self.packed is None:
+            return sweep(setting, v, exact_q, floor, memory)
+        return compiled_sweep(setting, self.packed, v, exact_q, floor, memory)
+
+    def q_values(self, tr: Transitions, v: FloatArray) -> FloatArray:
+        if self.packed is None:
+            return tr.q_values(v)
+        return compiled_q_values(tr, v)
+
+    def column(self, setting: Setting, j: IntArray, present: np.ndarray) -> Transitions:
+        if self.packed is None or bool(np.any(present & (j < setting.first_informative))):
+            return _column(setting.q_grid, setting.params, setting.grid, setting.agent, j,
+                           present)
+        return compiled_column(setting, self.packed, j, present)
+
+
+def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: AgentModel,
+                 compiled: bool = False) -> Setting:
+    """Exact candidates' transitions, the agent's structure and the nearest ignored precision.
+
+    ``compiled``: build the transitions with the numba kernel
+    (:func:`steerherd.dp.fast_kernel.exact_transitions`, the same values bit for bit).
+    """
     q, side, kind, feasible = candidate_precisions(params, grid.belief, q_grid[:0], agent)
     node = np.arange(grid.size)
-    reward, lo_g, lo_b = np.empty(q.shape), np.empty(q.shape, np.int64), np.empty(q.shape, np.int64)
-    w = np.empty((4, *q.shape))
     a_side = agent_side(kind[None, :], side)  # the crossing limits' side is not the agent's
-    for start in range(0, grid.size, _ROWS):  # in row blocks: small temporaries
-        rows = slice(start, start + _ROWS)
-        reward[rows], lo_g[rows], lo_b[rows], w[:, rows] = transitions_for(
-            params, grid, grid.belief[rows], node[rows], q[rows], side[rows], agent,
-            a_side[rows])
+    packed_grid = grid_arrays(grid) if compiled else None
+    if packed_grid is not None:
+        reward, lo_g, lo_b, w = exact_transitions(params, grid, q, side, a_side, agent,
+                                                  packed_grid)
+    else:
+        reward = np.empty(q.shape)
+        lo_g, lo_b = np.empty(q.shape, np.int64), np.empty(q.shape, np.int64)
+        w = np.empty((4, *q.shape))
+        for start in range(0, grid.size, _ROWS):  # in row blocks: small temporaries
+            rows = slice(start, start + _ROWS)
+            reward[rows], lo_g[rows], lo_b[rows], w[:, rows] = transitions_for(
+                params, grid, grid.belief[rows], node[rows], q[rows], side[rows], agent,
+                a_side[rows])
     reward[~feasible] = -np.inf
     exact = Transitions(q=q, side=side, kind=kind, reward=reward, lo_g=lo_g, lo_b=lo_b,
                         weights=w, delta=params.delta)
@@ -189,7 +260,15 @@ def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: Ag
     above = np.clip(np.minimum(k, j0 - 1), 0, q_grid.size - 1)
     nearest = np.where(np.abs(q_grid[above] - params.p) < np.abs(q_grid[below] - params.p),
                        above, below)
-    near = _column(q_grid, params, grid, agent, nearest, j0 > 0)
+    if packed_grid is not None:
+        zero = np.zeros((grid.size, 1), dtype=np.int64)
+        r, g, h, ww = exact_transitions(params, grid, q_grid[nearest][:, None], zero, zero,
+                                        agent, packed_grid)
+        r[j0 <= 0, 0] = -np.inf
+        near = Transitions(q=q_grid[nearest][:, None], side=zero, kind=np.array([KIND_GRID]),
+                           reward=r, lo_g=g, lo_b=h, weights=ww, delta=params.delta)
+    else:
+        near = _column(q_grid, params, grid, agent, nearest, j0 > 0)
     return Setting(params=params, grid=grid, q_grid=q_grid, agent=agent, exact=exact,
                    structured=structured, first_informative=j0, near=near,
                    lookup=node_lookup(grid), grid_stop=_grid_stop(q_grid, exact))
@@ -235,7 +314,8 @@ def _floor(best: FloatArray) -> FloatArray:
     return best - 2.0 * TIE_Q * np.maximum(1.0, np.abs(best))
 
 
-def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) -> RawSolution:
+def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, ops: _Ops
+                  ) -> RawSolution:
     delta = setting.params.delta
     parts = [setting.exact]
     active = setting.exact
@@ -243,11 +323,14 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) ->
     policy = np.argmax(active.reward, axis=1)  # the myopic policy, as the full solver starts
     iterations = 0
     gap = np.inf
-    # Until a sweep first adds a grid precision, the greedy step runs over the active set and
-    # the sweep only certifies; from then on every step sweeps (a full-set greedy step), which
-    # keeps the number of policy evaluations close to the full solver's.
-    sweep_each = False
+    # The greedy step runs over the active set until its policy is stable; only then does a
+    # sweep look at the full candidate set (sweeps cost more than evaluations here).
     memory = None
+    # Policies are evaluated approximately (Gauss–Seidel / Jacobi to ~1e-15) until the loop
+    # would stop; that policy is then evaluated by dp.evaluate (to 2e-13 of V_σ, or by the
+    # sparse LU where that is needed), re-checked, and every later step evaluates the same way.
+    exact = False
+    v_prev: FloatArray | None = None
     while True:
         if iterations >= options.max_iter:
             raise ConvergenceError(
@@ -255,26 +338,42 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) ->
                 f" gap {gap:.2e}"
             )
         iterations += 1
-        v = evaluate_policy(select(active, policy), delta)
-        qv, new, best, gap = _greedy(active, policy, v, delta)
+        refined = False  # a stable policy's V was refined: its gap is within max(ε, floor)
+        rows = select(active, policy)
+        v = None if exact else approx_evaluate(rows, delta, v_prev, ops.compiled)
+        v_exact = v is None
+        v = evaluate_rows(rows, delta) if v is None else v
+        v_prev = v
+        qv, new, best, gap = _greedy(active, policy, v, delta, ops)
         stable = bool(np.array_equal(new, policy))
-        if gap >= options.epsilon and not sweep_each and not stable:
+        if gap >= options.epsilon and not stable:
             policy = new
             continue
-        res = sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
+        res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
         memory = res.memory
+        done = gap < options.epsilon or stable
+        if not v_exact and done and not (res.grid_best > best).any():
+            # The loop would stop here: evaluate this policy as the full solver does.
+            exact = True
+            v = evaluate_rows(rows, delta)
+            qv, new, best, gap = _greedy(active, policy, v, delta, ops)
+            stable = bool(np.array_equal(new, policy))
+            res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
+            memory = res.memory
         if gap >= options.epsilon and stable and not (res.grid_best > best).any():
             # Nothing can change: the gap is the rounding of the policy evaluation (δ near 1).
             # Refine V for the same policy; if that does not certify it, say so now.
-            v = _refine(select(active, policy), v, delta)
-            qv, new, best, gap = _greedy(active, policy, v, delta)
-            if gap >= options.epsilon:
+            v = refine_evaluation(select(active, policy), v, delta)
+            qv, new, best, gap = _greedy(active, policy, v, delta, ops)
+            refined = True
+            if gap >= target_gap(delta, v, options):
                 raise ConvergenceError(
                     f"fast policy iteration: the policy is stable but its bound gap {gap:.2e}"
-                    f" stays above epsilon={options.epsilon:.0e} (the rounding of its"
+                    f" stays above max(epsilon={options.epsilon:.0e}, rounding floor) (the"
+                    f" rounding of its"
                     f" evaluation at delta={delta}); use a larger epsilon"
                 )
-            res = sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
+            res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
             memory = res.memory
         add = res.grid_best > best
         if add.any():
@@ -282,64 +381,53 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions) ->
             for offset in range(-NEIGHBOURS, NEIGHBOURS + 1):
                 j = res.grid_arg + offset
                 ok = add & (j >= setting.first_informative) & (j < setting.grid_stop)
-                parts.append(_column(setting.q_grid, setting.params, setting.grid,
-                                     setting.agent, j, ok))
+                parts.append(ops.column(setting, j, ok))
             active = _concat(parts)
             policy = np.where(add, best_col, new)
-            sweep_each = True
-        elif gap < options.epsilon:
-            return _finish(setting, problem, v, res, iterations, options, "fast")
+        elif gap < options.epsilon or refined:
+            return _finish(setting, problem, v, res, iterations, options, "fast", ops)
         else:
             policy = new
 
 
-def _greedy(active: Transitions, policy: IntArray, v: FloatArray, delta: float
+def _greedy(active: Transitions, policy: IntArray, v: FloatArray, delta: float, ops: _Ops
             ) -> tuple[FloatArray, IntArray, FloatArray, float]:
     """(Q-values, greedy policy keeping exact ties, T V, MacQueen–Porteus gap) over ``active``."""
     rows_idx = np.arange(v.size)
-    qv = active.q_values(v)
+    qv = ops.q_values(active, v)
     new = np.argmax(qv, axis=1)
     best = qv[rows_idx, new]
     new = np.where(qv[rows_idx, policy] >= best, policy, new)
     return qv, new, best, mp_gap(delta, best - v)[0]
 
 
-def _refine(rows: PolicyRows, v: FloatArray, delta: float, steps: int = 2) -> FloatArray:
-    """Iterative refinement of V_σ: solve (I − δP_σ) d = T_σ V − V with the same LU, V += d."""
-    for _ in range(steps):
-        residual = rows.reward + delta * rows.expected_next(v) - v
-        v = v + evaluate_policy(replace(rows, reward=residual), delta)
-    return v
-
-
-def _report_rows(setting: Setting, res: SweepResult) -> PolicyRows:
+def _report_rows(setting: Setting, res: SweepResult, ops: _Ops) -> PolicyRows:
     """The reported candidate at every node (exact column, or grid precision)."""
     exact_rows = select(setting.exact, np.maximum(res.exact_col, 0))
     on_grid = res.exact_col < 0
     if not on_grid.any():
         return exact_rows
-    col = _column(setting.q_grid, setting.params, setting.grid, setting.agent,
-                  np.where(on_grid, res.grid_col, 0), on_grid)
+    col = ops.column(setting, np.where(on_grid, res.grid_col, 0), on_grid)
     return merge(on_grid, select(col, np.zeros(on_grid.size, dtype=np.int64)), exact_rows)
 
 
 def _finish(setting: Setting, problem: Problem, v: FloatArray, res: SweepResult,
-            iterations: int, options: SolverOptions, method: str) -> RawSolution:
+            iterations: int, options: SolverOptions, method: str, ops: _Ops) -> RawSolution:
     """The certificate over the full candidate set (from the sweep) and the reported policy."""
     cert = certify_values(v, res.tv, setting.params.delta, method, iterations, options)
-    return RawSolution(problem=problem, value=v, rows=_report_rows(setting, res),
+    return RawSolution(problem=problem, value=v, rows=_report_rows(setting, res, ops),
                        certificate=cert)
 
 
-def _backward_induction(setting: Setting, problem: Problem, options: SolverOptions
+def _backward_induction(setting: Setting, problem: Problem, options: SolverOptions, ops: _Ops
                         ) -> RawSolution:
     horizon = int(setting.params.horizon or 0)
     v = np.zeros(setting.grid.size)
     stages: list[PolicyRows] = []
     for _ in range(horizon):
         exact_q = setting.exact.q_values(v)
-        res = sweep(setting, v, exact_q, _floor(exact_q.max(axis=1)))
-        stages.append(_report_rows(setting, res))
+        res = ops.sweep(setting, v, exact_q, _floor(exact_q.max(axis=1)))
+        stages.append(_report_rows(setting, res, ops))
         v = res.tv
     stages.reverse()  # stages[0] is the first agent's
     return finite_horizon(problem, v, stages, options)

@@ -84,13 +84,18 @@ def check_structure(agent: AgentModel, belief: FloatArray, q_grid: FloatArray,
 
     Checks, at every node, the grid precisions just below and at ``j0`` and, on ``rows``
     evenly spaced nodes, every grid precision, against what ``agent.action_probs`` says
-    (a few sampled nodes at a time, so that memory does not grow with the precisions).
+    (a few sampled nodes at a time, so that memory does not grow with the precisions). The
+    sampled rows are skipped for :class:`~steerherd.agents.Bayesian` itself (not a subclass),
+    whose rule is :func:`steerherd.model.beliefs.bayes_action_probs`: follow iff
+    q ≥ max(b, 1 − b) − TIE_TOL, with P(G|G) = q and P(G|B) = 1 − q.
     """
     n = q_grid.size
     edges = (np.concatenate([np.arange(belief.size)] * 2),
              np.concatenate([np.clip(j0 - 1, 0, n - 1), np.clip(j0, 0, n - 1)]))
     if not _agrees(agent, belief, q_grid, j0, *edges):
         return False
+    if type(agent) is Bayesian:  # the library's own rule (bayes_action_probs) has it exactly
+        return True
     idx = np.unique(np.linspace(0, belief.size - 1, min(rows, belief.size)).astype(np.int64))
     for part in np.array_split(idx, max(1, idx.size // 8)):
         nodes = np.repeat(part, n)

@@ -75,6 +75,8 @@ class Memory:
         pruned: per node, an upper bound (at ``v``) of Q over the followed grid precisions
             that were not evaluated (−inf if none).
         node, j, q: the evaluated (node, grid index) pairs and their Q at ``v``.
+        compiled: the compiled kernel's pairs with their transitions (see
+            :func:`steerherd.dp.fast_numba.search`), or None.
     """
 
     v: FloatArray
@@ -82,6 +84,7 @@ class Memory:
     node: IntArray
     j: IntArray
     q: FloatArray
+    compiled: tuple[IntArray, FloatArray, IntArray, FloatArray] | None = None
 
 
 

@@ -10,10 +10,9 @@ column, so every solve is of a finite MDP and keeps its certificate.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from steerherd.agents import AgentModel
 from steerherd.dp.bellman import (
@@ -27,6 +26,9 @@ from steerherd.dp.grid import BeliefGrid
 from steerherd.dp.kernel import expected_value
 from steerherd.model import Params
 from steerherd.types import FloatArray, IntArray
+
+if TYPE_CHECKING:  # scipy is imported where the LU runs: the fast solver's path needs none
+    import scipy.sparse as sp
 
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 #: Golden-section steps: the bracket (two grid spacings) shrinks by 0.618^40 ≈ 4e-9.
@@ -47,6 +49,8 @@ class PolicyRows:
 
     def matrix(self) -> sp.csr_matrix:
         """The controlled chain's transition matrix P_σ (sparse, at most 4 entries a row)."""
+        import scipy.sparse as sp
+
         n = self.q.size
         rows = np.tile(np.arange(n), 4)
         cols = np.concatenate([self.lo_g, self.lo_g + 1, self.lo_b, self.lo_b + 1])
@@ -202,6 +206,9 @@ def with_candidates(problem: Problem, q: FloatArray) -> Problem:
 
 def evaluate_policy(rows: PolicyRows, delta: float) -> FloatArray:
     """V_σ: solve (I − δ P_σ) V = r_σ (sparse LU)."""
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
     if delta == 0.0:
         return rows.reward.copy()
     n = rows.q.size

@@ -12,8 +12,11 @@ All three stop on the MacQueen–Porteus bounds (Puterman 2005, §6.6.3): for an
     T V + δ/(1−δ)·min(T V − V)  ≤  V*  ≤  T V + δ/(1−δ)·max(T V − V),
 
 so the gap δ/(1−δ)·span(T V − V) < ε certifies every node's value to within ε on the grid;
-the value returned is the midpoint, within ε/2 of V*. Reaching ``max_iter`` first raises
-:class:`~steerherd.errors.ConvergenceError`.
+the value returned is the midpoint, within ε/2 of V*. Near δ = 1 double precision cannot
+certify below a rounding floor (:func:`~steerherd.dp.certificate.rounding_floor`), so the
+target is max(ε, floor). A policy that repeats while the gap is above it has its evaluation
+refined (two steps of iterative refinement); if that does not certify it, or ``max_iter`` is
+reached first, :class:`~steerherd.errors.ConvergenceError` is raised.
 
 Finite horizon N (any δ ∈ [0, 1]): backward induction from V_{N+1} = 0, exact on the grid.
 """
@@ -33,6 +36,8 @@ from steerherd.dp.certificate import (
     finish,
     finite_horizon,
     mp_gap,
+    refine_evaluation,
+    target_gap,
 )
 from steerherd.dp.grid import make_belief_grid, make_precision_grid
 from steerherd.dp.policy import (
@@ -131,12 +136,30 @@ def _policy_iteration(problem: Problem, options: SolverOptions) -> _Driven:
         qv = problem.transitions.q_values(v)
         new, tv = improve(problem, v, keep=rows, qv=qv)
         gap, _, _ = mp_gap(delta, tv - v)
+        if gap >= options.epsilon and _same_policy(new, rows):
+            # Nothing can change: the gap is the rounding of the evaluation (δ near 1).
+            v = refine_evaluation(rows, v, delta)
+            qv = problem.transitions.q_values(v)
+            new, tv = improve(problem, v, keep=rows, qv=qv)
+            gap, _, _ = mp_gap(delta, tv - v)
+            if gap >= target_gap(delta, v, options):
+                raise ConvergenceError(
+                    f"policy iteration: the policy is stable but its bound gap {gap:.2e}"
+                    f" stays above max(epsilon={options.epsilon:.0e}, rounding floor) (the"
+                    f" rounding of its evaluation at delta={delta}); use a larger epsilon"
+                )
+            return v, it, qv
         if gap < options.epsilon:
             return v, it, qv  # _finish reuses the Q-values at the returned V
         rows = new
     raise ConvergenceError(
         f"policy iteration stopped at max_iter={options.max_iter} with bound gap {gap:.2e}"
     )
+
+
+def _same_policy(a: PolicyRows, b: PolicyRows) -> bool:
+    return bool(np.array_equal(a.q, b.q) and np.array_equal(a.kind, b.kind)
+                and np.array_equal(a.side, b.side))
 
 
 def _modified_pi(
@@ -150,7 +173,7 @@ def _modified_pi(
     for it in range(1, options.max_iter + 1):
         rows, tv = improve(problem, v)
         gap, lo, hi = mp_gap(delta, tv - v)
-        if gap < options.epsilon:
+        if gap < target_gap(delta, tv, options):
             return tv + 0.5 * (lo + hi), it, None  # the midpoint: no Q-values at it yet
         v = tv
         for _ in range(steps):

@@ -232,6 +232,10 @@ def solve_chunk(instances: Sequence[dict[str, Any]], method: str, backend: str
     from steerherd.model import Params
 
     params = [Params.from_dict(i["params"]) for i in instances]
+    if method == "fast":  # a worker solves many: the compiled kernels pay for their import
+        from steerherd.dp.fast_kernel import warm
+
+        warm()
     sols: dict[int, Any] = {}
     if backend == "jax":
         from steerherd.dp.jax_backend import solve_batch

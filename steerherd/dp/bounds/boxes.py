@@ -21,9 +21,11 @@ ABOVE      fl(1 − b) + m                         b < 1/2: the signal just info
                                                  G-successor just above 1/2
 TIE        b                                     b ≥ 1/2: informative, B-successor = 1/2
 BELOW      max(q_min, min(p, fl(b − m)))         b > 1/2: a G cascade at (almost) no cost
-TARGET     t(1−b)/(b(1−t) + t(1−b)) + m          b < 1/2: the G-successor lands just above
-                                                 t (= p for the biased planner: onto the
-                                                 free G cascade past the cusp of β)
+TARGET     t(1−b)/(b(1−t) + t(1−b)) + m          1e-4 ≤ b < 1/2, or 1/2 < b ≤ b* (where
+                                                 the target precision exceeds b): the
+                                                 G-successor lands just above t (= p for the
+                                                 biased planner: onto the free G cascade
+                                                 past the cusp of β)
 =========  ====================================  =========================================
 """
 
@@ -39,10 +41,34 @@ from steerherd.types import FloatArray, IntArray
 
 CONST, ABOVE, TIE, BELOW, TARGET = 0, 1, 2, 3, 4
 FORM_NAMES = ("const", "above", "tie", "below", "target")
-#: TARGET is offered only on cells inside [TARGET_MIN_B, 1/2] (see :func:`_target`).
-TARGET_MIN_B = 0.01
-#: Margin of the form TARGET (its G-successor lands above the target by ≥ 5e-14).
+#: TARGET is offered only on cells inside [TARGET_MIN_B, 1/2] (see :func:`_target`) or
+#: (1/2, b*] (and where its precision stays ≤ 1).
+TARGET_MIN_B = 1e-4
+def target_turn(t: float) -> float:
+    """b* = √t/(√t + √(1 − t)): the belief above 1/2 whose target precision equals b*.
+
+    Below it the precision that sends the G-successor onto t exceeds b (the signal is
+    informative and the B-successor falls below 1/2); V* has a cusp there.
+    """
+    return float(np.sqrt(t) / (np.sqrt(t) + np.sqrt(1.0 - t)))
+
+
+#: TARGET above 1/2 is offered on cells with hi ≤ b* − TARGET_TURN_GAP (so q > b there).
+TARGET_TURN_GAP = 1e-13
+#: Least margin of the form TARGET (see :func:`target_margin`).
 TARGET_M = 1e-11
+
+
+def target_margin(cells: Cells) -> FloatArray:
+    """The margin m of TARGET per cell: max(TARGET_M, 1e-13 / min over the cell of b(1 − b)).
+
+    Its G-successor then exceeds the target by ≥ (m − 1e-15)·b(1 − b) ≥ 9.9e-14.
+    """
+    w = np.minimum(cells.lo * (1.0 - cells.lo), cells.hi * (1.0 - cells.hi))
+    with np.errstate(divide="ignore"):
+        m: FloatArray = np.where(w > 0, np.maximum(TARGET_M, 1e-13 / np.where(w > 0, w, 1.0)),
+                                 TARGET_M)
+    return m
 #: Bound on |q(b) − (its exact formula)| for the forms ABOVE and BELOW (two roundings).
 QERR = 4e-16
 #: Absolute widening of a computed probability.
@@ -189,7 +215,12 @@ def form_available(cells: Cells, params: Params, form: int, m: FloatArray) -> np
     elif form == BELOW:
         ok = inner & (b0 >= max(HALF, params.q_min)) & ~cells.point
     elif form == TARGET:
-        ok = inner & (b1 <= HALF) & (b0 >= TARGET_MIN_B) & ~cells.point
+        t, mt = params.p, target_margin(cells)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            q_top = t * (1.0 - b0) / (b0 * (1.0 - t) + t * (1.0 - b0)) + mt + 2e-15
+        below = (b1 <= HALF) & (b0 >= TARGET_MIN_B) & (q_top <= 1.0)
+        above = (b0 >= HALF) & (b1 <= target_turn(params.p) - TARGET_TURN_GAP)
+        ok = inner & (below | above) & ~cells.point
     else:
         ok = np.ones(cells.size, bool)
     return ok
@@ -298,8 +329,11 @@ def _target(cells: Cells, params: Params, cell: IntArray, b0: FloatArray, b1: Fl
             c: FloatArray, m: FloatArray) -> list[tuple[Options, np.ndarray]]:
     # q(b) = q_t(b) + m with b̃_G(b, q_t(b)) = t exactly; q_t decreases in b. The computed
     # q(b) is within 1e-15 of its formula, so q ≥ q_t + m − 1e-15 and the G-successor
-    # exceeds t by ≥ (m − 1e-15)·b(1 − b) ≥ 5e-14 on b ∈ [0.01, 1/2] (db̃_G/dq ≥ b(1 − b)):
-    # it lies above the float after t, hence > 1/2 and past the edge t.
+    # exceeds t by ≥ (m − 1e-15)·b(1 − b) ≥ 9.9e-14 (db̃_G/dq ≥ b(1 − b), and m ≥ 1e-13 /
+    # b(1 − b) on the cell: :func:`target_margin`): it lies above the float after t, hence
+    # > 1/2 and past the edge t. The form is offered only where q ≤ 1. Above 1/2 it is
+    # offered only where b ≤ b* − 1e-13, so q_T(b) ≥ b − 1e-15 and q > b + 9e-12: the
+    # B-successor is below 1/2 (b̃_B < 1/2 iff b < q), as on cells below 1/2.
     t = c
     qa = t * (1.0 - b1) / (b1 * (1.0 - t) + t * (1.0 - b1)) + m - 1e-15  # least q
     qb = t * (1.0 - b0) / (b0 * (1.0 - t) + t * (1.0 - b0)) + m + 1e-15  # greatest q

@@ -84,5 +84,7 @@ def bounds_to_dict(bounds: Bounds, belief: FloatArray) -> dict[str, Any]:
         "tol": bounds.tol,
         "covers": "V* of the continuous-belief problem at every b in [0, 1]",
         "stats": dict(bounds.stats),
-        "regimes": certified_regimes(bounds).to_dict(),
+        # A finite horizon keeps no stage operators: no certified regimes (None).
+        "regimes": (certified_regimes(bounds).to_dict() if bounds.params.horizon is None
+                    else None),
     }

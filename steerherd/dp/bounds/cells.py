@@ -27,6 +27,8 @@ REL = 1e-15
 #: The initial partition is uniform in log-likelihood ratio on [−X0, X0], step ``STEP0``.
 X0 = 25.0
 STEP0 = 0.25
+#: A cell next to a cusp is cut at w/2, …, w/2^GEO_PIECES from it (see :meth:`Cells.split`).
+GEO_PIECES = 6
 
 
 def logit(b: FloatArray) -> FloatArray:
@@ -94,10 +96,10 @@ class Cells:
         return cls(lo=lo, hi=hi, half=int(below.size + 2))
 
     @classmethod
-    def initial(cls, p: float) -> Cells:
-        """Uniform in log-likelihood ratio, with edges at 1 − p and p."""
+    def initial(cls, p: float, extra: tuple[float, ...] = ()) -> Cells:
+        """Uniform in log-likelihood ratio, with edges at 1 − p, p and ``extra``."""
         x = np.arange(-X0, X0 + STEP0 / 2, STEP0)
-        b = np.concatenate([expit(x), [1.0 - p, p]])
+        b = np.concatenate([expit(x), [1.0 - p, p], np.asarray(extra, dtype=np.float64)])
         b = np.unique(b[(b > 0.0) & (b < 1.0) & (b != HALF)])
         return cls.from_edges(b[b < HALF], b[b > HALF])
 
@@ -141,8 +143,14 @@ class Cells:
         idx = np.where(side > 0, np.maximum(idx, self.half + 1), idx)
         return np.where(side == 0, self.half, idx).astype(np.int64)
 
-    def split(self, mask: np.ndarray) -> tuple[Cells, IntArray]:
+    def split(self, mask: np.ndarray, cusps: tuple[float, ...] = (),
+              pieces: int = GEO_PIECES) -> tuple[Cells, IntArray]:
         """Halve (in log-likelihood ratio) the interval cells where ``mask`` is true.
+
+        A marked cell with an end at one of ``cusps`` (where V* may have an infinite slope,
+        e.g. c − K·|b − c|^α) is cut instead geometrically toward that end, at distances
+        w/2, w/4, …, w/2^pieces from it (w its width): a cell-wise constant bound next to
+        such a point needs cells that shrink geometrically toward it.
 
         Returns:
             The new cells and, for each new cell, the index of its parent.
@@ -151,9 +159,20 @@ class Cells:
         lo, hi = self.lo[mask], self.hi[mask]
         x0, x1 = logit(lo), logit(hi)
         xm = np.where(np.isinf(x0), x1 - 4.0, np.where(np.isinf(x1), x0 + 4.0, 0.5 * (x0 + x1)))
-        mid = expit(xm)
+        mids = [expit(xm)]
+        if cusps:
+            c = np.asarray(cusps, dtype=np.float64)
+            at_hi, at_lo = np.isin(hi, c), np.isin(lo, c) & ~np.isin(hi, c)
+            mids[0] = np.where(at_hi | at_lo, np.nan, mids[0])
+            frac = 0.5 ** np.arange(1, pieces + 1)
+            w = hi - lo
+            mids.append((hi[at_hi, None] - w[at_hi, None] * frac[None, :]).ravel())
+            mids.append((lo[at_lo, None] + w[at_lo, None] * frac[None, :]).ravel())
+            lo = np.concatenate([lo, np.repeat(lo[at_hi], pieces), np.repeat(lo[at_lo], pieces)])
+            hi = np.concatenate([hi, np.repeat(hi[at_hi], pieces), np.repeat(hi[at_lo], pieces)])
+        mid = np.concatenate(mids)
         ok = (mid > lo) & (mid < hi) & (mid != HALF)
-        mid = mid[ok]
+        mid = np.unique(mid[ok])
         below = np.sort(np.concatenate([self.lo[2:self.half], mid[mid < HALF]]))
         above = np.sort(np.concatenate([self.hi[self.half + 1:-2], mid[mid > HALF]]))
         new = Cells.from_edges(below, above)

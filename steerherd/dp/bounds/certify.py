@@ -9,14 +9,16 @@ The construction (proof sketch in docs/theory.md, "Certified bounds"):
   above, and the two cascades are exact self-loops. The box operator T̄ then satisfies
   T Ũ ≤ (T̄ U)~ for the true Bellman operator T, so a supersolution of T̄ is ≥ V*.
 * **Lower bound.** A playable policy, one form per cell (:mod:`steerherd.dp.bounds.boxes`: a
-  constant, ``1 − b + m``, ``b`` or ``min(p, b − m)``), is evaluated pessimistically (nature
-  picks the worst successor cell and the worst P); a subsolution of that operator is ≤ the
-  policy's own value V_σ ≤ V*.
+  constant, ``1 − b + m``, ``b``, ``min(p, b − m)`` or the precision that lands the
+  G-successor just above p), is evaluated pessimistically (nature picks the worst successor
+  cell and the worst P); a subsolution of that operator is ≤ the policy's own value
+  V_σ ≤ V*.
 * Both are solved by policy iteration and closed by the MacQueen–Porteus step with a
   rounding allowance (:mod:`steerherd.dp.bounds.ops`). Cells whose gap exceeds tol/2 are
-  halved (in log-likelihood ratio), boxes wider (in log-odds) than their cell are halved,
-  and boxes that cannot beat the cell's lower bound are set aside (they stay in the final
-  certificate step, so the bound never depends on that guess).
+  split and boxes refined (:mod:`steerherd.dp.bounds.refine`: halving, and geometric cuts
+  toward the cusps of V* and of β when β has one); boxes that cannot beat the cell's lower
+  bound are set aside (they stay in the final certificate step, so the bound never depends
+  on that guess).
 * A finite horizon N is backward induction on the same operators (V₀ = 0).
 """
 
@@ -33,7 +35,6 @@ from steerherd.dp.bounds.boxes import (
     BELOW,
     CONST,
     TARGET,
-    TARGET_M,
     TIE,
     Options,
     box_options,
@@ -41,8 +42,16 @@ from steerherd.dp.bounds.boxes import (
     form_available,
     policy_options,
     policy_q,
+    target_margin,
 )
-from steerherd.dp.bounds.cells import Cells, logit
+from steerherd.dp.bounds.cells import Cells
+from steerherd.dp.bounds.refine import (
+    Boxes,
+    hot_ranks,
+    initial_edges,
+    merge_inactive,
+    refine,
+)
 from steerherd.errors import ConvergenceError, ParameterError
 from steerherd.model import Params
 from steerherd.types import ArrayLike, FloatArray, IntArray
@@ -53,46 +62,10 @@ Policy = tuple[IntArray, FloatArray, FloatArray]
 DEFAULT_TOL = 1e-2
 #: Default wall-clock limit of a refinement, in seconds.
 DEFAULT_SECONDS = 120.0
-#: Initial boxes per cell: uniform in log-odds λ = log(q/(1−q)) up to LAMBDA_MAX, then [.., 1].
-LAMBDA_MAX = 36.0
-BOX_STEP0 = 1.0
+#: The lower bound tries constants at these fractions of the upper bound's best box.
+HINT_FRACS = (0.0, 0.25, 0.5, 0.75, 1.0)
 #: Memory guard: refinement stops (ConvergenceError) beyond this many precision boxes.
 MAX_BOXES = 12_000_000
-
-
-@dataclass
-class Boxes:
-    """Precision boxes [q0, q1] per cell (rows sorted by cell).
-
-    ``active`` rows are solved; the others were set aside as unable to matter and are
-    checked in the final step.
-    """
-
-    cell: IntArray
-    q0: FloatArray
-    q1: FloatArray
-    active: np.ndarray
-
-    @classmethod
-    def initial(cls, cells: Cells, params: Params) -> Boxes:
-        """The first boxes of every cell: uniform in log-odds from q_min to 1."""
-        start = float(np.log(params.q_min / (1.0 - params.q_min)))
-        lam = np.arange(start, LAMBDA_MAX, BOX_STEP0)
-        edges = np.unique(np.concatenate([1.0 / (1.0 + np.exp(-lam)), [params.q_min, 1.0]]))
-        edges = edges[edges >= params.q_min]
-        q0 = np.concatenate([edges[:-1], [params.p, 1.0]])
-        q1 = np.concatenate([edges[1:], [params.p, 1.0]])
-        inner = np.flatnonzero((np.arange(cells.size) > 0) & (np.arange(cells.size)
-                                                              < cells.size - 1))
-        cell = np.repeat(inner, q0.size)
-        return cls(cell, np.tile(q0, inner.size), np.tile(q1, inner.size),
-                   np.ones(cell.size, bool))
-
-    def take(self, idx: np.ndarray) -> Boxes:
-        """The boxes at rows ``idx``."""
-        return Boxes(self.cell[idx], self.q0[idx], self.q1[idx], self.active[idx])
-
-
 @dataclass
 class Bounds:
     """Certified bounds on one cell partition (what :func:`certify` returns)."""
@@ -181,10 +154,10 @@ def certify(params: Params, tol: float = DEFAULT_TOL, max_seconds: float = DEFAU
                                       and tol > 0):
         raise ParameterError(f"tol must be a number > 0, got {tol!r}")
     start = time.perf_counter()
-    cells = Cells.initial(params.p)
+    cells = Cells.initial(params.p, extra=initial_edges(params))
     boxes = Boxes.initial(cells, params)
     up, lo = _trivial(params, cells)
-    hint = np.full(cells.size, params.p)
+    hint = np.full((cells.size, len(HINT_FRACS)), params.p)
     levels = 0
     while True:
         levels += 1
@@ -217,7 +190,7 @@ def certify(params: Params, tol: float = DEFAULT_TOL, max_seconds: float = DEFAU
                 f"certified bounds reached max gap {worst:.3g} > tol={tol:g} after {seconds:.0f} s"
                 f" and {cells.size} cells, {boxes.cell.size} boxes; raise the time limit or the"
                 " tolerance")
-        cells, parent, boxes = _refine(cells, boxes, gap > tol / 2)
+        cells, parent, boxes = refine(params, cells, boxes, gap > tol / 2, tol)
         up, lo, hint = up[parent], lo[parent], hint[parent]
 
 
@@ -250,14 +223,15 @@ def _solve_level(params: Params, cells: Cells, boxes: Boxes, up: FloatArray, lo:
     keep = val >= lo[act_box.cell] - ops.fp_margin(up, delta)
     boxes.active[act_idx[~keep]] = False
     act, order = ops.sort_by_cell(Options.concat([act_box.take(keep), casc]))
-    mid = np.concatenate([0.5 * (boxes.q0 + boxes.q1)[act_idx[keep]],
-                          np.full(casc.size, np.nan)])[order]
-    boxes = _merge_inactive(params, cells, boxes, up, lo)
+    rowbox = np.concatenate([act_idx[keep], np.full(casc.size, -1)])[order]
     w, arg, _ = ops.fixed_point(act, n, delta, "max", up)
     new_up, _ = ops.certify_step(act, w, n, delta, "max")
     new_up = np.minimum(new_up, 0.0)  # every reward is ≤ 0
-    hint = np.where(np.isnan(mid[arg]), hint, mid[arg])
+    pick = rowbox[arg]  # the best option's box per cell (−1: a cascade)
+    hint = np.where((pick >= 0)[:, None], _box_points(boxes.take(np.maximum(pick, 0))), hint)
+    boxes = merge_inactive(params, cells, boxes, up, lo)
     new_lo, pol = _lower(params, cells, hint, lo)
+    boxes.hot = hot_ranks(params, cells, boxes, new_up, new_lo)
     return new_up, new_lo, boxes, hint, pol
 
 
@@ -282,13 +256,24 @@ def _margins(cells: Cells) -> FloatArray:
     return np.clip((cells.hi - cells.lo) / 8.0, 8e-15, 1e-9)
 
 
+def _box_points(boxes: Boxes) -> FloatArray:
+    """Points q0 + f·(q1 − q0), f in HINT_FRACS, of every box (rows: boxes)."""
+    f = np.asarray(HINT_FRACS)
+    pts: FloatArray = boxes.q0[:, None] + f[None, :] * (boxes.q1 - boxes.q0)[:, None]
+    return pts
+
+
 def _candidates(params: Params, cells: Cells, hint: FloatArray
                 ) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
-    """Candidate policies per cell: (cell, form, constant, margin), sorted by cell."""
+    """Candidate policies per cell: (cell, form, constant, margin), sorted by cell.
+
+    ``hint`` (cells × len(HINT_FRACS)): points of the upper bound's best box, tried as constants.
+    """
     n = cells.size
     m = _margins(cells)
     idx = np.arange(n)
-    consts = [np.full(n, params.p), np.ones(n), np.clip(hint, params.q_min, 1.0)]
+    consts = [np.full(n, params.p), np.ones(n)]
+    consts += [np.clip(h, params.q_min, 1.0) for h in hint.T]
     if params.q_min != params.p:
         consts.append(np.full(n, params.q_min))
     cell = [idx] * len(consts)
@@ -301,7 +286,7 @@ def _candidates(params: Params, cells: Cells, hint: FloatArray
         cell.append(idx[ok])
         form.append(np.full(int(ok.sum()), f))
         consts.append(np.full(int(ok.sum()), params.p if f == TARGET else np.nan))
-        margins.append(np.full(n, TARGET_M) if f == TARGET else m)
+        margins.append(target_margin(cells) if f == TARGET else m)
     margins = [mm[cc] for mm, cc in zip(margins, cell, strict=True)]
     c_cell, c_form, c_const = np.concatenate(cell), np.concatenate(form), np.concatenate(consts)
     c_m = np.concatenate(margins)
@@ -344,7 +329,9 @@ def _lower(params: Params, cells: Cells, hint: FloatArray, lo: FloatArray
     w = lo
     chosen = _choose(pieces, cid, c_cell, w, delta)
     for _ in range(4):
-        sel = np.isin(cid, chosen)
+        mask = np.zeros(c_cell.size, bool)
+        mask[chosen] = True
+        sel = mask[cid]
         mine = pieces.take(sel)
         mine = Options(c_cell[cid[sel]], *(getattr(mine, f) for f in
                                             ("r", "plo", "phi", "gl", "gh", "bl", "bh")))
@@ -369,7 +356,8 @@ def _finite(params: Params, cells: Cells, boxes: Boxes, casc: Options
     nbox = boxes.cell.size
     allb = box_options(cells, params, boxes.cell, boxes.q0, boxes.q1)
     full, order = ops.sort_by_cell(Options.concat([allb, casc]))
-    mid = np.concatenate([0.5 * (boxes.q0 + boxes.q1), np.full(casc.size, np.nan)])[order]
+    mid = np.concatenate([_box_points(boxes),
+                          np.full((casc.size, len(HINT_FRACS)), np.nan)])[order]
     row_box = np.concatenate([np.arange(nbox), np.full(casc.size, -1)])[order]
     relevance = np.full(nbox, -np.inf)
     up, lo = np.zeros(n), np.zeros(n)
@@ -395,64 +383,3 @@ def _finite(params: Params, cells: Cells, boxes: Boxes, casc: Options
     return up, lo, pol
 
 
-def _refine(cells: Cells, boxes: Boxes, split: np.ndarray) -> tuple[Cells, IntArray, Boxes]:
-    """Halve the marked cells.
-
-    Children inherit their parent's boxes, and active boxes wider (in log-odds) than their
-    cell are halved.
-    """
-    new, parent = cells.split(split)
-    counts = np.bincount(boxes.cell, minlength=cells.size)
-    start = np.cumsum(counts) - counts
-    k = counts[parent]
-    owner = np.repeat(np.arange(new.size), k)
-    offset = np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k)
-    kids = boxes.take(start[parent][owner] + offset)
-    kids.cell = owner
-    with np.errstate(invalid="ignore"):
-        width_x = logit(new.hi) - logit(new.lo)
-    lam0, lam1 = logit(kids.q0), logit(kids.q1)
-    with np.errstate(invalid="ignore"):
-        wide = kids.active & (kids.q1 > kids.q0) & (lam1 - lam0 > width_x[kids.cell]) \
-            & split[parent][kids.cell]
-        mid_lam = np.where(np.isinf(lam1), lam0 + 1.0, 0.5 * (lam0 + lam1))
-    qm = 1.0 / (1.0 + np.exp(-mid_lam))
-    wide &= (qm > kids.q0) & (qm < kids.q1)
-    left = kids.take(wide)
-    right = kids.take(wide)
-    left.q1 = qm[wide]
-    right.q0 = qm[wide]
-    out = _concat_boxes([kids.take(~wide), left, right])
-    return new, parent, out
-
-
-def _concat_boxes(parts: list[Boxes]) -> Boxes:
-    b = Boxes(*(np.concatenate([getattr(p, f) for p in parts])
-                for f in ("cell", "q0", "q1", "active")))
-    return b.take(np.lexsort((b.q1, b.q0, b.cell)))
-
-
-def _merge_inactive(params: Params, cells: Cells, boxes: Boxes, up: FloatArray,
-                    lo: FloatArray, rounds: int = 2) -> Boxes:
-    """Merge neighbouring set-aside boxes of a cell where the merged box cannot matter.
-
-    A merged box must still not beat the cell's lower bound. This is a heuristic for speed:
-    every box, merged or not, is in the final certificate step.
-    """
-    margin = ops.fp_margin(up, params.delta)
-    for r in range(rounds):
-        b = boxes
-        i = np.flatnonzero(~b.active[:-1] & ~b.active[1:] & (b.cell[:-1] == b.cell[1:])
-                           & (b.q0[1:] <= b.q1[:-1]))
-        i = i[i % 2 == r % 2]  # disjoint pairs (i, i + 1)
-        if i.size == 0:
-            break
-        q1 = np.maximum(b.q1[i], b.q1[i + 1])
-        val, *_ = ops.evaluate(box_options(cells, params, b.cell[i], b.q0[i], q1), up,
-                               params.delta, "max")
-        ok = val < lo[b.cell[i]] - margin
-        b.q1[i[ok]] = q1[ok]
-        keep = np.ones(b.cell.size, bool)
-        keep[i[ok] + 1] = False
-        boxes = b.take(keep)
-    return boxes

@@ -12,18 +12,18 @@ Puterman 2005 §6.6.3):
 * lower: W' = T W + δ/(1−δ)·min(T W − W) satisfies T W' ≥ W' (a subsolution).
 
 The fixed point is found by policy iteration (the choices of option, successor cells and P
-are the policy; evaluation is a sparse linear solve), and the certificate step above folds in
-whatever residual is left, plus a stated allowance for rounding (:func:`fp_margin`).
+are the policy; evaluation is :func:`steerherd.dp.evaluate.evaluate`, without scipy when its
+contraction is quick), and the certificate step above folds in whatever residual is left,
+plus a stated allowance for rounding (:func:`fp_margin`).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from steerherd.dp.bounds.boxes import Options
 from steerherd.dp.bounds.cells import RangeOpt
+from steerherd.dp.evaluate import evaluate as evaluate_chain
 from steerherd.errors import ConvergenceError
 from steerherd.types import FloatArray, IntArray
 
@@ -105,15 +105,8 @@ def fixed_point(opts: Options, n: int, delta: float, sense: str, w0: FloatArray
 
 def _evaluate_policy(r: FloatArray, g: IntArray, b: IntArray, pg: FloatArray, delta: float
                      ) -> FloatArray:
-    """Solve W = r + δ (P W_g + (1 − P) W_b)."""
-    n = r.size
-    rows = np.arange(n)
-    m = sp.csr_matrix(
-        (np.concatenate([pg, 1.0 - pg]), (np.concatenate([rows, rows]), np.concatenate([g, b]))),
-        shape=(n, n),
-    )
-    a = (sp.identity(n, format="csr") - delta * m).tocsc()
-    return np.asarray(spla.spsolve(a, r), dtype=np.float64)
+    """Solve W = r + δ (P W_g + (1 − P) W_b) (:func:`steerherd.dp.evaluate.evaluate`)."""
+    return evaluate_chain(r, (g, b), (pg, 1.0 - pg), delta)
 
 
 def certify_step(opts: Options, w: FloatArray, n: int, delta: float, sense: str

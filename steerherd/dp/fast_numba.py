@@ -1,0 +1,434 @@
+r"""Compiled (numba) kernels of the fast solver: the same arithmetic, one node at a time.
+
+This module imports numba, so it is imported only when :func:`steerherd.dp.fast_kernel.choose`
+picks the numba kernel (never on the default CLI path). Every function here has a numpy
+counterpart in :mod:`steerherd.dp.fast_sweep` / :mod:`steerherd.dp.fast_bounds` /
+:mod:`steerherd.dp.bellman`, and the tests compare the two:
+
+* :func:`pair` is the transition of one *followed* grid precision (P(G|G) = q,
+  P(G|B) = 1 − q, side 0) written operation for operation as
+  :func:`steerherd.dp.bellman.transitions_for` and :func:`steerherd.dp.kernel.expected_value`
+  compute it, so its Q-value is bit for bit the full solver's (numba does not reassociate or
+  fuse floating-point operations unless ``fastmath`` is asked for, and it is not);
+* :func:`search` is the certifying sweep's per-node search: the block bounds of
+  :mod:`steerherd.dp.fast_numba_bounds` (the coarse one is
+  :func:`steerherd.dp.fast_bounds.block_bounds`' formula with the same slack), blocks taken in
+  decreasing order of their bound, and a block skipped once its bound is below the node's
+  floor *or* below the tie threshold of the best Q found so far at that node (a Q below
+  that threshold can be neither the maximum nor the reported choice, since the final best
+  can only be higher);
+* :func:`gauss_seidel` is an approximate policy evaluation (Gauss–Seidel sweeps, exact diagonal),
+  used between policy-iteration steps only; the value the solver returns always comes from
+  :func:`steerherd.dp.policy.evaluate_policy`, as the full solver's does.
+
+All functions use ``cache=True``: the first call in a fresh environment compiles (seconds),
+later processes load the cached machine code.
+"""
+
+# Scalar code on numpy arrays: element reads are Any to mypy.
+# mypy: disable-error-code="no-any-return"
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from steerherd.dp.fast_numba_bounds import _first_ge, _range_max, _terms, block_bound, locate
+
+_NEG = -np.inf
+
+
+@njit(cache=True, inline="always")
+def pair(b: float, node: int, q: float, cost_q: float, c_loss: float, altruistic: bool,
+         pos: np.ndarray, left: np.ndarray, first: np.ndarray, last: np.ndarray,
+         spacing: np.ndarray, right: np.ndarray, edges: np.ndarray, edge_node: np.ndarray,
+         snap: float) -> tuple[float, int, int, float, float, float, float]:  # pragma: no cover
+    """(reward, lo_g, lo_b, w0, w1, w2, w3) of a followed grid precision q at node ``node``."""
+    gg = q
+    gb = 1.0 - q
+    if altruistic:
+        loss = b * (1.0 - gg) + (1.0 - b) * gb
+    else:
+        loss = b * (1.0 - gg) + (1.0 - b) * (1.0 - gb)
+    reward = -cost_q - c_loss * loss
+    p_good = b * gg + (1.0 - b) * gb
+    if abs(gg - gb) > 0.0:
+        sg = b * gg / p_good if p_good > 0 else b
+        sb = b * (1.0 - gg) / (1.0 - p_good) if p_good < 1 else b
+        lo_g, lam_g = locate(sg, 0, pos, left, first, last, spacing, right, edges, edge_node,
+                             snap)
+        lo_b, lam_b = locate(sb, 0, pos, left, first, last, spacing, right, edges, edge_node,
+                             snap)
+    else:
+        lo_g, lam_g, lo_b, lam_b = node, 0.0, node, 0.0
+    return (reward, lo_g, lo_b, p_good * (1.0 - lam_g), p_good * lam_g,
+            (1.0 - p_good) * (1.0 - lam_b), (1.0 - p_good) * lam_b)
+
+
+@njit(cache=True)
+def transitions(belief: np.ndarray, node: np.ndarray, gg: np.ndarray, gb: np.ndarray,
+                cost: np.ndarray, side: np.ndarray, a_side: np.ndarray, c_loss: float,
+                altruistic: bool, pos: np.ndarray, left: np.ndarray, first: np.ndarray,
+                last: np.ndarray, spacing: np.ndarray, right: np.ndarray, edges: np.ndarray,
+                edge_node: np.ndarray, snap: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """:func:`steerherd.dp.bellman.transitions_for` for flat arrays of pairs, any agent.
+
+    Pair k is at node ``node[k]`` (belief ``belief[node[k]]``) with the agent's action
+    probabilities ``gg[k]``, ``gb[k]`` (computed by the agent model in numpy), the cost
+    β(|q − p|) ``cost[k]``, the limit's side for the successors ``side[k]`` and the agent's
+    ``a_side[k]``; the same operations as :func:`steerherd.model.rewards.reward_from_actions`,
+    :func:`steerherd.model.beliefs.successors` and the grid's ``locate``.
+    """
+    m = node.size
+    reward = np.empty(m)
+    lo_g = np.empty(m, dtype=np.int64)
+    lo_b = np.empty(m, dtype=np.int64)
+    w = np.empty((4, m))
+    for k in range(m):
+        i = node[k]
+        b = belief[i]
+        g_g, g_b = gg[k], gb[k]
+        if altruistic:
+            loss = b * (1.0 - g_g) + (1.0 - b) * g_b
+        else:
+            loss = b * (1.0 - g_g) + (1.0 - b) * (1.0 - g_b)
+        reward[k] = -cost[k] - c_loss * loss
+        p_good = b * g_g + (1.0 - b) * g_b
+        moves = abs(g_g - g_b) > 0.0 or a_side[k] > 0
+        if moves:
+            sg = b * g_g / p_good if p_good > 0 else b
+            sb = b * (1.0 - g_g) / (1.0 - p_good) if p_good < 1 else b
+            lg, lam_g = locate(sg, side[k], pos, left, first, last, spacing, right, edges,
+                               edge_node, snap)
+            lb, lam_b = locate(sb, -side[k], pos, left, first, last, spacing, right, edges,
+                               edge_node, snap)
+        else:
+            lg, lam_g, lb, lam_b = i, 0.0, i, 0.0
+        lo_g[k], lo_b[k] = lg, lb
+        w[0, k] = p_good * (1.0 - lam_g)
+        w[1, k] = p_good * lam_g
+        w[2, k] = (1.0 - p_good) * (1.0 - lam_b)
+        w[3, k] = (1.0 - p_good) * lam_b
+    return reward, lo_g, lo_b, w
+
+
+@njit(cache=True, inline="always")
+def _q(v: np.ndarray, delta: float, t: tuple) -> float:  # type: ignore[type-arg]  # pragma: no cover
+    """Q = r + δ E[V(b')] with :func:`steerherd.dp.kernel.expected_value`'s order of terms."""
+    reward, lo_g, lo_b, w0, w1, w2, w3 = t
+    if delta == 0.0:
+        return reward
+    n = v.size
+    a1 = v[lo_g + 1] if lo_g + 1 < n else 0.0
+    b1 = v[lo_b + 1] if lo_b + 1 < n else 0.0
+    return reward + delta * (w0 * v[lo_g] + w1 * a1 + w2 * v[lo_b] + w3 * b1)
+
+
+@njit(cache=True)
+def column(belief: np.ndarray, nodes: np.ndarray, q: np.ndarray, cost_q: np.ndarray,
+           c_loss: float, altruistic: bool, pos: np.ndarray, left: np.ndarray,
+           first: np.ndarray, last: np.ndarray, spacing: np.ndarray, right: np.ndarray,
+           edges: np.ndarray, edge_node: np.ndarray, snap: float
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Transitions of one followed grid precision per node (``q[i]`` at ``nodes[i]``)."""
+    m = nodes.size
+    reward = np.empty(m)
+    lo_g = np.empty(m, dtype=np.int64)
+    lo_b = np.empty(m, dtype=np.int64)
+    w = np.empty((4, m))
+    for i in range(m):
+        t = pair(belief[nodes[i]], nodes[i], q[i], cost_q[i], c_loss, altruistic, pos, left,
+                 first, last, spacing, right, edges, edge_node, snap)
+        reward[i], lo_g[i], lo_b[i] = t[0], t[1], t[2]
+        w[0, i], w[1, i], w[2, i], w[3, i] = t[3], t[4], t[5], t[6]
+    return reward, lo_g, lo_b, w
+
+
+@njit(cache=True)
+def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid: np.ndarray,
+           cost_q: np.ndarray, p: float, c_loss: float, altruistic: bool, delta: float,
+           pos: np.ndarray, left: np.ndarray, first: np.ndarray, last: np.ndarray,
+           spacing: np.ndarray, right: np.ndarray, edges: np.ndarray, edge_node: np.ndarray,
+           snap: float, cell_ge: np.ndarray, table: np.ndarray, log2: np.ndarray, pad: float,
+           slack: float, tie: float, concave: bool, s_max: np.ndarray, s_min: np.ndarray,
+           levels: np.ndarray, floor: np.ndarray, exact_best: np.ndarray, dv_table: np.ndarray,
+           mem_start: np.ndarray, mem_int: np.ndarray, mem_flt: np.ndarray,
+           blk_start: np.ndarray, blk_int: np.ndarray, blk_ub: np.ndarray, pruned: np.ndarray,
+           grid_best: np.ndarray, grid_arg: np.ndarray, grid_col: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:  # pragma: no cover
+    """The structured sweep over all nodes (see the module docstring).
+
+    Every node's followed grid indices [j0, stop) end up partitioned into evaluated pairs and
+    pruned blocks, which are returned for the next sweep of the same problem:
+
+    * pairs: ``mem_int`` rows (node, j, lo_g, lo_b), ``mem_flt`` rows (Q, reward, w0..w3);
+      their transitions do not depend on V, so the next sweep re-evaluates them with four
+      products instead of a Bayes step;
+    * pruned blocks: ``blk_int`` rows (node, lo, hi, level, g_lo, g_hi, h_lo, h_hi) with
+      their bound ``blk_ub``; [g_lo, g_hi] and [h_lo, h_hi] are the node ranges the block's
+      successors interpolate between, so at the next V each Q in the block moved by at most
+      δ·max(ΔV) over those nodes (the weights sum to 1): the old bound plus that is a bound
+      at the new V, and only a block where it reaches the floor is bounded afresh.
+
+    ``mem_start``/``blk_start`` (S + 1 offsets) locate each node's rows; empty at the first
+    sweep, when every node starts from its top-level blocks. ``dv_table`` is the range-max
+    table of V − V_old. Fills ``pruned`` (max bound of the pruned blocks), ``grid_best``,
+    ``grid_arg`` and ``grid_col`` (−1 where none) and returns this sweep's pairs and blocks
+    in the same form and the number of block bounds computed.
+    """
+    n = v.size
+    cap = 2 * n + 64 + mem_int.shape[0] + mem_int.shape[0] // 4
+    o_int = np.empty((cap, 4), dtype=np.int64)
+    o_flt = np.empty((cap, 6))
+    bcap = 4 * n + 64 + blk_int.shape[0] + blk_int.shape[0] // 4
+    b_int = np.empty((bcap, 8), dtype=np.int64)
+    b_ub = np.empty(bcap)
+    n_blk = 0
+    count = 0
+    top = levels[0]
+    n_lev = levels.size
+    # A stack of blocks (lo, hi inclusive, level, bound), deep enough for every level.
+    nch = max(stop // top + 2, 2 * (top // levels[n_lev - 1]) + 2, 64)
+    deep = nch * n_lev + (blk_start[n] - blk_start[0])
+    st_lo = np.empty(deep, dtype=np.int64)
+    st_hi = np.empty(deep, dtype=np.int64)
+    st_lv = np.empty(deep, dtype=np.int64)
+    st_src = np.full(deep, -1, dtype=np.int64)
+    st_ub = np.empty(deep)
+    ch_lo = np.empty(nch, dtype=np.int64)
+    ch_hi = np.empty(nch, dtype=np.int64)
+    ch_ub = np.empty(nch)
+    n_bounds = 0
+    remembered = mem_start[n] + blk_start[n] > 0
+    for i in range(n):
+        b = belief[i]
+        start = count
+        gbest = _NEG
+        garg = -1
+        fl = floor[i]
+        pruned[i] = _NEG
+        sp = 0
+        if j0[i] < stop:
+            if remembered:
+                # the old pairs, re-evaluated from their transitions
+                for k in range(mem_start[i], mem_start[i + 1]):
+                    if count == cap:
+                        cap *= 2
+                        o_int, o_flt = _grow(o_int, o_flt, cap)
+                    j = mem_int[k, 1]
+                    g, h = mem_int[k, 2], mem_int[k, 3]
+                    if delta == 0.0:
+                        qv = mem_flt[k, 1]
+                    else:
+                        a1 = v[g + 1] if g + 1 < n else 0.0
+                        b1 = v[h + 1] if h + 1 < n else 0.0
+                        qv = mem_flt[k, 1] + delta * (mem_flt[k, 2] * v[g] + mem_flt[k, 3] * a1
+                                                      + mem_flt[k, 4] * v[h] + mem_flt[k, 5] * b1)
+                    for c in range(4):
+                        o_int[count, c] = mem_int[k, c]
+                    o_flt[count, 0] = qv
+                    for c in range(1, 6):
+                        o_flt[count, c] = mem_flt[k, c]
+                    count += 1
+                    if qv > gbest or (qv == gbest and j < garg):
+                        gbest, garg = qv, j
+                # the old pruned blocks, their bounds lifted by δ·max ΔV over their successors
+                for k in range(blk_start[i], blk_start[i + 1]):
+                    shift = max(_range_max(dv_table, log2, blk_int[k, 4], blk_int[k, 5]),
+                                _range_max(dv_table, log2, blk_int[k, 6], blk_int[k, 7]),
+                                dv_table[0, i])
+                    ub = blk_ub[k] + delta * shift
+                    ub += slack * max(1.0, abs(ub))
+                    st_lo[sp], st_hi[sp], st_lv[sp], st_ub[sp] = (blk_int[k, 1], blk_int[k, 2],
+                                                                  blk_int[k, 3], ub)
+                    st_src[sp] = k
+                    sp += 1
+            else:
+                # top-level blocks [k·top, (k+1)·top) ∩ [j0, stop), pushed in bound order
+                nc = 0
+                k0 = (j0[i] // top) * top
+                for lo in range(k0, stop, top):
+                    a = max(lo, j0[i])
+                    z = min(lo + top, stop) - 1
+                    ch_lo[nc], ch_hi[nc] = a, z
+                    n_bounds += 1
+                    ch_ub[nc] = block_bound(b, a, z, q_grid, cost_q, p, c_loss, altruistic, concave,
+                                      delta, v, pos, left, first, last, spacing, right, edges,
+                                      edge_node, snap, cell_ge, table, s_max, s_min, log2, pad,
+                                      slack)
+                    nc += 1
+                sp = _push(ch_lo, ch_hi, ch_ub, nc, 0, st_lo, st_hi, st_lv, st_ub, st_src, sp)
+            while sp > 0:
+                sp -= 1
+                a, z, lv, ub, src = st_lo[sp], st_hi[sp], st_lv[sp], st_ub[sp], st_src[sp]
+                best = max(exact_best[i], gbest)
+                dyn = max(fl, best - tie * max(1.0, abs(best)))
+                if ub >= dyn and src >= 0:  # a lifted old bound that reaches: bound afresh
+                    n_bounds += 1
+                    ub = block_bound(b, a, z, q_grid, cost_q, p, c_loss, altruistic, concave,
+                                     delta, v, pos, left, first, last, spacing, right, edges,
+                                     edge_node, snap, cell_ge, table, s_max, s_min, log2, pad,
+                                     slack)
+                if ub < dyn:
+                    pruned[i] = max(pruned[i], ub)
+                    if n_blk == bcap:
+                        bcap *= 2
+                        b_int, b_ub = _grow_blocks(b_int, b_ub, bcap)
+                    if src >= 0:  # the same block: the same successor ranges
+                        for c in range(8):
+                            b_int[n_blk, c] = blk_int[src, c]
+                        b_ub[n_blk] = ub
+                    else:
+                        _record(b_int, b_ub, n_blk, i, a, z, lv, ub, b, q_grid, altruistic, pos,
+                                cell_ge, pad)
+                    n_blk += 1
+                    continue
+                if lv + 1 < n_lev:
+                    size = levels[lv + 1]
+                    nc = 0
+                    for lo in range(a, z + 1, size):
+                        zz = min(lo + size, z + 1) - 1
+                        ch_lo[nc], ch_hi[nc] = lo, zz
+                        n_bounds += 1
+                        ch_ub[nc] = block_bound(b, lo, zz, q_grid, cost_q, p, c_loss, altruistic,
+                                          concave, delta, v, pos, left, first, last, spacing,
+                                          right, edges, edge_node, snap, cell_ge, table, s_max,
+                                          s_min, log2, pad, slack)
+                        nc += 1
+                    sp = _push(ch_lo, ch_hi, ch_ub, nc, lv + 1, st_lo, st_hi, st_lv, st_ub, st_src,
+                               sp)
+                    continue
+                for j in range(a, z + 1):
+                    if count == cap:
+                        cap *= 2
+                        o_int, o_flt = _grow(o_int, o_flt, cap)
+                    t = pair(b, i, q_grid[j], cost_q[j], c_loss, altruistic, pos, left, first,
+                             last, spacing, right, edges, edge_node, snap)
+                    qv = _q(v, delta, t)
+                    o_int[count, 0], o_int[count, 1], o_int[count, 2], o_int[count, 3] = (
+                        i, j, t[1], t[2])
+                    o_flt[count, 0], o_flt[count, 1], o_flt[count, 2] = qv, t[0], t[3]
+                    o_flt[count, 3], o_flt[count, 4], o_flt[count, 5] = t[4], t[5], t[6]
+                    count += 1
+                    if qv > gbest or (qv == gbest and j < garg):
+                        gbest, garg = qv, j
+        grid_best[i] = gbest
+        grid_arg[i] = garg
+        best = max(exact_best[i], gbest)
+        thr = best - tie * max(1.0, abs(best))
+        col = -1
+        for row in range(start, count):
+            if o_flt[row, 0] >= thr and (col < 0 or o_int[row, 1] < col):
+                col = o_int[row, 1]
+        grid_col[i] = col
+    # copies: the next sweep keeps these, not the spare capacity
+    return (o_int[:count].copy(), o_flt[:count].copy(), b_int[:n_blk].copy(),
+            b_ub[:n_blk].copy(), n_bounds)
+
+
+@njit(cache=True, inline="always")
+def _record(b_int: np.ndarray, b_ub: np.ndarray, at: int, i: int, a: int, z: int, lv: int,
+            ub: float, b: float, q_grid: np.ndarray, altruistic: bool, pos: np.ndarray,
+            cell_ge: np.ndarray, pad: float) -> None:  # pragma: no cover
+    """Store a pruned block with the node ranges its successors interpolate between."""
+    g_a, h_a = _terms(b, q_grid[a], altruistic)[2:]
+    g_z, h_z = _terms(b, q_grid[z], altruistic)[2:]
+    top = pos.size - 1
+    b_int[at, 0], b_int[at, 1], b_int[at, 2], b_int[at, 3] = i, a, z, lv
+    b_int[at, 4] = max(_first_ge(pos, cell_ge, min(g_a, g_z) - pad) - 1, 0)
+    b_int[at, 5] = min(_first_ge(pos, cell_ge, max(g_a, g_z) + pad), top)
+    b_int[at, 6] = max(_first_ge(pos, cell_ge, min(h_a, h_z) - pad) - 1, 0)
+    b_int[at, 7] = min(_first_ge(pos, cell_ge, max(h_a, h_z) + pad), top)
+    b_ub[at] = ub
+
+
+@njit(cache=True)
+def _grow_blocks(b_int: np.ndarray, b_ub: np.ndarray, cap: int
+                 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    a = np.empty((cap, 8), dtype=np.int64)
+    a[: b_int.shape[0]] = b_int
+    f = np.empty(cap)
+    f[: b_ub.size] = b_ub
+    return a, f
+
+
+@njit(cache=True)
+def _grow(o_int: np.ndarray, o_flt: np.ndarray, cap: int
+          ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    a = np.empty((cap, 4), dtype=np.int64)
+    a[: o_int.shape[0]] = o_int
+    f = np.empty((cap, 6))
+    f[: o_flt.shape[0]] = o_flt
+    return a, f
+
+
+@njit(cache=True, inline="always")
+def _push(ch_lo: np.ndarray, ch_hi: np.ndarray, ch_ub: np.ndarray, nc: int, lv: int,
+          st_lo: np.ndarray, st_hi: np.ndarray, st_lv: np.ndarray, st_ub: np.ndarray,
+          st_src: np.ndarray, sp: int) -> int:  # pragma: no cover
+    """Push the children, lowest bound first, so that the highest bound is popped first."""
+    for a in range(1, nc):  # insertion sort by bound, ascending
+        x_lo, x_hi, x_ub = ch_lo[a], ch_hi[a], ch_ub[a]
+        c = a - 1
+        while c >= 0 and ch_ub[c] > x_ub:
+            ch_lo[c + 1], ch_hi[c + 1], ch_ub[c + 1] = ch_lo[c], ch_hi[c], ch_ub[c]
+            c -= 1
+        ch_lo[c + 1], ch_hi[c + 1], ch_ub[c + 1] = x_lo, x_hi, x_ub
+    for c in range(nc):
+        st_lo[sp], st_hi[sp], st_lv[sp], st_ub[sp] = ch_lo[c], ch_hi[c], lv, ch_ub[c]
+        st_src[sp] = -1
+        sp += 1
+    return sp
+
+
+@njit(cache=True)
+def q_values(v: np.ndarray, delta: float, reward: np.ndarray, lo_g: np.ndarray,
+             lo_b: np.ndarray, w: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """:meth:`steerherd.dp.bellman.Transitions.q_values` (same order of terms)."""
+    s, a = reward.shape
+    out = np.empty((s, a))
+    n = v.size
+    for i in range(s):
+        for c in range(a):
+            if delta == 0.0:
+                out[i, c] = reward[i, c]
+                continue
+            g, h = lo_g[i, c], lo_b[i, c]
+            a1 = v[g + 1] if g + 1 < n else 0.0
+            b1 = v[h + 1] if h + 1 < n else 0.0
+            out[i, c] = reward[i, c] + delta * (w[0, i, c] * v[g] + w[1, i, c] * a1
+                                                + w[2, i, c] * v[h] + w[3, i, c] * b1)
+    return out
+
+
+@njit(cache=True)
+def gauss_seidel(reward: np.ndarray, lo_g: np.ndarray, lo_b: np.ndarray, w: np.ndarray,
+           delta: float, v0: np.ndarray, rtol: float, max_sweeps: int
+           ) -> tuple[np.ndarray, bool]:  # pragma: no cover
+    """Approximate V_σ: Gauss–Seidel sweeps (exact diagonal) from ``v0``.
+
+    Returns (V, converged): converged when a sweep changes no value by more than
+    ``rtol·max(1, max |V|)``.
+    """
+    n = v0.size
+    v = v0.copy()
+    diag = np.zeros(n)
+    for i in range(n):
+        for k, node in ((0, lo_g[i]), (1, lo_g[i] + 1), (2, lo_b[i]), (3, lo_b[i] + 1)):
+            if node == i:
+                diag[i] += w[k, i]
+    for _ in range(max_sweeps):
+        change = 0.0
+        scale = 1.0
+        for i in range(n):
+            g, h = lo_g[i], lo_b[i]
+            a1 = v[g + 1] if g + 1 < n else 0.0
+            b1 = v[h + 1] if h + 1 < n else 0.0
+            ev = w[0, i] * v[g] + w[1, i] * a1 + w[2, i] * v[h] + w[3, i] * b1
+            new = (reward[i] + delta * (ev - diag[i] * v[i])) / (1.0 - delta * diag[i])
+            change = max(change, abs(new - v[i]))
+            scale = max(scale, abs(new))
+            v[i] = new
+        if change <= rtol * scale:
+            return v, True
+    return v, False
