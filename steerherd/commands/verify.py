@@ -23,7 +23,13 @@ def verify(
     max_instances: Annotated[int, typer.Option(help="Refuse more instances than this.", **_I)
                              ] = 100_000,
     certify_seconds: Annotated[int, typer.Option(
-        help="Time budget (s) per Thm 2 failure for certified bounds (0: skip).", **_I)] = 20,
+        help="Time budget (s) per instance for the certified bounds, tried on Thm 2 and "
+        "Thm 3 failures and failed strict claims (0: skip).", **_I)] = 20,
+    certify_all: Annotated[bool, typer.Option(
+        "--certify-all", help="Judge every instance's strict claim by the bounds, not only "
+        "those that fail on the grid.")] = False,
+    jobs: Annotated[int, typer.Option(help="Worker processes (instances are independent).",
+                                      **_I)] = 1,
 ) -> int:
     """Check Theorems 1-5 on random (planner, p, k, delta, cost) problems.
 
@@ -37,16 +43,21 @@ def verify(
     from steerherd.theory.verify import sample_params, summarise
 
     _check(instances, seed, beliefs, precisions, max_instances)
+    if not 1 <= jobs <= 64:
+        from steerherd.errors import ParameterError
+
+        raise ParameterError(f"--jobs must be between 1 and 64, got {jobs}")
     if json_path is not None:
         from steerherd.files import check_output_file
 
         check_output_file(json_path, "--json")
     params = sample_params(instances, np.random.default_rng(seed))
     start = time.perf_counter()
-    reports = _run(params, beliefs, precisions, certify_seconds)
+    reports = _run(params, beliefs, precisions, certify_seconds, certify_all, jobs)
     report = summarise(reports)
     report.update({"seed": seed, "beliefs": beliefs, "precisions": precisions,
                    "refine_factor": 4, "certify_seconds": certify_seconds,
+                   "certify_all": certify_all, "jobs": jobs,
                    "seconds": time.perf_counter() - start})
     _print(report)
     if json_path is not None:
@@ -90,8 +101,8 @@ def _jsonable(obj: Any) -> Any:
     raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")
 
 
-def _run(params: list[Any], beliefs: int, precisions: int, certify_seconds: int
-         ) -> list[Any]:
+def _run(params: list[Any], beliefs: int, precisions: int, certify_seconds: int,
+         certify_all: bool, jobs: int) -> list[Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from steerherd.theory.verify import run_sweep
@@ -100,7 +111,8 @@ def _run(params: list[Any], beliefs: int, precisions: int, certify_seconds: int
                   TimeElapsedColumn(), transient=True) as bar:
         task = bar.add_task("verifying", total=len(params))
         return run_sweep(params, beliefs, precisions, progress=lambda: bar.advance(task),
-                         certify_seconds=float(certify_seconds))
+                         certify_seconds=float(certify_seconds), certify_all=certify_all,
+                         jobs=jobs)
 
 
 def _fmt(par: dict[str, Any] | None) -> str:
@@ -118,19 +130,24 @@ def _print(report: dict[str, Any]) -> None:
     table = Table(title=f"theorem checks: {report['instances']} instances, seed {report['seed']},"
                   f" grid {report['beliefs']}x{report['precisions']} (re-check 4x finer)",
                   title_justify="left")
-    for col in ("theorem", "checked", "violations", "Thm 2: concave / kink", "certified",
-                "artefacts",
-                "strict claim", "strict fails / checked", "worst margin", "worst at"):
+    for col in ("theorem", "checked", "violations", "Thm 2: concave / kink",
+                "certified (not in time)", "artefacts", "strict claim",
+                "strict fails / checked", "bounds: holds / fails / undecided of tried",
+                "worst margin", "worst at"):
         table.add_column(col)
-    for row in report["theorems"].values():
+    for thm, row in report["theorems"].items():
         worst = "—" if row["worst_margin"] is None else f"{row['worst_margin']:.3g}"
         st = row.get("strict")
+        cert = st and st["certified"]
         table.add_row(row["title"], str(row["checked"]), str(row["violations"]),
-                      f"{row['concave']} / {row['kink']}" if row["title"].startswith("Thm 2")
-                      else "", str(row["certified"]) if row["title"].startswith("Thm 2")
-                      else "", str(row["artefacts"]), st["claim"] if st else "",
-                      f"{st['fails']} / {st['checked']}" if st else "", worst,
-                      _fmt(row["worst_at"]))
+                      f"{row['concave']} / {row['kink']}" if thm == "thm2" else "",
+                      f"{row['certified']} ({row['certify_timeouts']})"
+                      if thm in ("thm2", "thm3") else "",
+                      str(row["artefacts"]), st["claim"] if st else "",
+                      f"{st['fails']} / {st['checked']}" if st else "",
+                      f"{cert['holds']} / {cert['fails']} / {cert['undecided']} of "
+                      f"{cert['tried']}" + (f" ({cert['n/a']} n/a)" if cert["n/a"] else "")
+                      if cert else "", worst, _fmt(row["worst_at"]))
     console.print(table)
     thm5 = report["theorems"]["thm5"]
     if thm5["checked"]:
@@ -157,15 +174,40 @@ def _print(report: dict[str, Any]) -> None:
                                              else "")
         console.print(f"{f['kind']:15s} {f['theorem']}  {_fmt(f['params'])}  margin "
                       f"{f['margin']:.3g} -> refined {refined}"
-                      + (f"  [{', '.join(failed)}]" if failed else "") + curv)
+                      + (f"  [{', '.join(failed)}]" if failed else "") + curv
+                      + _certified_note(f.get("certified")))
     for e in report["errors"]:
         console.print(f"[red]solver error[/] {_fmt(e['params'])}: {e['error']}")
     rows = report["theorems"].values()
     console.print(f"{report['genuine_violations']} genuine violation(s) "
                   f"({sum(r['concave'] for r in rows)} concave, {sum(r['kink'] for r in rows)}"
-                  f" kink; {report['certified_violations']} certified by the bounds, "
-                  f"{report['certify_timeouts']} not certified within "
+                  f" kink; certified by the bounds: Thm 2 {report['certified_violations']}, "
+                  f"Thm 3 {report['certified_order_violations']}; {report['certify_timeouts']}"
+                  f" Thm 2 not certified within "
                   f"{report['certify_seconds']} s), {sum(r['artefacts'] for r in rows)} "
                   "discretisation artefact(s), "
                   f"{report['strict_failures']} failed strict inequalit(ies), "
                   f"{len(report['errors'])} solver error(s); {report['seconds']:.1f} s")
+
+
+def _certified_note(verdict: dict[str, Any] | None) -> str:
+    """The bounds' verdict on a Thm 3 order or strict-claim finding, in a few words."""
+    if verdict is None:
+        return ""
+    if verdict.get("tol") is None:
+        return "  bounds: not reached within the budget"
+    if "violated" in verdict:
+        if not verdict["violated"]:
+            return "  order not certified"
+        w = verdict["witness"]
+        return (f"  CERTIFIED (tol {verdict['tol']:g}): on [{w['cell'][0]:.4f}, "
+                f"{w['cell'][1]:.4f}] only regimes {w['allowed']} are possible, after rank "
+                f"{w['rank_before']} (0 p, 1 max(p,b,1-b), 2 full)")
+    extra = ""
+    if verdict.get("t2_bracket"):
+        extra = f", t2 in [{verdict['t2_bracket'][0]:.4f}, {verdict['t2_bracket'][1]:.4f}]"
+    elif "t3_upper" in verdict:
+        extra = f", t3 <= {verdict['t3_upper']:.4f}"
+    elif "bracket_from_0" in verdict:
+        extra = f", d_A in [{verdict['bracket_from_0'][0]:.4f}, {verdict['bracket_from_0'][1]:.4f}]"
+    return f"  bounds (tol {verdict['tol']:g}): {verdict['status']}{extra}"

@@ -15,6 +15,11 @@ and b2 = b1 + r·h for h on a geometric scale from 1e-4 to 0.3 and r ∈ {1/2, 1
 computed at tol = 1e-2, then 1e-3, then 1e-4, stopping at the first certificate or when the
 time budget is spent (bounds reached when the budget ran out are still valid and are tried;
 one refinement level may overrun the budget).
+
+The same ladder, one per instance and one budget, also serves Theorem 3's order and the strict
+claims (:func:`certify_instance`, :mod:`steerherd.theory.certified_claims`); their per-cell
+facts cost a pass over the precision boxes, so they are computed only on bounds that arrive
+within the budget.
 """
 
 from __future__ import annotations
@@ -32,6 +37,10 @@ from steerherd.model import Params
 TOLS = (1e-2, 1e-3, 1e-4)
 #: Default wall-clock budget per instance, seconds.
 BUDGET_S = 20.0
+#: Claims not worth a finer rung than this: t₂ < t₃ fails exactly where t₂ = t₃ = 1 − p,
+#: which value bounds can never certify (:mod:`~steerherd.theory.certified_claims`), so
+#: it does not drive the ladder past 1e-3 (it is still judged on any finer bounds computed).
+FINEST_TOL = {"t2 < t3": 1e-3}
 
 
 def chord_violation(bounds: Bounds, centres: list[float]) -> dict[str, Any] | None:
@@ -68,8 +77,33 @@ def certify_concavity(params: Params, centres: list[float],
         ``certified`` (bool), ``timed_out`` (the budget ran out before a certificate),
         ``witness`` (the triple, or None), ``max_gap`` of the last bounds, ``seconds``.
     """
+    out = certify_instance(params, centres, set(), budget_s)
+    return out["concavity"]  # type: ignore[no-any-return]
+
+
+def certify_instance(params: Params, centres: list[float] | None, claims: set[str],
+                     budget_s: float = BUDGET_S) -> dict[str, Any]:
+    """One ladder of bounds (:data:`TOLS`, within ``budget_s``) for every certified check.
+
+    The chord test of Theorem 2 (when ``centres`` is given) and the verdicts of
+    :func:`steerherd.theory.certified_claims.judge` for ``claims`` (``thm3`` for Theorem 3's
+    order, or a strict claim's name). Each is tried on the bounds of every tolerance until
+    it is final; a final result is kept (bounds at any tolerance are valid), and the ladder
+    stops when all are final or the budget is spent (the bounds reached then are still used).
+
+    A claim in :data:`FINEST_TOL` does not keep the ladder going past its tolerance.
+
+    Returns:
+        ``concavity`` (as :func:`certify_concavity` returns, or None without centres),
+        ``claims`` (per name, the verdict plus ``tol``, the tolerance of the bounds that gave
+        it), ``timed_out``, ``max_gap`` and ``tol`` of the last bounds, ``seconds``.
+    """
+    from steerherd.theory.certified_claims import decided, judge
+
     start = time.perf_counter()
-    witness, gap, timed_out = None, None, False
+    witness, gap, last_tol, timed_out = None, None, None, False
+    verdicts: dict[str, Any] = {}
+    open_claims = set(claims)
     for tol in TOLS:
         left = budget_s - (time.perf_counter() - start)
         if left <= 0.0:
@@ -80,9 +114,24 @@ def certify_concavity(params: Params, centres: list[float],
         except BoundsNotReached as exc:
             bounds, timed_out = exc.bounds, True
         if bounds is not None:
-            gap = bounds.max_gap
-            witness = chord_violation(bounds, centres)
-        if witness is not None or timed_out:
+            gap, last_tol = bounds.max_gap, tol
+            if centres is not None and witness is None:
+                witness = chord_violation(bounds, centres)
+            if open_claims and time.perf_counter() - start < budget_s:
+                for name, verdict in judge(bounds, open_claims).items():
+                    verdicts[name] = {**verdict, "tol": tol}
+                    if decided({name: verdict}):
+                        open_claims.discard(name)
+        driving = {c for c in open_claims if tol > FINEST_TOL.get(c, 0.0)}
+        if timed_out or ((centres is None or witness is not None) and not driving):
             break
-    return {"certified": witness is not None, "timed_out": timed_out and witness is None,
-            "witness": witness, "max_gap": gap, "seconds": time.perf_counter() - start}
+    for name in claims - set(verdicts):  # never judged: the budget ran out first
+        verdicts[name] = ({"violated": False, "witness": None} if name == "thm3"
+                          else {"status": "undecided"}) | {"tol": None}
+    seconds = time.perf_counter() - start
+    concavity = None if centres is None else {
+        "certified": witness is not None, "timed_out": timed_out and witness is None,
+        "witness": witness, "max_gap": gap, "seconds": seconds}
+    return {"concavity": concavity, "claims": verdicts,
+            "timed_out": timed_out and bool(open_claims), "max_gap": gap, "tol": last_tol,
+            "seconds": seconds}

@@ -15,13 +15,22 @@ checked (:mod:`steerherd.theory.theorems`). A theorem that fails is checked agai
   a time budget per instance), a violation is **certified** when it holds for every function
   between lower and upper: lower(b1) above the chord of upper through b0 < b1 < b2. A
   certified violation is a violation whatever the curvature test said.
-* Theorems 1, 3, 4, 5: a violation if the finer grid fails too, else an artefact.
+* Theorems 1, 3, 4, 5: a violation if the finer grid fails too, else an artefact. A Theorem 3
+  failure is also tried against the bounds (:mod:`steerherd.theory.certified_claims`): its
+  regime order (and t_A ≤ t_M) is a **certified** violation when no non-decreasing choice of
+  the regimes the bounds allow exists; a certified violation is a violation whatever the
+  finer grid said.
 
 The paper's strict inequalities (Thm 3's d_A > 0, Thm 4's t₂ < t₃, Thm 5's 1/2 < t₂) are
 claims of their own (``details["strict"]`` of each check): each is counted in its own column,
 holds or fails on the base grid, and a failure is re-checked on the finer grid (it stays a
-failure only if it fails there too; Thm 4's is a closed form, exact on any grid). Nothing is
-dropped.
+failure only if it fails there too; Thm 4's is a closed form, exact on any grid). A claim that
+fails on the base grid is also judged by the bounds (as is d_A > 0 wherever the bounds are
+computed anyway, and every claim with ``certify_all``): ``holds`` or ``fails`` for certain,
+or ``undecided`` (:mod:`steerherd.theory.certified_claims`). A certified verdict overrides
+the grids: certified ``fails`` is a failure, certified ``holds`` makes a grid failure an
+artefact. All certified checks of an instance share one ladder of bounds and one time budget
+(:func:`steerherd.theory.certified.certify_instance`). Nothing is dropped.
 """
 
 from __future__ import annotations
@@ -50,6 +59,8 @@ ALPHA_RANGE = (0.3, 0.9)
 SHRINK_FACTOR = 2.0
 #: Default time budget (seconds) per failing instance for the certified Thm 2 check.
 CERTIFY_SECONDS = 20.0
+#: The counts of the bounds' verdicts on each strict claim (``tried`` = judged at all).
+CERTIFIED_KEYS = ("tried", "holds", "fails", "undecided", "n/a")
 #: Share of instances with δ = 0 exactly (where Theorems 1 and 4 apply).
 MYOPIC_SHARE = 0.25
 
@@ -88,6 +99,10 @@ class InstanceReport:
             ``kink``: the verdicts; ``certified``: the bounds' verdict,
             :func:`~steerherd.theory.certified.certify_concavity`, when a budget was given);
             empty when no curvature test was run.
+        certified: the bounds' verdicts on Theorem 3's order and the strict claims
+            (``claims``: per name, as :func:`~steerherd.theory.certified_claims.judge` gives
+            it, with ``tol``), and ``seconds``, ``timed_out``, ``tol``, ``max_gap`` of the
+            ladder; empty when the bounds were not tried.
     """
 
     params: Params
@@ -96,6 +111,7 @@ class InstanceReport:
     error: str | None = None
     seconds: float = 0.0
     curvature: dict[str, Any] = field(default_factory=dict)
+    certified: dict[str, Any] = field(default_factory=dict)
 
     def status(self, theorem: str) -> str | None:
         """``pass``, ``artefact``, ``violation`` or None (see the module's rules)."""
@@ -107,8 +123,21 @@ class InstanceReport:
                     real = self.curvature["concave"] or self.curvature["kink"] \
                         or self.certified_violation
                     return "violation" if real else "artefact"
+                if theorem == "thm3" and self.certified_order_violation:
+                    return "violation"
                 return "artefact" if self.refined[theorem].passed else "violation"
         return None
+
+    @property
+    def certified_order_violation(self) -> bool:
+        """Whether the bounds certify a violation of Theorem 3's regime order."""
+        return bool(self.certified.get("claims", {}).get("thm3", {}).get("violated", False))
+
+    def certified_claim(self, theorem: str) -> str | None:
+        """The bounds' verdict on the theorem's strict claim, or None when not judged."""
+        claim = STRICT_CLAIMS.get(theorem)
+        verdict = self.certified.get("claims", {}).get(claim)
+        return None if verdict is None else str(verdict["status"])
 
     @property
     def certified_violation(self) -> bool:
@@ -118,14 +147,20 @@ class InstanceReport:
     def strict_status(self, theorem: str) -> str | None:
         """The theorem's strict claim: ``holds``, ``fails``, ``artefact`` or None.
 
-        ``artefact`` means it fails on the base grid only; None, not applicable or not
-        reported.
+        ``artefact`` means it fails on the base grid but not for certain: on the finer grid
+        it holds, or the bounds certify that it holds; a certified failure is ``fails``
+        whatever the grids say. None: not applicable or not reported.
         """
         claim = STRICT_CLAIMS.get(theorem)
+        cert = self.certified_claim(theorem)
         for r in self.results:
             if r.theorem == theorem and claim in r.details.get("strict", {}):
+                if cert == "fails":
+                    return "fails"
                 if r.details["strict"][claim]["holds"]:
                     return "holds"
+                if cert == "holds":
+                    return "artefact"
                 fine = self.refined.get(theorem)
                 held = fine is not None and fine.details.get("strict", {}).get(
                     claim, {}).get("holds", False)
@@ -135,14 +170,16 @@ class InstanceReport:
 
 def check_instance(params: Params, beliefs: int = 401, precisions: int = 101,
                    refine_factor: int = 4, method: str = "pi",
-                   certify_seconds: float = CERTIFY_SECONDS) -> InstanceReport:
+                   certify_seconds: float = CERTIFY_SECONDS,
+                   certify_all: bool = False) -> InstanceReport:
     """Solve one problem and check its theorems, re-checking failures on a finer grid.
 
-    A Thm 2 failure is also tried against certified bounds for up to ``certify_seconds``
-    (0: not tried).
+    Thm 2 and Thm 3 failures and failed strict claims (every strict claim with
+    ``certify_all``) are also tried against certified bounds, within ``certify_seconds`` for
+    the instance (0: not tried; see the module docstring).
     """
     from steerherd.api import solve
-    from steerherd.theory.certified import certify_concavity
+    from steerherd.theory.certified import certify_instance
     from steerherd.theory.curvature import curvature_evidence
 
     start = time.perf_counter()
@@ -165,25 +202,72 @@ def check_instance(params: Params, beliefs: int = 401, precisions: int = 101,
                 kink = (not fine2.passed) and fine2.margin * SHRINK_FACTOR <= base2.margin
                 curvature = {"evidence": [e.to_dict() for e in evidence],
                              "concave": any(e.concave for e in evidence), "kink": bool(kink)}
-                if certify_seconds > 0:
-                    curvature["certified"] = certify_concavity(
-                        params, base2.details["failing_beliefs"], certify_seconds)
+        base2 = next((r for r in results if r.theorem == "thm2" and not r.passed), None)
+        want = _claims_to_certify(results, certify_all, base2 is not None)
+        certified: dict[str, Any] = {}
+        if certify_seconds > 0 and (base2 is not None or want):
+            out = certify_instance(params, None if base2 is None
+                                   else base2.details["failing_beliefs"], want, certify_seconds)
+            if base2 is not None:
+                curvature["certified"] = out.pop("concavity")
+            if want:
+                out.pop("concavity", None)
+                certified = out
     except SteerherdError as exc:
         return InstanceReport(params, error=str(exc), seconds=time.perf_counter() - start)
     return InstanceReport(params, tuple(results), refined, seconds=time.perf_counter() - start,
-                          curvature=curvature)
+                          curvature=curvature, certified=certified)
+
+
+def _claims_to_certify(results: list[TheoremResult], every: bool, bounds_anyway: bool
+                       ) -> set[str]:
+    """What the bounds are asked to judge: Thm 3's order if it failed, failed strict claims.
+
+    Also d_A > 0 where the bounds are computed anyway (``bounds_anyway``: a Thm 2 or Thm 3
+    failure), and every strict claim when ``every``.
+    """
+    want: set[str] = set()
+    for r in results:
+        if r.theorem == "thm3" and not r.passed:
+            want.add("thm3")
+        for claim, c in r.details.get("strict", {}).items():
+            if every or not c["holds"]:
+                want.add(claim)
+    if bounds_anyway or "thm3" in want:
+        want |= {STRICT_CLAIMS["thm3"]} & {c for r in results
+                                            for c in r.details.get("strict", {})}
+    return want
 
 
 def run_sweep(params: Iterable[Params], beliefs: int = 401, precisions: int = 101,
               refine_factor: int = 4, progress: Callable[[], None] | None = None,
-              certify_seconds: float = CERTIFY_SECONDS) -> list[InstanceReport]:
-    """Check every instance in turn; ``progress`` is called after each."""
+              certify_seconds: float = CERTIFY_SECONDS,
+              certify_all: bool = False, jobs: int = 1) -> list[InstanceReport]:
+    """Check every instance, in order; ``progress`` is called after each.
+
+    ``jobs`` > 1 checks instances in that many worker processes (spawned); the reports are
+    the same, except where a certified check's wall-clock budget decides.
+    """
+    from functools import partial
+
+    one = partial(check_instance, beliefs=beliefs, precisions=precisions,
+                  refine_factor=refine_factor, certify_seconds=certify_seconds,
+                  certify_all=certify_all)
     reports = []
-    for par in params:
-        reports.append(check_instance(par, beliefs, precisions, refine_factor,
-                                      certify_seconds=certify_seconds))
-        if progress is not None:
-            progress()
+    if jobs <= 1:
+        for par in params:
+            reports.append(one(par))
+            if progress is not None:
+                progress()
+        return reports
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for rep in pool.map(one, params):
+            reports.append(rep)
+            if progress is not None:
+                progress()
     return reports
 
 
@@ -197,8 +281,10 @@ def describe(params: Params) -> dict[str, Any]:
 def summarise(reports: list[InstanceReport]) -> dict[str, Any]:
     """Summarise verification results per theorem.
 
-    Per theorem: instances checked, violations (of which concave, kink: Thm 2), artefacts,
-    the strict claim (checked, fails, artefacts), worst margin and where.
+    Per theorem: instances checked, violations (of which concave, kink: Thm 2; certified
+    by the bounds and not certified in time: Thm 2, Thm 3), artefacts, the strict claim
+    (checked, fails, artefacts, and the bounds' verdicts: tried, holds, fails, undecided,
+    n/a), worst margin and where.
     """
     table: dict[str, dict[str, Any]] = {}
     findings: list[dict[str, Any]] = []
@@ -210,7 +296,8 @@ def summarise(reports: list[InstanceReport]) -> dict[str, Any]:
                                "worst_margin": None, "worst_at": None}
         claim = STRICT_CLAIMS.get(thm)
         if claim is not None:
-            row["strict"] = {"claim": claim, "checked": 0, "fails": 0, "artefacts": 0}
+            row["strict"] = {"claim": claim, "checked": 0, "fails": 0, "artefacts": 0,
+                             "certified": dict.fromkeys(CERTIFIED_KEYS, 0)}
         for rep in reports:
             status = rep.status(thm)
             if status is None:
@@ -222,6 +309,10 @@ def summarise(reports: list[InstanceReport]) -> dict[str, Any]:
                 row["strict"]["checked"] += 1
                 row["strict"]["fails"] += int(strict == "fails")
                 row["strict"]["artefacts"] += int(strict == "artefact")
+                cert = rep.certified_claim(thm)
+                if cert is not None:
+                    row["strict"]["certified"]["tried"] += 1
+                    row["strict"]["certified"][cert] += 1
                 if strict != "holds":
                     strict_findings.append(_finding(rep, thm, "strict " + strict, res, claim))
             if row["worst_margin"] is None or res.margin < row["worst_margin"]:
@@ -231,6 +322,10 @@ def summarise(reports: list[InstanceReport]) -> dict[str, Any]:
             if thm == "thm2" and rep.curvature.get("certified"):
                 row["certified"] += int(rep.certified_violation)
                 row["certify_timeouts"] += int(rep.curvature["certified"]["timed_out"])
+            if thm == "thm3" and "thm3" in rep.certified.get("claims", {}):
+                row["certified"] += int(rep.certified_order_violation)
+                row["certify_timeouts"] += int(rep.certified["timed_out"]
+                                               and not rep.certified_order_violation)
             row["violations" if status == "violation" else "artefacts"] += 1
             if thm == "thm2" and rep.curvature and status == "violation":
                 row["concave"] += int(rep.curvature["concave"])
@@ -245,8 +340,12 @@ def summarise(reports: list[InstanceReport]) -> dict[str, Any]:
     return {"theorems": table, "findings": findings, "strict_findings": strict_findings,
             "errors": errors, "instances": len(reports),
             "genuine_violations": sum(f["kind"] == "violation" for f in findings),
+            # Thm 2's (the name older reports used); each theorem's in its row.
             "certified_violations": table["thm2"]["certified"],
             "certify_timeouts": table["thm2"]["certify_timeouts"],
+            "certified_order_violations": table["thm3"]["certified"],
+            "certified_strict": {table[t]["strict"]["claim"]: table[t]["strict"]["certified"]
+                                 for t in STRICT_CLAIMS},
             "strict_failures": sum(f["kind"] == "strict fails" for f in strict_findings)}
 
 
@@ -270,4 +369,8 @@ def _finding(rep: InstanceReport, thm: str, kind: str, res: TheoremResult,
         out["claim"] = claim
     if thm == "thm2" and rep.curvature and not claim:
         out["curvature"] = rep.curvature
+    verdicts = rep.certified.get("claims", {})
+    key = claim if claim else thm
+    if key in verdicts:
+        out["certified"] = {**verdicts[key], "ladder_seconds": rep.certified["seconds"]}
     return out
