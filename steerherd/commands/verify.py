@@ -26,10 +26,11 @@ def verify(
         help="Time budget (s) per instance for the certified bounds, tried on Thm 2 and "
         "Thm 3 failures and failed strict claims (0: skip).", **_I)] = 20,
     certify_all: Annotated[bool, typer.Option(
-        "--certify-all", help="Judge every instance's strict claim by the bounds, not only "
-        "those that fail on the grid.")] = False,
-    jobs: Annotated[int, typer.Option(help="Worker processes (instances are independent).",
-                                      **_I)] = 1,
+        "--certify-all/--certify-failures", help="Judge every instance's strict claims by the "
+        "bounds, or only those that fail on the grid.")] = False,
+    jobs: Annotated[int, typer.Option(
+        help="Worker processes (instances are independent; the certified checks take most of "
+        "the time).", **_I)] = 1,
 ) -> int:
     """Check Theorems 1-5 on random (planner, p, k, delta, cost) problems.
 
