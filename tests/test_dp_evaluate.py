@@ -41,7 +41,7 @@ def _chain(seed: int, n: int = 300) -> tuple[np.ndarray, list[np.ndarray], np.nd
 def _extended(reward: np.ndarray, nodes: list[np.ndarray], weights: np.ndarray,
               delta: float) -> np.ndarray:
     """The exact solution to ~1e-18: LU steps with residuals in extended precision."""
-    v = ev._lu(reward, nodes, list(weights), delta).astype(np.longdouble)
+    v = ev.lu_solve(reward, nodes, list(weights), delta).astype(np.longdouble)
     n = reward.size
     for _ in range(4):
         vp = np.zeros(n + 1, dtype=np.longdouble)
@@ -49,7 +49,8 @@ def _extended(reward: np.ndarray, nodes: list[np.ndarray], weights: np.ndarray,
         nxt = sum(np.asarray(w, dtype=np.longdouble) * vp[j]
                   for j, w in zip(nodes, weights, strict=True))
         res = reward.astype(np.longdouble) + np.longdouble(delta) * nxt - v
-        v = v + ev._lu(res.astype(np.float64), nodes, list(weights), delta).astype(np.longdouble)
+        step = ev.lu_solve(res.astype(np.float64), nodes, list(weights), delta)
+        v = v + step.astype(np.longdouble)
     return v
 
 
@@ -58,8 +59,8 @@ def _extended(reward: np.ndarray, nodes: list[np.ndarray], weights: np.ndarray,
 def test_matches_the_sparse_lu(seed: int, delta: float, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     reward, nodes, weights = _chain(seed)
     used_lu = []
-    real_lu = ev._lu
-    monkeypatch.setattr(ev, "_lu", lambda *a: used_lu.append(1) or real_lu(*a))
+    real_lu = ev.lu_solve
+    monkeypatch.setattr(ev, "lu_solve", lambda *a: used_lu.append(1) or real_lu(*a))
     got = ev.evaluate(reward, nodes, weights, delta)
     ref = real_lu(reward, nodes, list(weights), delta)
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12 / (1 - delta))
@@ -77,15 +78,15 @@ def test_a_slow_chain_falls_back_to_the_lu(monkeypatch) -> None:  # type: ignore
     reward = np.sin(np.arange(n))
     nodes = [(np.arange(n) + 1) % n]
     used_lu = []
-    real_lu = ev._lu
-    monkeypatch.setattr(ev, "_lu", lambda *a: used_lu.append(1) or real_lu(*a))
+    real_lu = ev.lu_solve
+    monkeypatch.setattr(ev, "lu_solve", lambda *a: used_lu.append(1) or real_lu(*a))
     got = ev.evaluate(reward, nodes, [np.ones(n)], 0.999)
     assert used_lu == [1]
     np.testing.assert_array_equal(got, real_lu(reward, nodes, [np.ones(n)], 0.999))
 
 
 def test_absorbing_chain_is_exact_without_the_lu(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(ev, "_lu", None)  # calling it would fail the test
+    monkeypatch.setattr(ev, "lu_solve", None)  # calling it would fail the test
     reward = np.array([1.0, -2.0, 0.5])
     nodes = [np.array([1, 1, 2]), np.array([2, 1, 2])]
     weights = [np.array([0.25, 1.0, 1.0]), np.array([0.75, 0.0, 0.0])]
@@ -97,7 +98,7 @@ def test_absorbing_chain_is_exact_without_the_lu(monkeypatch) -> None:  # type: 
 def test_the_default_problem_needs_no_lu(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """``steerherd solve``'s default problem: the fast solver and the certified bounds
     evaluate every policy by the contraction, so scipy is never needed."""
-    monkeypatch.setattr(ev, "_lu", None)
+    monkeypatch.setattr(ev, "lu_solve", None)
     sol = steerherd.solve(steerherd.Params(), beliefs=1001, precisions=201)
     sol.certified_bounds()
     assert sol.certificate.converged

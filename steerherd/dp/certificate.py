@@ -162,7 +162,7 @@ def certify_values(v: FloatArray, tv: FloatArray, delta: float, method: str, ite
     """The certificate of values ``v`` from one Bellman step ``tv`` = T v (over every candidate).
 
     Raises:
-        ConvergenceError: if the MacQueen–Porteus gap is not below ``options.epsilon``.
+        ConvergenceError: if the MacQueen–Porteus gap is not below max(ε, rounding floor).
     """
     d = tv - v
     gap, lo, hi = mp_gap(delta, d)

@@ -115,7 +115,7 @@ def evaluate(
     off = [np.where(j == here, 0.0, delta * x / denom) for j, x in zip(idx, w, strict=True)]
     rho = float(np.max(sum(off, np.zeros(n)))) if n else 0.0
     if not rho < 1.0:
-        return _lu(reward, idx, w, delta)
+        return lu_solve(reward, idx, w, delta)
     c = reward / denom
     if rho == 0.0:
         return c
@@ -133,12 +133,12 @@ def evaluate(
             size = np.abs(c) + sum((a * np.abs(vp[j]) for j, a in zip(idx, off, strict=True)),
                                    np.zeros(n))
             rounding = (len(idx) + 2) * _U * float(np.max(size)) / (1.0 - rho)
-            return v if rounding <= TOL else _lu(reward, idx, w, delta)
+            return v if rounding <= TOL else lu_solve(reward, idx, w, delta)
         v = new
         steps.append(step)
         if k >= _WARMUP and _too_slow(steps, rho, k):
             break
-    return _lu(reward, idx, w, delta)
+    return lu_solve(reward, idx, w, delta)
 
 
 def _too_slow(steps: list[float], rho: float, k: int) -> bool:
@@ -150,9 +150,12 @@ def _too_slow(steps: list[float], rho: float, k: int) -> bool:
     return k + need > MAX_STEPS
 
 
-def _lu(reward: FloatArray, idx: list[IntArray], w: list[FloatArray], delta: float
-        ) -> FloatArray:
-    """Solve (I − δP)V = r with a sparse LU (scipy is imported only here)."""
+def lu_solve(reward: FloatArray, idx: Sequence[IntArray], w: Sequence[FloatArray], delta: float
+             ) -> FloatArray:
+    """Solve (I − δP)V = r, P[i, idx[c][i]] += w[c][i], with a sparse LU (scipy imported here).
+
+    The full solvers' exact policy evaluation and this module's fallback.
+    """
     import scipy.sparse as sp
     import scipy.sparse.linalg as spla
 

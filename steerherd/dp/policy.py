@@ -22,6 +22,7 @@ from steerherd.dp.bellman import (
     greedy,
     transitions_for,
 )
+from steerherd.dp.evaluate import lu_solve
 from steerherd.dp.grid import BeliefGrid
 from steerherd.dp.kernel import expected_value
 from steerherd.model import Params
@@ -206,11 +207,7 @@ def with_candidates(problem: Problem, q: FloatArray) -> Problem:
 
 def evaluate_policy(rows: PolicyRows, delta: float) -> FloatArray:
     """V_σ: solve (I − δ P_σ) V = r_σ (sparse LU)."""
-    import scipy.sparse as sp
-    import scipy.sparse.linalg as spla
-
     if delta == 0.0:
         return rows.reward.copy()
-    n = rows.q.size
-    a = (sp.identity(n, format="csr") - delta * rows.matrix()).tocsc()
-    return np.asarray(spla.spsolve(a, rows.reward), dtype=np.float64)
+    nodes = (rows.lo_g, rows.lo_g + 1, rows.lo_b, rows.lo_b + 1)
+    return lu_solve(rows.reward, nodes, list(rows.weights), delta)
