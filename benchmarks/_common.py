@@ -6,12 +6,15 @@ import gc
 import time
 import tracemalloc
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
-from steerherd.dp.bellman import Transitions
+if TYPE_CHECKING:  # scipy is imported where it is used: a sweep benchmark's spawned
+    # workers re-import their main script, and must not pay for it
+    import scipy.sparse as sp
+
+    from steerherd.dp.bellman import Transitions
 
 
 def measure(fn: Callable[[], Any], repeat: int = 3) -> tuple[Any, float, float]:
@@ -46,6 +49,8 @@ def sa_pairs(tr: Transitions) -> tuple[np.ndarray, np.ndarray, np.ndarray, sp.cs
         ``s_indices, a_indices, R, Q``: the feasible (node, candidate) pairs, their rewards
         and the sparse (pairs × nodes) transition matrix with at most 4 entries a row.
     """
+    import scipy.sparse as sp
+
     n_s = tr.reward.shape[0]
     s_idx, a_idx = np.nonzero(np.isfinite(tr.reward))
     # Built directly in CSR form (four entries a row, in row order): the cheapest honest
@@ -65,6 +70,8 @@ def mdptoolbox_form(tr: Transitions) -> tuple[list[sp.csr_matrix], np.ndarray]:
     An infeasible pair gets a self-loop and a reward so low that it is never chosen (the
     toolbox takes no −inf).
     """
+    import scipy.sparse as sp
+
     n_s, n_a = tr.reward.shape
     feasible = np.isfinite(tr.reward)
     worst = tr.reward[feasible].min()

@@ -23,7 +23,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script
 
 from benchmarks._common import markdown
-from steerherd.commands.sweep import TASK_CHUNK
 from steerherd.sweep import SerialExecutor, open_executor, run_sweep, solve_chunk
 
 COLS = ["path", "instances", "wall_s", "per_instance_ms", "max_abs_dV_prior", "regimes_differ",
@@ -103,6 +102,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--skip", nargs="*", default=[],
                     choices=["jax", "jax-pool", "fast-pool", "dask", "pool", "quantecon"])
     args = ap.parse_args(argv)
+    from steerherd.commands.sweep import TASK_CHUNK  # here: the workers re-import this script
+
     inst = design(args.instances, args.beliefs, args.precisions, args.seed)
     rows, results = [], {}
     if "jax" not in args.skip:

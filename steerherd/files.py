@@ -20,14 +20,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
-
-from pydantic import BaseModel, ValidationError
 
 from steerherd.errors import ParameterError
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:  # pydantic is imported by validate(): reading a solution does not need it
+    from pydantic import BaseModel
+
+M = TypeVar("M", bound="BaseModel")
 
 
 def read_json(path: str | Path, what: str) -> Any:
@@ -71,6 +72,8 @@ def _unreadable(path: Path, what: str, exc: OSError | UnicodeDecodeError) -> str
 
 def validate(model: type[M], data: Any, path: str | Path) -> M:
     """``model.model_validate(data)``, the first error as one line naming field and value."""
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -60,6 +60,7 @@ from steerherd.model import TIE_TOL, Params, critical_precision
 from steerherd.types import ArrayLike, BoolArray, FloatArray, IntArray
 
 MODES = ("baseline", "full", "informative", "obfuscate", "escape", "tip", "other")
+_MODE_DTYPE = f"<U{max(len(m) for m in MODES)}"
 #: Modes whose precision is a one-sided limit that no precision attains.
 LIMIT_MODES = ("obfuscate", "escape", "tip")
 
@@ -78,7 +79,7 @@ def modes_of(
     def near(a: FloatArray, b: FloatArray | float) -> BoolArray:
         return np.abs(a - b) <= TIE_TOL
 
-    mode = np.full(belief.shape, "other", dtype=object)
+    mode = np.full(belief.shape, "other", dtype=_MODE_DTYPE)
     mode[near(q, m)] = "informative"
     mode[near(q, 1.0)] = "full"
     mode[near(q, params.p)] = "baseline"
@@ -88,7 +89,7 @@ def modes_of(
     crossing = np.isin(kind, (KIND_ABOVE, KIND_CROSS_ABOVE, KIND_CROSS_BELOW))
     mode[crossing & (q >= params.p - TIE_TOL)] = "escape"
     mode[crossing & (q < params.p - TIE_TOL)] = "tip"
-    return mode.astype(str)
+    return mode
 
 
 @dataclass(frozen=True)
@@ -138,26 +139,28 @@ def extract_regimes(
     params: Params, position: FloatArray, q: FloatArray, kind: IntArray, mode: np.ndarray
 ) -> list[Regime]:
     """Maximal runs of one mode over the (sorted) grid nodes."""
-    regimes: list[Regime] = []
+    if position.size == 0:
+        return []
     # A limit and an attained precision are never one regime, nor limits from two sides.
-    key = [(str(md), int(KIND_SIDE[k])) for md, k in zip(mode, kind, strict=True)]
-    start = 0
-    for i in range(1, position.size + 1):
-        if i < position.size and key[i] == key[start]:
-            continue
-        sl = slice(start, i)
+    side = KIND_SIDE[kind]
+    change = (mode[1:] != mode[:-1]) | (side[1:] != side[:-1])
+    edges = np.concatenate(([0], np.flatnonzero(change) + 1, [position.size]))
+    limit = np.zeros(KIND_SIDE.size, dtype=bool)
+    limit[list(LIMIT_KINDS)] = True
+    regimes: list[Regime] = []
+    for start, stop in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+        sl = slice(start, stop)
         regimes.append(
             Regime(
                 mode=str(mode[start]),
                 lo=float(position[start]),
-                hi=float(position[i - 1]),
+                hi=float(position[stop - 1]),
                 formula=_formula(str(mode[start]), position[sl], kind[sl]),
                 q_lo=float(q[sl].min()),
                 q_hi=float(q[sl].max()),
-                attained=not bool(np.any(np.isin(kind[sl], LIMIT_KINDS))),
+                attained=not bool(limit[kind[sl]].any()),
             )
         )
-        start = i
     return regimes
 
 
