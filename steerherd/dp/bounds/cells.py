@@ -21,6 +21,16 @@ import numpy as np
 
 from steerherd.types import FloatArray, IntArray
 
+
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """``np.unique(a)`` for arrays without NaN.
+
+    ``np.unique`` imports ``numpy.ma`` on first use: ~7 ms of the CLI's answer.
+    """
+    s = np.sort(np.asarray(a).ravel())
+    return s[np.concatenate(([True], s[1:] != s[:-1]))] if s.size else s
+
+
 HALF = 0.5
 #: Relative outward widening of a computed posterior (5 roundings of 1.1e-16, with room).
 REL = 1e-15
@@ -100,7 +110,7 @@ class Cells:
         """Uniform in log-likelihood ratio, with edges at 1 − p, p and ``extra``."""
         x = np.arange(-X0, X0 + STEP0 / 2, STEP0)
         b = np.concatenate([expit(x), [1.0 - p, p], np.asarray(extra, dtype=np.float64)])
-        b = np.unique(b[(b > 0.0) & (b < 1.0) & (b != HALF)])
+        b = sorted_unique(b[(b > 0.0) & (b < 1.0) & (b != HALF)])
         return cls.from_edges(b[b < HALF], b[b > HALF])
 
     @property
@@ -172,7 +182,7 @@ class Cells:
             hi = np.concatenate([hi, np.repeat(hi[at_hi], pieces), np.repeat(hi[at_lo], pieces)])
         mid = np.concatenate(mids)
         ok = (mid > lo) & (mid < hi) & (mid != HALF)
-        mid = np.unique(mid[ok])
+        mid = sorted_unique(mid[ok])
         below = np.sort(np.concatenate([self.lo[2:self.half], mid[mid < HALF]]))
         above = np.sort(np.concatenate([self.hi[self.half + 1:-2], mid[mid > HALF]]))
         new = Cells.from_edges(below, above)
@@ -204,7 +214,7 @@ class RangeOpt:
         length = hi - lo + 1
         k = np.floor(np.log2(np.maximum(length, 1))).astype(np.int64)
         out = np.empty(lo.shape, dtype=np.int64)
-        for level in np.unique(k):
+        for level in sorted_unique(k):
             sel = k == level
             tab = self.levels[int(level)]
             a = tab[lo[sel]]

@@ -25,7 +25,7 @@ import numpy as np
 
 from steerherd.dp.bounds import ops
 from steerherd.dp.bounds.boxes import box_options, target_turn
-from steerherd.dp.bounds.cells import GEO_PIECES, HALF, Cells, logit
+from steerherd.dp.bounds.cells import GEO_PIECES, HALF, Cells, logit, sorted_unique
 from steerherd.model import Params
 from steerherd.types import FloatArray, IntArray
 
@@ -65,7 +65,7 @@ class Boxes:
         """The first boxes of every cell: uniform in log-odds from q_min to 1."""
         start = float(np.log(params.q_min / (1.0 - params.q_min)))
         lam = np.arange(start, LAMBDA_MAX, BOX_STEP0)
-        edges = np.unique(np.concatenate([1.0 / (1.0 + np.exp(-lam)),
+        edges = sorted_unique(np.concatenate([1.0 / (1.0 + np.exp(-lam)),
                                           [params.q_min, params.p, 1.0]]))
         edges = edges[edges >= params.q_min]
         q0 = np.concatenate([edges[:-1], [params.p, 1.0]])
