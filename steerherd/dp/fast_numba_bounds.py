@@ -125,13 +125,22 @@ def bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarray, p:
 
 
 @njit(cache=True, inline="always")
-def _value_at(y: float, v: np.ndarray, pos: np.ndarray, left: np.ndarray, first: np.ndarray,
-              last: np.ndarray, spacing: np.ndarray, right: np.ndarray, edges: np.ndarray,
-              edge_node: np.ndarray, snap: float) -> float:  # pragma: no cover
-    """The interpolated V at a successor y, as the transitions interpolate it."""
-    lo, lam = locate(y, 0, pos, left, first, last, spacing, right, edges, edge_node, snap)
-    hi = v[lo + 1] if lo + 1 < v.size else 0.0
-    return (1.0 - lam) * v[lo] + lam * hi
+def _interp(y: float, v: np.ndarray, pos: np.ndarray, cell_ge: np.ndarray
+            ) -> float:  # pragma: no cover
+    """The interpolant of V at y, found through the lookup cells (a third of a ``locate``).
+
+    The bounds use it only where no jump of V is within ``pad`` of y (their slope tables
+    are infinite there), so it is the value the transitions interpolate, up to rounding
+    (which the bounds' slack covers). At a zero-length segment, the larger end.
+    """
+    top = pos.size - 1
+    hi = min(_first_ge(pos, cell_ge, y), top)
+    lo = max(hi - 1, 0)
+    span = pos[hi] - pos[lo]
+    if not span > 0.0:
+        return max(v[lo], v[hi])
+    lam = min(max((y - pos[lo]) / span, 0.0), 1.0)
+    return (1.0 - lam) * v[lo] + lam * v[hi]
 
 
 @njit(cache=True, inline="always")
@@ -203,10 +212,10 @@ def tight_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarr
     if not (math.isfinite(sg_hi) and math.isfinite(sg_lo) and math.isfinite(sb_hi)
             and math.isfinite(sb_lo)):
         return np.inf
-    vga = _value_at(g_a, v, pos, left, first, last, spacing, right, edges, edge_node, snap)
-    vha = _value_at(h_a, v, pos, left, first, last, spacing, right, edges, edge_node, snap)
-    vgb = _value_at(g_b, v, pos, left, first, last, spacing, right, edges, edge_node, snap)
-    vhb = _value_at(h_b, v, pos, left, first, last, spacing, right, edges, edge_node, snap)
+    vga = _interp(g_a, v, pos, cell_ge)
+    vha = _interp(h_a, v, pos, cell_ge)
+    vgb = _interp(g_b, v, pos, cell_ge)
+    vhb = _interp(h_b, v, pos, cell_ge)
     # anchored at q_a: G successor rises from g_a (max slope), B falls from h_a (min slope)
     ua = max(_line(b, qa, r_a, delta, vga, sg_hi, g_a, vha, sb_lo, h_a),
              _line(b, qb, r_b, delta, vga, sg_hi, g_a, vha, sb_lo, h_a))
