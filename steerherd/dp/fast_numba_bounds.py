@@ -144,15 +144,17 @@ def _interp(y: float, v: np.ndarray, pos: np.ndarray, cell_ge: np.ndarray
 
 
 @njit(cache=True, inline="always")
-def _slopes(pos: np.ndarray, cell_ge: np.ndarray, s_max: np.ndarray, s_min: np.ndarray,
-            log2: np.ndarray, y_lo: float, y_hi: float, pad: float) -> tuple[float, float]:
+def _slopes(pos: np.ndarray, s_max: np.ndarray, s_min: np.ndarray, log2: np.ndarray,
+            a: int, z: int) -> tuple[float, float]:  # pragma: no cover
     """(max, min) slope of the interpolant over the segments that meet [y_lo, y_hi] ± pad.
 
-    A segment of zero length (a jump at a breakpoint) has slope +inf in ``s_max`` and −inf in
-    ``s_min``, so that a range across a jump gets no finite slope bound.
+    ``a`` and ``z`` are the first nodes at or above y_lo − pad and y_hi + pad
+    (:func:`_first_ge`; :func:`_chord` takes the same two). A segment of zero length (a jump
+    at a breakpoint) has slope +inf in ``s_max`` and −inf in ``s_min``, so that a range
+    across a jump gets no finite slope bound.
     """
-    k_lo = max(_first_ge(pos, cell_ge, y_lo - pad) - 1, 0)
-    k_hi = min(_first_ge(pos, cell_ge, y_hi + pad) - 1, pos.size - 2)
+    k_lo = max(a - 1, 0)
+    k_hi = min(z - 1, pos.size - 2)
     if k_hi < k_lo:
         k_hi = k_lo
     k = log2[k_hi - k_lo + 1]
@@ -207,8 +209,10 @@ def tight_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarr
         if inside:
             ub = max(ub, r_p)
         return ub + slack * max(1.0, abs(ub))
-    sg_hi, sg_lo = _slopes(pos, cell_ge, s_max, s_min, log2, g_a, g_b, pad)
-    sb_hi, sb_lo = _slopes(pos, cell_ge, s_max, s_min, log2, h_b, h_a, pad)
+    ga_, gz_ = _first_ge(pos, cell_ge, g_a - pad), _first_ge(pos, cell_ge, g_b + pad)
+    ha_, hz_ = _first_ge(pos, cell_ge, h_b - pad), _first_ge(pos, cell_ge, h_a + pad)
+    sg_hi, sg_lo = _slopes(pos, s_max, s_min, log2, ga_, gz_)
+    sb_hi, sb_lo = _slopes(pos, s_max, s_min, log2, ha_, hz_)
     if not (math.isfinite(sg_hi) and math.isfinite(sg_lo) and math.isfinite(sb_hi)
             and math.isfinite(sb_lo)):
         return np.inf
@@ -226,8 +230,8 @@ def tight_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarr
         ub_ = max(ub_, _line(b, p, r_p, delta, vgb, sg_lo, g_b, vhb, sb_hi, h_b))
     ub = min(ua, ub_)
     # the chord bound: V ≤ its chord over each successor range + the largest excess of a node
-    cg = _chord(g_a, g_b, vga, vgb, v, pos, cell_ge, pad)
-    ch = _chord(h_b, h_a, vhb, vha, v, pos, cell_ge, pad)
+    cg = _chord(g_a, g_b, vga, vgb, v, pos, ga_, gz_)
+    ch = _chord(h_b, h_a, vhb, vha, v, pos, ha_, hz_)
     if cg[2] < np.inf and ch[2] < np.inf:
         uc = max(_chord_line(b, qa, r_a, delta, cg, ch), _chord_line(b, qb, r_b, delta, cg, ch))
         if inside:
@@ -238,10 +242,11 @@ def tight_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarr
 
 @njit(cache=True, inline="always")
 def _chord(y_lo: float, y_hi: float, v_lo: float, v_hi: float, v: np.ndarray, pos: np.ndarray,
-           cell_ge: np.ndarray, pad: float) -> tuple[float, float, float]:  # pragma: no cover
+           a: int, z: int) -> tuple[float, float, float]:  # pragma: no cover
     """(α, β, D) with V(x) ≤ α + β·x + D on [y_lo, y_hi], α + β·x the chord.
 
-    D is inf if the range holds more than 48 nodes or is too short for a chord.
+    D is inf if the range holds more than 48 nodes or is too short for a chord. ``a`` and
+    ``z`` are the first nodes at or above y_lo − pad and y_hi + pad (as for :func:`_slopes`).
 
     The interpolant is linear between nodes, so V − chord is largest at an end (0) or at a
     node inside; nodes within ``pad`` of the range are taken too (their excess only adds).
@@ -253,8 +258,8 @@ def _chord(y_lo: float, y_hi: float, v_lo: float, v_hi: float, v: np.ndarray, po
         return 0.0, 0.0, np.inf
     beta = (v_hi - v_lo) / span
     alpha = v_lo - beta * y_lo
-    k = _first_ge(pos, cell_ge, y_lo - pad)
-    stop = _first_ge(pos, cell_ge, y_hi + pad)
+    k = a
+    stop = z
     if stop - k > 48:
         return alpha, beta, np.inf
     d = 0.0
