@@ -180,6 +180,16 @@ def tight_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarr
                 edge_node: np.ndarray, snap: float, cell_ge: np.ndarray, s_max: np.ndarray,
                 s_min: np.ndarray, log2: np.ndarray, pad: float, slack: float
                 ) -> float:  # pragma: no cover
+    """:func:`_tight` in full (both the anchored and the chord bound)."""
+    return _tight(b, ja, jb, q_grid, cost_q, p, c_loss, altruistic, concave, delta, v, pos,
+                  cell_ge, s_max, s_min, log2, pad, slack, _NEG)
+
+
+@njit(cache=True, inline="always")
+def _tight(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarray, p: float,
+           c_loss: float, altruistic: bool, concave: bool, delta: float, v: np.ndarray,
+           pos: np.ndarray, cell_ge: np.ndarray, s_max: np.ndarray, s_min: np.ndarray,
+           log2: np.ndarray, pad: float, slack: float, dyn: float) -> float:  # pragma: no cover
     """A second-order upper bound of Q over grid indices [ja, jb] (all followed) at belief b.
 
     With P_G·b'_G = b·q and (1 − P_G)·b'_B = b·(1 − q), a slope bound of the interpolant over
@@ -188,6 +198,8 @@ def tight_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarr
     concave cost (linear, power) the reward lies below its chord on each side of p, so the
     bound is piecewise linear with pieces at q_a, p, q_b, and its maximum is at one of them.
     Returns +inf when a successor range meets a jump of V (then the coarse bound is used).
+    The chord bound (second, and dearer) is skipped when the anchored one is below ``dyn``
+    (the threshold the caller prunes at).
     """
     qa, qb = q_grid[ja], q_grid[jb]
     loss_a, pg_a, g_a, h_a = _terms(b, qa, altruistic)
@@ -229,6 +241,8 @@ def tight_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarr
         ua = max(ua, _line(b, p, r_p, delta, vga, sg_hi, g_a, vha, sb_lo, h_a))
         ub_ = max(ub_, _line(b, p, r_p, delta, vgb, sg_lo, g_b, vhb, sb_hi, h_b))
     ub = min(ua, ub_)
+    if ub + slack * max(1.0, abs(ub)) < dyn:
+        return ub + slack * max(1.0, abs(ub))
     # the chord bound: V ≤ its chord over each successor range + the largest excess of a node
     cg = _chord(g_a, g_b, vga, vgb, v, pos, ga_, gz_)
     ch = _chord(h_b, h_a, vhb, vha, v, pos, ha_, hz_)
@@ -284,9 +298,9 @@ def block_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarr
           pos: np.ndarray, left: np.ndarray, first: np.ndarray, last: np.ndarray,
           spacing: np.ndarray, right: np.ndarray, edges: np.ndarray, edge_node: np.ndarray,
           snap: float, cell_ge: np.ndarray, table: np.ndarray, s_max: np.ndarray,
-          s_min: np.ndarray, log2: np.ndarray, pad: float, slack: float
+          s_min: np.ndarray, log2: np.ndarray, pad: float, slack: float, dyn: float
           ) -> float:  # pragma: no cover
-    """The block bound the search uses.
+    """The block bound the search uses (``dyn``: the threshold it prunes at, see :func:`_tight`).
 
     :func:`bound` for a wide block (64 precisions or more: there the two bounds prune alike
     and this one is half the work), else :func:`tight_bound`, or :func:`bound` where that has
@@ -295,9 +309,8 @@ def block_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarr
     if jb - ja >= 64:
         return bound(b, ja, jb, q_grid, cost_q, p, c_loss, altruistic, delta, pos, cell_ge,
                      table, log2, v, pad, slack)
-    t = tight_bound(b, ja, jb, q_grid, cost_q, p, c_loss, altruistic, concave, delta, v, pos,
-                    left, first, last, spacing, right, edges, edge_node, snap, cell_ge, s_max,
-                    s_min, log2, pad, slack)
+    t = _tight(b, ja, jb, q_grid, cost_q, p, c_loss, altruistic, concave, delta, v, pos,
+               cell_ge, s_max, s_min, log2, pad, slack, dyn)
     if t < np.inf:
         return t
     return bound(b, ja, jb, q_grid, cost_q, p, c_loss, altruistic, delta, pos, cell_ge, table,
