@@ -167,3 +167,29 @@ def test_the_residual_is_within_its_stated_bound(seed: int) -> None:
         assert abs(Fraction(float(d[i])) - exact) <= Fraction(float(eta[i]))
         # relative to d, not to |V| (a plain float residual is only within ≈ u·|V|)
         assert float(eta[i]) <= 3 * 2.0**-53 * abs(float(exact)) + 1e-25
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("delta", [0.3, 0.9, 0.99])
+def test_try_evaluate_is_evaluate_or_nothing(seed: int, delta: float) -> None:
+    """Within its step budget, ``try_evaluate`` returns exactly what ``evaluate`` returns;
+    beyond it (or where the LU would be needed), None."""
+    reward, nodes, weights = _chain(seed)
+    full = ev.evaluate(reward, nodes, weights, delta)
+    answers = [ev.try_evaluate(reward, nodes, weights, delta, steps) for steps in (2, 8, 64)]
+    for got in answers:
+        if got is not None:
+            np.testing.assert_array_equal(got, full)
+    assert answers[0] is None or answers[1] is not None  # a larger budget never does worse
+
+
+def test_try_evaluate_gives_up_on_a_slow_chain(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(ev, "lu_solve", None)  # it must not fall back to the LU
+    n = 200
+    reward = np.sin(np.arange(n))
+    nodes = [(np.arange(n) + 1) % n]
+    assert ev.try_evaluate(reward, nodes, [np.ones(n)], 0.999, 8) is None
+    absorbing = [np.arange(n)]  # every node stays put: exact after one step
+    got = ev.try_evaluate(reward, absorbing, [np.ones(n)], 0.9, 8)
+    assert got is not None
+    np.testing.assert_allclose(got, reward / 0.1, rtol=1e-15)

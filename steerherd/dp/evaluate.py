@@ -121,6 +121,30 @@ def evaluate(
     >>> evaluate(r, [np.array([1, 1])], [np.array([1.0, 1.0])], 0.5)
     array([1., 0.])
     """
+    out = _evaluate(reward, nodes, weights, delta, None)
+    assert out is not None  # without a step budget there is always an answer
+    return out
+
+
+def try_evaluate(
+    reward: FloatArray,
+    nodes: Sequence[IntArray],
+    weights: Sequence[FloatArray] | FloatArray,
+    delta: float,
+    steps: int,
+) -> FloatArray | None:
+    """:func:`evaluate`'s result, bit for bit, if it needs no LU and few steps; else None.
+
+    "Few": its contraction stops within ``steps`` steps, so a None costs at most that many.
+    For a caller that only wants V_σ now if it is cheap (the fast solver, before a sweep).
+    """
+    return _evaluate(reward, nodes, weights, delta, steps)
+
+
+def _evaluate(reward: FloatArray, nodes: Sequence[IntArray],
+              weights: Sequence[FloatArray] | FloatArray, delta: float, budget: int | None
+              ) -> FloatArray | None:
+    """:func:`evaluate`, or with a step budget :func:`try_evaluate` (None: not within it)."""
     if not 0.0 <= delta < 1.0:
         raise ParameterError(f"policy evaluation needs delta in [0, 1), got {delta}")
     reward = np.asarray(reward, dtype=np.float64)
@@ -137,27 +161,30 @@ def evaluate(
     off = [np.where(j == here, 0.0, delta * x / denom) for j, x in zip(idx, w, strict=True)]
     rho = float(np.max(sum(off, np.zeros(n)))) if n else 0.0
     if not rho < 1.0:
-        return lu_solve(reward, idx, w, delta)
+        return None if budget is not None else lu_solve(reward, idx, w, delta)
     c = reward / denom
     if rho == 0.0:
         return c
-    found = _contract(c, idx, off, rho, stall=_STALL)
+    found = _contract(c, idx, off, rho, stall=_STALL, limit=budget or MAX_STEPS)
     if found is None:
-        return lu_solve(reward, idx, w, delta)
+        return None if budget is not None else lu_solve(reward, idx, w, delta)
     v, truncation, rounding = found
     if truncation <= TOL and rounding <= TOL:
         return v
     corrected = _corrected(reward, idx, w, delta, off, rho, denom, v)
-    return lu_solve(reward, idx, w, delta) if corrected is None else corrected
+    if corrected is None and budget is None:
+        return lu_solve(reward, idx, w, delta)
+    return corrected
 
 
 def _contract(c: FloatArray, idx: Sequence[IntArray], off: Sequence[FloatArray], rho: float,
-              extra: FloatArray | None = None, stall: float = 0.0
+              extra: FloatArray | None = None, stall: float = 0.0, limit: int = MAX_STEPS
               ) -> tuple[FloatArray, float, float] | None:
     """Iterate V ↦ c + A V from c until the step bound is ≤ ``TOL``.
 
     Returns (V, its truncation bound, its first-order rounding bound), or None when the
-    observed contraction needs more than ``MAX_STEPS`` steps. It also stops when a step is
+    observed contraction needs more than ``MAX_STEPS`` steps (or ``limit`` are taken without
+    stopping: :func:`try_evaluate`'s budget). It also stops when a step is
     at most ``stall``·max|V| (rounding noise: the steps stop shrinking there). ``extra``
     (per node) is added to each step's rounding error (the correction's residual error,
     already divided by 1 − δ s).
@@ -166,7 +193,7 @@ def _contract(c: FloatArray, idx: Sequence[IntArray], off: Sequence[FloatArray],
     vp = np.zeros(n + 1)  # the padded node n has value 0 (and weight 0)
     v = c
     steps: list[float] = []
-    for k in range(1, MAX_STEPS + 1):
+    for k in range(1, min(limit, MAX_STEPS) + 1):
         vp[:n] = v
         new = c.copy()
         for j, a in zip(idx, off, strict=True):
@@ -286,3 +313,9 @@ def evaluate_rows(rows: PolicyRows, delta: float) -> FloatArray:
     """:func:`evaluate` for the chosen rows of the belief grid (four interpolation weights)."""
     nodes = (rows.lo_g, rows.lo_g + 1, rows.lo_b, rows.lo_b + 1)
     return evaluate(rows.reward, nodes, rows.weights, delta)
+
+
+def try_evaluate_rows(rows: PolicyRows, delta: float, steps: int) -> FloatArray | None:
+    """:func:`try_evaluate` for the chosen rows of the belief grid."""
+    nodes = (rows.lo_g, rows.lo_g + 1, rows.lo_b, rows.lo_b + 1)
+    return try_evaluate(rows.reward, nodes, rows.weights, delta, steps)

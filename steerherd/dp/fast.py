@@ -114,7 +114,7 @@ from steerherd.dp.certificate import (
     refine_evaluation,
     target_gap,
 )
-from steerherd.dp.evaluate import evaluate_rows
+from steerherd.dp.evaluate import evaluate_rows, try_evaluate_rows
 from steerherd.dp.fast_bounds import (
     Setting,
     check_structure,
@@ -151,6 +151,10 @@ from steerherd.types import FloatArray, IntArray
 #: best grid precision tends to move by a step or two as V settles, and an active neighbour
 #: saves a round.
 NEIGHBOURS = 2
+#: Before the first sweep, the policy is evaluated exactly only if that takes at most this
+#: many contraction steps (else the sweep runs at the approximate V, and a second one
+#: certifies the exact V if nothing was added).
+CHEAP_STEPS = 8
 #: Rows per block when the exact candidates' transitions are built.
 _ROWS = 2048
 
@@ -353,16 +357,20 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
         if gap >= options.epsilon and not stable:
             policy = new
             continue
-        if not v_exact and 0 <= last_added <= _few(setting):
-            # The last sweep changed little: this one probably adds nothing, and then it must
-            # be at the exact V; evaluate exactly now rather than sweep twice.
-            exact = v_exact = True
-            v = v_prev = evaluate_rows(rows, delta)
-            qv, new, best, gap = _greedy(active, policy, v, delta, ops)
-            stable = bool(np.array_equal(new, policy))
-            if gap >= options.epsilon and not stable:
-                policy = new
-                continue
+        if not v_exact and last_added <= _few(setting):
+            # No sweep yet, or the last one changed little: this one may well add nothing,
+            # and then it must be at the exact V. Evaluate exactly now if that is cheap (it
+            # is, next to a sweep, unless the contraction is slow), and sweep once, not twice.
+            v_try = (evaluate_rows(rows, delta) if last_added >= 0
+                     else try_evaluate_rows(rows, delta, CHEAP_STEPS))
+            if v_try is not None:
+                exact = v_exact = True
+                v = v_prev = v_try
+                qv, new, best, gap = _greedy(active, policy, v, delta, ops)
+                stable = bool(np.array_equal(new, policy))
+                if gap >= options.epsilon and not stable:
+                    policy = new
+                    continue
         res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
         memory = res.memory
         done = gap < options.epsilon or stable
@@ -399,6 +407,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
                 parts.append(ops.column(setting, j, ok))
             active = _concat(parts)
             policy = np.where(add, best_col, new)
+            exact = False  # a new round: approximate evaluations until it is stable again
         elif gap < options.epsilon or refined:
             return _finish(setting, problem, v, res, iterations, options, "fast", ops)
         else:
