@@ -154,7 +154,7 @@ NEIGHBOURS = 2
 #: Before the first sweep, the policy is evaluated exactly only if that takes at most this
 #: many contraction steps (else the sweep runs at the approximate V, and a second one
 #: certifies the exact V if nothing was added).
-CHEAP_STEPS = 8
+CHEAP_STEPS = 4
 #: Rows per block when the exact candidates' transitions are built.
 _ROWS = 2048
 
