@@ -24,10 +24,12 @@ diagonal, to a relative change of 1e-15, :func:`steerherd.dp.fast_kernel.approx_
 because they are only stepping stones. When the loop would stop, the policy is evaluated by
 :func:`steerherd.dp.evaluate.evaluate_rows` (as the full solver's policy is), the greedy step
 and the sweep are repeated at that V, and every later step evaluates the same way: the V
-returned and the certificate are those of an evaluation with a stated error bound. When the
-previous sweep added grid precisions at few nodes (:func:`_few`), the stable policy is
-evaluated exactly *before* the sweep, which then usually certifies it at once (one sweep
-instead of two).
+returned and the certificate are those of an evaluation with a stated error bound. Before
+the first sweep (if that evaluation takes at most ``CHEAP_STEPS`` contraction steps) and
+when the previous sweep added grid precisions at few nodes (:func:`_few`), the stable policy
+is evaluated exactly *before* the sweep, which then often certifies it at once (one sweep
+instead of two); after a sweep that adds columns, evaluations are approximate again until
+the policy is stable.
 
 A sweep reuses what the previous one found (same problem, new V): between sweeps each Q
 moves by at most δ times the largest increase of V over the nodes its successors use. The
