@@ -119,7 +119,7 @@ def slope_tables(position: FloatArray, v: FloatArray) -> tuple[FloatArray, Float
     jump = span <= 0.0
     slope = dv / np.where(jump, 1.0, span)
     s_max = range_table(np.where(jump, np.inf, slope))
-    s_min = -range_table(np.where(jump, np.inf, -slope))
+    s_min = range_table(np.where(jump, -np.inf, slope), minimum=True)
     return s_max, s_min
 
 
