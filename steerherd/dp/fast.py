@@ -96,6 +96,7 @@ What it does not do
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -192,10 +193,13 @@ def solve_fast(
         return solve_problem(problem, "pi", options)
     grid = make_belief_grid(beliefs, grid_breakpoints(params, agent))  # the full solver's grid
     q_grid = make_precision_grid(params.q_min, precisions)
-    setting = make_setting(params, grid, q_grid, agent, compiled=chosen == "numba")
+    packed_grid = grid_arrays(grid) if chosen == "numba" else None
+    setting = make_setting(params, grid, q_grid, agent, compiled=chosen == "numba",
+                           packed_grid=packed_grid)
     problem = Problem(params=params, grid=grid, q_grid=q_grid, agent=agent,
                       transitions=setting.exact)
-    ops = _Ops(pack(setting) if chosen == "numba" and setting.structured else None)
+    ops = _Ops(pack(setting, packed_grid) if chosen == "numba" and setting.structured
+               else None)
     if params.horizon is not None:
         return _backward_induction(setting, problem, options, ops)
     return _candidate_pi(setting, problem, options, ops)
@@ -230,7 +234,8 @@ class _Ops:
 
 
 def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: AgentModel,
-                 compiled: bool = False) -> Setting:
+                 compiled: bool = False, packed_grid: tuple[Any, ...] | None = None
+                 ) -> Setting:
     """Exact candidates' transitions, the agent's structure and the nearest ignored precision.
 
     ``compiled``: build the transitions with the numba kernel
@@ -239,7 +244,9 @@ def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: Ag
     q, side, kind, feasible = candidate_precisions(params, grid.belief, q_grid[:0], agent)
     node = np.arange(grid.size)
     a_side = agent_side(kind[None, :], side)  # the crossing limits' side is not the agent's
-    packed_grid = grid_arrays(grid) if compiled else None
+    if compiled and packed_grid is None:
+        packed_grid = grid_arrays(grid)
+    packed_grid = packed_grid if compiled else None
     if packed_grid is not None:
         reward, lo_g, lo_b, w = exact_transitions(params, grid, q, side, a_side, agent,
                                                   packed_grid)
