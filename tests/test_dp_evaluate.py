@@ -113,3 +113,83 @@ def test_edge_cases() -> None:
     for bad in (1.0, -0.1, float("nan")):
         with pytest.raises(ParameterError, match="delta in"):
             ev.evaluate(reward, nodes, weights, bad)
+
+
+@pytest.mark.parametrize("seed", [1, 3, 5, 9])
+def test_large_values_near_delta_one_are_corrected_without_the_lu(seed: int, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """|V| ≈ 100 at δ = 0.99: the contraction's rounding bound (∝ ‖V‖) exceeds TOL, so V is
+    corrected from the residual (∝ what is still unknown) instead of calling the LU; the
+    stated bound (2·TOL) is checked against the extended-precision solution."""
+    reward, nodes, weights = _chain(seed)
+    monkeypatch.setattr(ev, "lu_solve", None)  # calling it would fail the test
+    corrected = []
+    real = ev._corrected
+    monkeypatch.setattr(ev, "_corrected", lambda *a: corrected.append(1) or real(*a))
+    got = ev.evaluate(reward, nodes, weights, 0.99)
+    assert corrected and float(np.abs(got).max()) > 50.0
+    if EXTENDED:
+        err = np.abs(got.astype(np.longdouble) - _extended_no_lu(reward, nodes, weights, 0.99))
+        assert float(err.max()) <= 2 * ev.TOL
+
+
+def _extended_no_lu(reward: np.ndarray, nodes: list[np.ndarray], weights: np.ndarray,
+                    delta: float) -> np.ndarray:
+    """The exact solution to ~1e-17 without the LU: the same chain iterated in extended
+    precision (an absorbing chain: it converges in a few dozen steps)."""
+    n = reward.size
+    r = reward.astype(np.longdouble)
+    w = [np.asarray(x, dtype=np.longdouble) for x in weights]
+    v = np.zeros(n, dtype=np.longdouble)
+    for _ in range(20_000):
+        vp = np.zeros(n + 1, dtype=np.longdouble)
+        vp[:n] = v
+        new = r + np.longdouble(delta) * sum(x * vp[j] for j, x in zip(nodes, w, strict=True))
+        if float(np.abs(new - v).max()) == 0.0:
+            break
+        v = new
+    return v
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_residual_is_within_its_stated_bound(seed: int) -> None:
+    """:func:`residual` in double-double against exact rational arithmetic."""
+    from fractions import Fraction
+
+    reward, nodes, weights = _chain(seed, n=40)
+    rng = np.random.default_rng(seed)
+    v = -rng.uniform(0.0, 100.0, reward.size)
+    delta = 0.99
+    d, eta = ev.residual(reward, nodes, list(weights), delta, v)
+    vp = [Fraction(float(x)) for x in v] + [Fraction(0)]
+    for i in range(reward.size):
+        exact = Fraction(float(reward[i])) - vp[i] + Fraction(delta) * sum(
+            Fraction(float(w[i])) * vp[int(j[i])] for j, w in zip(nodes, weights, strict=True))
+        assert abs(Fraction(float(d[i])) - exact) <= Fraction(float(eta[i]))
+        # relative to d, not to |V| (a plain float residual is only within ≈ u·|V|)
+        assert float(eta[i]) <= 3 * 2.0**-53 * abs(float(exact)) + 1e-25
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("delta", [0.3, 0.9, 0.99])
+def test_try_evaluate_is_evaluate_or_nothing(seed: int, delta: float) -> None:
+    """Within its step budget, ``try_evaluate`` returns exactly what ``evaluate`` returns;
+    beyond it (or where the LU would be needed), None."""
+    reward, nodes, weights = _chain(seed)
+    full = ev.evaluate(reward, nodes, weights, delta)
+    answers = [ev.try_evaluate(reward, nodes, weights, delta, steps) for steps in (2, 8, 64)]
+    for got in answers:
+        if got is not None:
+            np.testing.assert_array_equal(got, full)
+    assert answers[0] is None or answers[1] is not None  # a larger budget never does worse
+
+
+def test_try_evaluate_gives_up_on_a_slow_chain(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(ev, "lu_solve", None)  # it must not fall back to the LU
+    n = 200
+    reward = np.sin(np.arange(n))
+    nodes = [(np.arange(n) + 1) % n]
+    assert ev.try_evaluate(reward, nodes, [np.ones(n)], 0.999, 8) is None
+    absorbing = [np.arange(n)]  # every node stays put: exact after one step
+    got = ev.try_evaluate(reward, absorbing, [np.ones(n)], 0.9, 8)
+    assert got is not None
+    np.testing.assert_allclose(got, reward / 0.1, rtol=1e-15)

@@ -1,9 +1,9 @@
 """The fast solver (steerherd.dp.fast) against the full reference solver on the same problem.
 
-Both solvers return the value of an optimal policy of the same finite MDP: the full solver
-evaluates it by a sparse LU (``evaluate_policy``), the fast one by the contraction of
-``steerherd.dp.evaluate`` (within 2e-13) or the same LU, so where they settle on the same
-policy their values agree to rounding; the certificates alone only promise |ΔV| ≤ ε. The
+Both solvers return the value of an optimal policy of the same finite MDP, evaluated by the
+same function (``steerherd.dp.evaluate.evaluate``: a contraction within 2e-13, or a sparse
+LU), so where they settle on the same policy their values agree to rounding; the
+certificates alone only promise |ΔV| ≤ ε. The
 tests ask for 1e-12, as the issue does, and for identical reported precisions, kinds and
 modes.
 """

@@ -17,13 +17,14 @@ beside ε; the gap it reports is the gap reached, so the bounds stay what they s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from steerherd.dp.bellman import TIE_Q
-from steerherd.dp.policy import PolicyRows, Problem, evaluate_policy, improve
+from steerherd.dp.evaluate import lu_solve
+from steerherd.dp.policy import PolicyRows, Problem, improve
 from steerherd.errors import ConvergenceError, ParameterError
 from steerherd.types import FloatArray
 
@@ -124,10 +125,21 @@ def target_gap(delta: float, v: FloatArray, options: SolverOptions) -> float:
 
 def refine_evaluation(rows: PolicyRows, v: FloatArray, delta: float, steps: int = 2
                       ) -> FloatArray:
-    """Iterative refinement of V_σ: solve (I − δP_σ) d = T_σ V − V, V += d, ``steps`` times."""
+    """V_σ by the sparse LU, then iterative refinement: (I − δP_σ) d = T_σ V − V, V += d.
+
+    For a stable policy whose gap is above ε (δ near 1: the gap is δ/(1 − δ) times the
+    rounding of T_σ V − V). ``v`` (the policy's value from
+    :func:`steerherd.dp.policy.evaluate_policy`) is not used: the refinement starts from
+    the LU's value, as it did when that was the solvers' evaluation (the contraction's
+    correction is closer to V_σ, but not nearer a fixed point of the floating-point map,
+    which is what the certificate sees). The residual is the floating-point one, and V
+    settles near that fixed point. Both solvers call this, so they still agree bit for bit.
+    """
+    nodes = (rows.lo_g, rows.lo_g + 1, rows.lo_b, rows.lo_b + 1)
+    v = lu_solve(rows.reward, nodes, list(rows.weights), delta)
     for _ in range(steps):
         residual = rows.reward + delta * rows.expected_next(v) - v
-        v = v + evaluate_policy(replace(rows, reward=residual), delta)
+        v = v + lu_solve(residual, nodes, list(rows.weights), delta)
     return v
 
 

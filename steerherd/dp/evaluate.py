@@ -44,8 +44,27 @@ shrinking, the sparse LU solves the system instead. *Rounding.* Each step adds a
 (‖V_{k+1} − V_k‖∞ + (m + 2)·u·‖|c| + A|V|‖∞)/(1 − ρ) of the fixed point of the system as
 stored (first order). Both terms must be ≤ ``TOL``, so a returned V is within 2·TOL; when
 the rounding term alone exceeds ``TOL`` (large ‖V‖ with ρ near 1, e.g. the biased planner
-at δ = 0.99, where V ≈ −100), the LU is used. At ρ ≥ 1 (not a contraction: only possible
-with weights that do not sum to 1) the LU is used at once.
+at δ = 0.99, where V ≈ −100), the correction below is tried before the LU. At ρ ≥ 1 (not a
+contraction: only possible with weights that do not sum to 1) the LU is used at once.
+
+*Correction* (:func:`_corrected`). The rounding term is large because it is proportional to
+‖V‖, not to what is still unknown. From the converged iterate V₀, the correction
+W = V_σ − V₀ solves the same kind of system with the residual as its reward,
+
+    W = d + δ P W,   d = r + δ P V₀ − V₀,
+
+so the same contraction (same A, c_W = d/(1 − δ s)) solves it, and its rounding term is
+proportional to ‖W‖ (≈ the truncation left in V₀), not to ‖V‖. The residual is computed in
+double-double arithmetic (error-free products and sums, Dekker and Knuth; Ogita, Rump and
+Oishi's Dot2): with T_i = |r_i| + δ Σ_c w_c |V₀[j_c]| + |V₀_i|, the computed d̃ satisfies
+|d̃ − d| ≤ η = 2u|d̃| + 64u²T (first order in u for the sum of the low parts), and that
+error enters each step as at most η/(1 − δ s). The returned V = fl(V₀ + W) is then within
+
+    ‖W_{k+1} − W_k‖/(1 − ρ) + [(m + 2)u‖|c_W| + A|W|‖ + ‖η/(1 − δ s)‖]/(1 − ρ) + u‖V‖
+
+of V_σ; the first term must be ≤ ``TOL`` and the other two together ≤ ``TOL`` (so the
+bound is 2·TOL again), else the LU is used. On the biased planner at δ = 0.99 (V ≈ −100),
+the correction takes a few steps instead of the LU's 5 ms at 2,001 nodes.
 """
 
 from __future__ import annotations
@@ -71,6 +90,9 @@ MAX_STEPS = 64
 _WARMUP = 6
 #: The unit roundoff of float64.
 _U = 2.0**-53
+#: A step at most this times max|V| is rounding noise: the contraction stops there and the
+#: correction (see the module docstring) takes over from that iterate.
+_STALL = 16.0 * _U
 
 
 def evaluate(
@@ -99,6 +121,30 @@ def evaluate(
     >>> evaluate(r, [np.array([1, 1])], [np.array([1.0, 1.0])], 0.5)
     array([1., 0.])
     """
+    out = _evaluate(reward, nodes, weights, delta, None)
+    assert out is not None  # without a step budget there is always an answer
+    return out
+
+
+def try_evaluate(
+    reward: FloatArray,
+    nodes: Sequence[IntArray],
+    weights: Sequence[FloatArray] | FloatArray,
+    delta: float,
+    steps: int,
+) -> FloatArray | None:
+    """:func:`evaluate`'s result, bit for bit, if it needs no LU and few steps; else None.
+
+    "Few": its contraction stops within ``steps`` steps, so a None costs at most that many.
+    For a caller that only wants V_σ now if it is cheap (the fast solver, before a sweep).
+    """
+    return _evaluate(reward, nodes, weights, delta, steps)
+
+
+def _evaluate(reward: FloatArray, nodes: Sequence[IntArray],
+              weights: Sequence[FloatArray] | FloatArray, delta: float, budget: int | None
+              ) -> FloatArray | None:
+    """:func:`evaluate`, or with a step budget :func:`try_evaluate` (None: not within it)."""
     if not 0.0 <= delta < 1.0:
         raise ParameterError(f"policy evaluation needs delta in [0, 1), got {delta}")
     reward = np.asarray(reward, dtype=np.float64)
@@ -115,30 +161,121 @@ def evaluate(
     off = [np.where(j == here, 0.0, delta * x / denom) for j, x in zip(idx, w, strict=True)]
     rho = float(np.max(sum(off, np.zeros(n)))) if n else 0.0
     if not rho < 1.0:
-        return lu_solve(reward, idx, w, delta)
+        return None if budget is not None else lu_solve(reward, idx, w, delta)
     c = reward / denom
     if rho == 0.0:
         return c
+    found = _contract(c, idx, off, rho, stall=_STALL, limit=budget or MAX_STEPS)
+    if found is None:
+        return None if budget is not None else lu_solve(reward, idx, w, delta)
+    v, truncation, rounding = found
+    if truncation <= TOL and rounding <= TOL:
+        return v
+    corrected = _corrected(reward, idx, w, delta, off, rho, denom, v)
+    if corrected is None and budget is None:
+        return lu_solve(reward, idx, w, delta)
+    return corrected
+
+
+def _contract(c: FloatArray, idx: Sequence[IntArray], off: Sequence[FloatArray], rho: float,
+              extra: FloatArray | None = None, stall: float = 0.0, limit: int = MAX_STEPS
+              ) -> tuple[FloatArray, float, float] | None:
+    """Iterate V ↦ c + A V from c until the step bound is ≤ ``TOL``.
+
+    Returns (V, its truncation bound, its first-order rounding bound), or None when the
+    observed contraction needs more than ``MAX_STEPS`` steps (or ``limit`` are taken without
+    stopping: :func:`try_evaluate`'s budget). It also stops when a step is
+    at most ``stall``·max|V| (rounding noise: the steps stop shrinking there). ``extra``
+    (per node) is added to each step's rounding error (the correction's residual error,
+    already divided by 1 − δ s).
+    """
+    n = c.size
     vp = np.zeros(n + 1)  # the padded node n has value 0 (and weight 0)
     v = c
     steps: list[float] = []
-    for k in range(1, MAX_STEPS + 1):
+    for k in range(1, min(limit, MAX_STEPS) + 1):
         vp[:n] = v
         new = c.copy()
         for j, a in zip(idx, off, strict=True):
             new += a * vp[j]
         step = float(np.max(np.abs(new - v)))
-        if step / (1.0 - rho) <= TOL:
+        if step / (1.0 - rho) <= TOL or step <= stall * float(np.max(np.abs(new))):
             # v is returned: |v − V_σ| ≤ (I − A)⁻¹(|new − v| + e), e the step's rounding.
-            size = np.abs(c) + sum((a * np.abs(vp[j]) for j, a in zip(idx, off, strict=True)),
-                                   np.zeros(n))
-            rounding = (len(idx) + 2) * _U * float(np.max(size)) / (1.0 - rho)
-            return v if rounding <= TOL else lu_solve(reward, idx, w, delta)
+            size = (len(idx) + 2) * _U * (np.abs(c) + sum(
+                (a * np.abs(vp[j]) for j, a in zip(idx, off, strict=True)), np.zeros(n)))
+            if extra is not None:
+                size = size + extra
+            return v, step / (1.0 - rho), float(np.max(size)) / (1.0 - rho)
         v = new
         steps.append(step)
         if k >= _WARMUP and _too_slow(steps, rho, k):
             break
-    return lu_solve(reward, idx, w, delta)
+    return None
+
+
+def _corrected(reward: FloatArray, idx: Sequence[IntArray], w: Sequence[FloatArray],
+               delta: float, off: Sequence[FloatArray], rho: float, denom: FloatArray,
+               v0: FloatArray) -> FloatArray | None:
+    """V₀ + W, W solving W = d + δ P W (see *Correction*), or None if its bound fails."""
+    d, eta = residual(reward, idx, w, delta, v0)
+    if not (np.all(np.isfinite(d)) and np.all(np.isfinite(eta))):
+        return None
+    found = _contract(d / denom, idx, off, rho, eta / denom)
+    if found is None:
+        return None
+    corr, truncation, rounding = found
+    v: FloatArray = v0 + corr
+    ok = truncation <= TOL and rounding + _U * float(np.max(np.abs(v))) <= TOL
+    return v if ok else None
+
+
+def _two_sum(a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(s, e) with s = fl(a + b) and s + e = a + b exactly (Knuth)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _split(a: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Dekker's split of a into two 26-bit halves, a = hi + lo exactly."""
+    t = 134217729.0 * a  # 2**27 + 1
+    hi = t - (t - a)
+    return hi, a - hi
+
+
+def _two_prod(a: FloatArray | float, b: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(p, e) with p = fl(a·b) and p + e = a·b exactly (Dekker; no overflow in the split)."""
+    p = a * b
+    ah, al = _split(np.asarray(a, dtype=np.float64))
+    bh, bl = _split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def residual(reward: FloatArray, idx: Sequence[IntArray], w: Sequence[FloatArray],
+             delta: float, v: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The residual d = r + δ Σ_c w_c V[j_c] − V in double-double, and a bound η on |d̃ − d|.
+
+    An index n (one past the last node) reads 0, as in :func:`evaluate`. The bound is
+    2u|d̃| + 64u²·T, T = |r| + δ Σ_c w_c|V[j_c]| + |V| (see the module docstring).
+    """
+    n = reward.size
+    vp = np.zeros(n + 1)
+    vp[:n] = v
+    hi = np.zeros(n)
+    lo = np.zeros(n)
+    size = np.zeros(n)
+    for j, x in zip(idx, w, strict=True):
+        p, pe = _two_prod(x, vp[j])
+        hi, se = _two_sum(hi, p)
+        lo += pe + se
+        size += np.abs(x) * np.abs(vp[j])
+    t, te = _two_prod(delta, hi)
+    lo = te + delta * lo
+    s1, e1 = _two_sum(reward, t)
+    s2, e2 = _two_sum(s1, -v)
+    d = s2 + (lo + e1 + e2)
+    total = np.abs(reward) + delta * size + np.abs(v)
+    return d, 2.0 * _U * np.abs(d) + 64.0 * _U * _U * total
 
 
 def _too_slow(steps: list[float], rho: float, k: int) -> bool:
@@ -154,7 +291,10 @@ def lu_solve(reward: FloatArray, idx: Sequence[IntArray], w: Sequence[FloatArray
              ) -> FloatArray:
     """Solve (I − δP)V = r, P[i, idx[c][i]] += w[c][i], with a sparse LU (scipy imported here).
 
-    The full solvers' exact policy evaluation and this module's fallback.
+    This module's fallback, and the start of
+    :func:`steerherd.dp.certificate.refine_evaluation`. Its error is about cond·u·‖V‖
+    (7.8e-12 on the biased planner at δ = 0.99, 2,001 nodes, V ≈ −100, where the
+    contraction with its correction is within 1e-14).
     """
     import scipy.sparse as sp
     import scipy.sparse.linalg as spla
@@ -173,3 +313,9 @@ def evaluate_rows(rows: PolicyRows, delta: float) -> FloatArray:
     """:func:`evaluate` for the chosen rows of the belief grid (four interpolation weights)."""
     nodes = (rows.lo_g, rows.lo_g + 1, rows.lo_b, rows.lo_b + 1)
     return evaluate(rows.reward, nodes, rows.weights, delta)
+
+
+def try_evaluate_rows(rows: PolicyRows, delta: float, steps: int) -> FloatArray | None:
+    """:func:`try_evaluate` for the chosen rows of the belief grid."""
+    nodes = (rows.lo_g, rows.lo_g + 1, rows.lo_b, rows.lo_b + 1)
+    return try_evaluate(rows.reward, nodes, rows.weights, delta, steps)

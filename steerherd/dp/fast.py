@@ -24,7 +24,12 @@ diagonal, to a relative change of 1e-15, :func:`steerherd.dp.fast_kernel.approx_
 because they are only stepping stones. When the loop would stop, the policy is evaluated by
 :func:`steerherd.dp.evaluate.evaluate_rows` (as the full solver's policy is), the greedy step
 and the sweep are repeated at that V, and every later step evaluates the same way: the V
-returned and the certificate are those of an evaluation with a stated error bound.
+returned and the certificate are those of an evaluation with a stated error bound. Before
+the first sweep (if that evaluation takes at most ``CHEAP_STEPS`` contraction steps) and
+when the previous sweep added grid precisions at few nodes (:func:`_few`), the stable policy
+is evaluated exactly *before* the sweep, which then often certifies it at once (one sweep
+instead of two); after a sweep that adds columns, evaluations are approximate again until
+the policy is stable.
 
 A sweep reuses what the previous one found (same problem, new V): between sweeps each Q
 moves by at most δ times the largest increase of V over the nodes its successors use. The
@@ -91,6 +96,7 @@ What it does not do
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -111,7 +117,7 @@ from steerherd.dp.certificate import (
     refine_evaluation,
     target_gap,
 )
-from steerherd.dp.evaluate import evaluate_rows
+from steerherd.dp.evaluate import evaluate_rows, try_evaluate_rows
 from steerherd.dp.fast_bounds import (
     Setting,
     check_structure,
@@ -148,6 +154,10 @@ from steerherd.types import FloatArray, IntArray
 #: best grid precision tends to move by a step or two as V settles, and an active neighbour
 #: saves a round.
 NEIGHBOURS = 2
+#: Before the first sweep, the policy is evaluated exactly only if that takes at most this
+#: many contraction steps (else the sweep runs at the approximate V, and a second one
+#: certifies the exact V if nothing was added).
+CHEAP_STEPS = 4
 #: Rows per block when the exact candidates' transitions are built.
 _ROWS = 2048
 
@@ -183,10 +193,13 @@ def solve_fast(
         return solve_problem(problem, "pi", options)
     grid = make_belief_grid(beliefs, grid_breakpoints(params, agent))  # the full solver's grid
     q_grid = make_precision_grid(params.q_min, precisions)
-    setting = make_setting(params, grid, q_grid, agent, compiled=chosen == "numba")
+    packed_grid = grid_arrays(grid) if chosen == "numba" else None
+    setting = make_setting(params, grid, q_grid, agent, compiled=chosen == "numba",
+                           packed_grid=packed_grid)
     problem = Problem(params=params, grid=grid, q_grid=q_grid, agent=agent,
                       transitions=setting.exact)
-    ops = _Ops(pack(setting) if chosen == "numba" and setting.structured else None)
+    ops = _Ops(pack(setting, packed_grid) if chosen == "numba" and setting.structured
+               else None)
     if params.horizon is not None:
         return _backward_induction(setting, problem, options, ops)
     return _candidate_pi(setting, problem, options, ops)
@@ -221,7 +234,8 @@ class _Ops:
 
 
 def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: AgentModel,
-                 compiled: bool = False) -> Setting:
+                 compiled: bool = False, packed_grid: tuple[Any, ...] | None = None
+                 ) -> Setting:
     """Exact candidates' transitions, the agent's structure and the nearest ignored precision.
 
     ``compiled``: build the transitions with the numba kernel
@@ -230,7 +244,9 @@ def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: Ag
     q, side, kind, feasible = candidate_precisions(params, grid.belief, q_grid[:0], agent)
     node = np.arange(grid.size)
     a_side = agent_side(kind[None, :], side)  # the crossing limits' side is not the agent's
-    packed_grid = grid_arrays(grid) if compiled else None
+    if compiled and packed_grid is None:
+        packed_grid = grid_arrays(grid)
+    packed_grid = packed_grid if compiled else None
     if packed_grid is not None:
         reward, lo_g, lo_b, w = exact_transitions(params, grid, q, side, a_side, agent,
                                                   packed_grid)
@@ -331,6 +347,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
     # sparse LU where that is needed), re-checked, and every later step evaluates the same way.
     exact = False
     v_prev: FloatArray | None = None
+    last_added = -1  # nodes where the last sweep added grid precisions (−1: no sweep yet)
     while True:
         if iterations >= options.max_iter:
             raise ConvergenceError(
@@ -349,6 +366,20 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
         if gap >= options.epsilon and not stable:
             policy = new
             continue
+        if not v_exact and last_added <= _few(setting):
+            # No sweep yet, or the last one changed little: this one may well add nothing,
+            # and then it must be at the exact V. Evaluate exactly now if that is cheap (it
+            # is, next to a sweep, unless the contraction is slow), and sweep once, not twice.
+            v_try = (evaluate_rows(rows, delta) if last_added >= 0
+                     else try_evaluate_rows(rows, delta, CHEAP_STEPS))
+            if v_try is not None:
+                exact = v_exact = True
+                v = v_prev = v_try
+                qv, new, best, gap = _greedy(active, policy, v, delta, ops)
+                stable = bool(np.array_equal(new, policy))
+                if gap >= options.epsilon and not stable:
+                    policy = new
+                    continue
         res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
         memory = res.memory
         done = gap < options.epsilon or stable
@@ -376,6 +407,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
             res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
             memory = res.memory
         add = res.grid_best > best
+        last_added = int(np.count_nonzero(add))
         if add.any():
             best_col = active.kind.size + NEIGHBOURS
             for offset in range(-NEIGHBOURS, NEIGHBOURS + 1):
@@ -384,10 +416,16 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
                 parts.append(ops.column(setting, j, ok))
             active = _concat(parts)
             policy = np.where(add, best_col, new)
+            exact = False  # a new round: approximate evaluations until it is stable again
         elif gap < options.epsilon or refined:
             return _finish(setting, problem, v, res, iterations, options, "fast", ops)
         else:
             policy = new
+
+
+def _few(setting: Setting) -> int:
+    """A sweep that added grid precisions at this many nodes or fewer changed little."""
+    return max(8, setting.grid.size // 32)
 
 
 def _greedy(active: Transitions, policy: IntArray, v: FloatArray, delta: float, ops: _Ops

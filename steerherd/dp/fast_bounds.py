@@ -115,17 +115,25 @@ def _agrees(agent: AgentModel, belief: FloatArray, q_grid: FloatArray, j0: IntAr
                 and np.array_equal(gb, np.where(follows, 1.0 - q, cascade)))
 
 
-def range_table(v: FloatArray) -> FloatArray:
-    """Sparse table for range maxima: row k holds max(v[i : i + 2^k])."""
-    levels = [v]
+def range_table(v: FloatArray, minimum: bool = False) -> FloatArray:
+    """Sparse table for range maxima: row k holds max(v[i : i + 2^k]) (−inf past the end).
+
+    ``minimum``: the same for range minima (min, +inf past the end). Filled in place, row by
+    row (no temporaries).
+    """
+    n = v.size
+    rows = 1
+    while 2 ** rows <= n:
+        rows += 1
+    table = np.empty((rows, n))
+    table[0] = v
+    op = np.minimum if minimum else np.maximum
     width = 1
-    while 2 * width <= v.size:
-        prev = levels[-1]
-        levels.append(np.maximum(prev[:-width], prev[width:]))
+    for k in range(1, rows):
+        m = n - 2 * width + 1  # entries whose range [i, i + 2^k) fits
+        op(table[k - 1, :m], table[k - 1, width:width + m], out=table[k, :m])
+        table[k, m:] = np.inf if minimum else _NEG
         width *= 2
-    table = np.full((len(levels), v.size), _NEG)
-    for k, row in enumerate(levels):
-        table[k, : row.size] = row
     return table
 
 

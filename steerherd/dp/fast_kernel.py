@@ -96,12 +96,15 @@ class Packed:
     concave: bool
 
 
-def pack(setting: Setting) -> Packed:
-    """Grid segments, edges and per-precision costs in the compiled kernels' form."""
+def pack(setting: Setting, packed_grid: tuple[Any, ...] | None = None) -> Packed:
+    """Grid segments, edges and per-precision costs in the compiled kernels' form.
+
+    ``packed_grid``: :func:`grid_arrays` of the setting's grid, if already computed.
+    """
     grid = setting.grid
     params = setting.params
     cost_q = np.asarray(params.cost(np.abs(setting.q_grid - params.p)), dtype=np.float64)
-    return Packed(grid=grid_arrays(grid),  # type: ignore[arg-type]
+    return Packed(grid=grid_arrays(grid) if packed_grid is None else packed_grid,  # type: ignore[arg-type]
                   cost_q=cost_q, levels=np.array(LEVELS, dtype=np.int64),
                   log2=np.concatenate([[0], np.frexp(np.arange(1.0, grid.size + 2))[1] - 1]
                                       ).astype(np.int64),
@@ -119,7 +122,7 @@ def slope_tables(position: FloatArray, v: FloatArray) -> tuple[FloatArray, Float
     jump = span <= 0.0
     slope = dv / np.where(jump, 1.0, span)
     s_max = range_table(np.where(jump, np.inf, slope))
-    s_min = -range_table(np.where(jump, np.inf, -slope))
+    s_min = range_table(np.where(jump, -np.inf, slope), minimum=True)
     return s_max, s_min
 
 

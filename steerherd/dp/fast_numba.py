@@ -246,6 +246,7 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
             else:
                 # top-level blocks [k·top, (k+1)·top) ∩ [j0, stop), pushed in bound order
                 nc = 0
+                top_dyn = max(fl, exact_best[i] - tie * max(1.0, abs(exact_best[i])))
                 k0 = (j0[i] // top) * top
                 for lo in range(k0, stop, top):
                     a = max(lo, j0[i])
@@ -255,7 +256,7 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                     ch_ub[nc] = block_bound(b, a, z, q_grid, cost_q, p, c_loss, altruistic, concave,
                                       delta, v, pos, left, first, last, spacing, right, edges,
                                       edge_node, snap, cell_ge, table, s_max, s_min, log2, pad,
-                                      slack)
+                                      slack, top_dyn)
                     nc += 1
                 sp = _push(ch_lo, ch_hi, ch_ub, nc, 0, st_lo, st_hi, st_lv, st_ub, st_src, sp)
             while sp > 0:
@@ -268,7 +269,7 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                     ub = block_bound(b, a, z, q_grid, cost_q, p, c_loss, altruistic, concave,
                                      delta, v, pos, left, first, last, spacing, right, edges,
                                      edge_node, snap, cell_ge, table, s_max, s_min, log2, pad,
-                                     slack)
+                                     slack, dyn)
                 if ub < dyn:
                     pruned[i] = max(pruned[i], ub)
                     if n_blk == bcap:
@@ -293,7 +294,7 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                         ch_ub[nc] = block_bound(b, lo, zz, q_grid, cost_q, p, c_loss, altruistic,
                                           concave, delta, v, pos, left, first, last, spacing,
                                           right, edges, edge_node, snap, cell_ge, table, s_max,
-                                          s_min, log2, pad, slack)
+                                          s_min, log2, pad, slack, dyn)
                         nc += 1
                     sp = _push(ch_lo, ch_hi, ch_ub, nc, lv + 1, st_lo, st_hi, st_lv, st_ub, st_src,
                                sp)
@@ -321,9 +322,9 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
             if o_flt[row, 0] >= thr and (col < 0 or o_int[row, 1] < col):
                 col = o_int[row, 1]
         grid_col[i] = col
-    # copies: the next sweep keeps these, not the spare capacity
-    return (o_int[:count].copy(), o_flt[:count].copy(), b_int[:n_blk].copy(),
-            b_ub[:n_blk].copy(), n_bounds)
+    # views, not copies (a copy costs more than the spare capacity it would free: at most a
+    # quarter of the rows plus 2 per node, until the next sweep replaces them)
+    return o_int[:count], o_flt[:count], b_int[:n_blk], b_ub[:n_blk], n_bounds
 
 
 @njit(cache=True, inline="always")

@@ -125,25 +125,36 @@ def bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarray, p:
 
 
 @njit(cache=True, inline="always")
-def _value_at(y: float, v: np.ndarray, pos: np.ndarray, left: np.ndarray, first: np.ndarray,
-              last: np.ndarray, spacing: np.ndarray, right: np.ndarray, edges: np.ndarray,
-              edge_node: np.ndarray, snap: float) -> float:  # pragma: no cover
-    """The interpolated V at a successor y, as the transitions interpolate it."""
-    lo, lam = locate(y, 0, pos, left, first, last, spacing, right, edges, edge_node, snap)
-    hi = v[lo + 1] if lo + 1 < v.size else 0.0
-    return (1.0 - lam) * v[lo] + lam * hi
+def _interp(y: float, v: np.ndarray, pos: np.ndarray, cell_ge: np.ndarray
+            ) -> float:  # pragma: no cover
+    """The interpolant of V at y, found through the lookup cells (a third of a ``locate``).
+
+    The bounds use it only where no jump of V is within ``pad`` of y (their slope tables
+    are infinite there), so it is the value the transitions interpolate, up to rounding
+    (which the bounds' slack covers). At a zero-length segment, the larger end.
+    """
+    top = pos.size - 1
+    hi = min(_first_ge(pos, cell_ge, y), top)
+    lo = max(hi - 1, 0)
+    span = pos[hi] - pos[lo]
+    if not span > 0.0:
+        return max(v[lo], v[hi])
+    lam = min(max((y - pos[lo]) / span, 0.0), 1.0)
+    return (1.0 - lam) * v[lo] + lam * v[hi]
 
 
 @njit(cache=True, inline="always")
-def _slopes(pos: np.ndarray, cell_ge: np.ndarray, s_max: np.ndarray, s_min: np.ndarray,
-            log2: np.ndarray, y_lo: float, y_hi: float, pad: float) -> tuple[float, float]:
+def _slopes(pos: np.ndarray, s_max: np.ndarray, s_min: np.ndarray, log2: np.ndarray,
+            a: int, z: int) -> tuple[float, float]:  # pragma: no cover
     """(max, min) slope of the interpolant over the segments that meet [y_lo, y_hi] ± pad.
 
-    A segment of zero length (a jump at a breakpoint) has slope +inf in ``s_max`` and −inf in
-    ``s_min``, so that a range across a jump gets no finite slope bound.
+    ``a`` and ``z`` are the first nodes at or above y_lo − pad and y_hi + pad
+    (:func:`_first_ge`; :func:`_chord` takes the same two). A segment of zero length (a jump
+    at a breakpoint) has slope +inf in ``s_max`` and −inf in ``s_min``, so that a range
+    across a jump gets no finite slope bound.
     """
-    k_lo = max(_first_ge(pos, cell_ge, y_lo - pad) - 1, 0)
-    k_hi = min(_first_ge(pos, cell_ge, y_hi + pad) - 1, pos.size - 2)
+    k_lo = max(a - 1, 0)
+    k_hi = min(z - 1, pos.size - 2)
     if k_hi < k_lo:
         k_hi = k_lo
     k = log2[k_hi - k_lo + 1]
@@ -169,6 +180,16 @@ def tight_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarr
                 edge_node: np.ndarray, snap: float, cell_ge: np.ndarray, s_max: np.ndarray,
                 s_min: np.ndarray, log2: np.ndarray, pad: float, slack: float
                 ) -> float:  # pragma: no cover
+    """:func:`_tight` in full (both the anchored and the chord bound)."""
+    return _tight(b, ja, jb, q_grid, cost_q, p, c_loss, altruistic, concave, delta, v, pos,
+                  cell_ge, s_max, s_min, log2, pad, slack, _NEG)
+
+
+@njit(cache=True, inline="always")
+def _tight(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarray, p: float,
+           c_loss: float, altruistic: bool, concave: bool, delta: float, v: np.ndarray,
+           pos: np.ndarray, cell_ge: np.ndarray, s_max: np.ndarray, s_min: np.ndarray,
+           log2: np.ndarray, pad: float, slack: float, dyn: float) -> float:  # pragma: no cover
     """A second-order upper bound of Q over grid indices [ja, jb] (all followed) at belief b.
 
     With P_G·b'_G = b·q and (1 − P_G)·b'_B = b·(1 − q), a slope bound of the interpolant over
@@ -177,6 +198,8 @@ def tight_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarr
     concave cost (linear, power) the reward lies below its chord on each side of p, so the
     bound is piecewise linear with pieces at q_a, p, q_b, and its maximum is at one of them.
     Returns +inf when a successor range meets a jump of V (then the coarse bound is used).
+    The chord bound (second, and dearer) is skipped when the anchored one is below ``dyn``
+    (the threshold the caller prunes at).
     """
     qa, qb = q_grid[ja], q_grid[jb]
     loss_a, pg_a, g_a, h_a = _terms(b, qa, altruistic)
@@ -198,15 +221,17 @@ def tight_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarr
         if inside:
             ub = max(ub, r_p)
         return ub + slack * max(1.0, abs(ub))
-    sg_hi, sg_lo = _slopes(pos, cell_ge, s_max, s_min, log2, g_a, g_b, pad)
-    sb_hi, sb_lo = _slopes(pos, cell_ge, s_max, s_min, log2, h_b, h_a, pad)
+    ga_, gz_ = _first_ge(pos, cell_ge, g_a - pad), _first_ge(pos, cell_ge, g_b + pad)
+    ha_, hz_ = _first_ge(pos, cell_ge, h_b - pad), _first_ge(pos, cell_ge, h_a + pad)
+    sg_hi, sg_lo = _slopes(pos, s_max, s_min, log2, ga_, gz_)
+    sb_hi, sb_lo = _slopes(pos, s_max, s_min, log2, ha_, hz_)
     if not (math.isfinite(sg_hi) and math.isfinite(sg_lo) and math.isfinite(sb_hi)
             and math.isfinite(sb_lo)):
         return np.inf
-    vga = _value_at(g_a, v, pos, left, first, last, spacing, right, edges, edge_node, snap)
-    vha = _value_at(h_a, v, pos, left, first, last, spacing, right, edges, edge_node, snap)
-    vgb = _value_at(g_b, v, pos, left, first, last, spacing, right, edges, edge_node, snap)
-    vhb = _value_at(h_b, v, pos, left, first, last, spacing, right, edges, edge_node, snap)
+    vga = _interp(g_a, v, pos, cell_ge)
+    vha = _interp(h_a, v, pos, cell_ge)
+    vgb = _interp(g_b, v, pos, cell_ge)
+    vhb = _interp(h_b, v, pos, cell_ge)
     # anchored at q_a: G successor rises from g_a (max slope), B falls from h_a (min slope)
     ua = max(_line(b, qa, r_a, delta, vga, sg_hi, g_a, vha, sb_lo, h_a),
              _line(b, qb, r_b, delta, vga, sg_hi, g_a, vha, sb_lo, h_a))
@@ -216,9 +241,11 @@ def tight_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarr
         ua = max(ua, _line(b, p, r_p, delta, vga, sg_hi, g_a, vha, sb_lo, h_a))
         ub_ = max(ub_, _line(b, p, r_p, delta, vgb, sg_lo, g_b, vhb, sb_hi, h_b))
     ub = min(ua, ub_)
+    if ub + slack * max(1.0, abs(ub)) < dyn:
+        return ub + slack * max(1.0, abs(ub))
     # the chord bound: V ≤ its chord over each successor range + the largest excess of a node
-    cg = _chord(g_a, g_b, vga, vgb, v, pos, cell_ge, pad)
-    ch = _chord(h_b, h_a, vhb, vha, v, pos, cell_ge, pad)
+    cg = _chord(g_a, g_b, vga, vgb, v, pos, ga_, gz_)
+    ch = _chord(h_b, h_a, vhb, vha, v, pos, ha_, hz_)
     if cg[2] < np.inf and ch[2] < np.inf:
         uc = max(_chord_line(b, qa, r_a, delta, cg, ch), _chord_line(b, qb, r_b, delta, cg, ch))
         if inside:
@@ -229,10 +256,11 @@ def tight_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarr
 
 @njit(cache=True, inline="always")
 def _chord(y_lo: float, y_hi: float, v_lo: float, v_hi: float, v: np.ndarray, pos: np.ndarray,
-           cell_ge: np.ndarray, pad: float) -> tuple[float, float, float]:  # pragma: no cover
+           a: int, z: int) -> tuple[float, float, float]:  # pragma: no cover
     """(α, β, D) with V(x) ≤ α + β·x + D on [y_lo, y_hi], α + β·x the chord.
 
-    D is inf if the range holds more than 48 nodes or is too short for a chord.
+    D is inf if the range holds more than 48 nodes or is too short for a chord. ``a`` and
+    ``z`` are the first nodes at or above y_lo − pad and y_hi + pad (as for :func:`_slopes`).
 
     The interpolant is linear between nodes, so V − chord is largest at an end (0) or at a
     node inside; nodes within ``pad`` of the range are taken too (their excess only adds).
@@ -244,8 +272,8 @@ def _chord(y_lo: float, y_hi: float, v_lo: float, v_hi: float, v: np.ndarray, po
         return 0.0, 0.0, np.inf
     beta = (v_hi - v_lo) / span
     alpha = v_lo - beta * y_lo
-    k = _first_ge(pos, cell_ge, y_lo - pad)
-    stop = _first_ge(pos, cell_ge, y_hi + pad)
+    k = a
+    stop = z
     if stop - k > 48:
         return alpha, beta, np.inf
     d = 0.0
@@ -270,9 +298,9 @@ def block_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarr
           pos: np.ndarray, left: np.ndarray, first: np.ndarray, last: np.ndarray,
           spacing: np.ndarray, right: np.ndarray, edges: np.ndarray, edge_node: np.ndarray,
           snap: float, cell_ge: np.ndarray, table: np.ndarray, s_max: np.ndarray,
-          s_min: np.ndarray, log2: np.ndarray, pad: float, slack: float
+          s_min: np.ndarray, log2: np.ndarray, pad: float, slack: float, dyn: float
           ) -> float:  # pragma: no cover
-    """The block bound the search uses.
+    """The block bound the search uses (``dyn``: the threshold it prunes at, see :func:`_tight`).
 
     :func:`bound` for a wide block (64 precisions or more: there the two bounds prune alike
     and this one is half the work), else :func:`tight_bound`, or :func:`bound` where that has
@@ -281,9 +309,8 @@ def block_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarr
     if jb - ja >= 64:
         return bound(b, ja, jb, q_grid, cost_q, p, c_loss, altruistic, delta, pos, cell_ge,
                      table, log2, v, pad, slack)
-    t = tight_bound(b, ja, jb, q_grid, cost_q, p, c_loss, altruistic, concave, delta, v, pos,
-                    left, first, last, spacing, right, edges, edge_node, snap, cell_ge, s_max,
-                    s_min, log2, pad, slack)
+    t = _tight(b, ja, jb, q_grid, cost_q, p, c_loss, altruistic, concave, delta, v, pos,
+               cell_ge, s_max, s_min, log2, pad, slack, dyn)
     if t < np.inf:
         return t
     return bound(b, ja, jb, q_grid, cost_q, p, c_loss, altruistic, delta, pos, cell_ge, table,
