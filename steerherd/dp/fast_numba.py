@@ -154,8 +154,11 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
            levels: np.ndarray, floor: np.ndarray, exact_best: np.ndarray, dv_table: np.ndarray,
            mem_start: np.ndarray, mem_int: np.ndarray, mem_flt: np.ndarray,
            blk_start: np.ndarray, blk_int: np.ndarray, blk_ub: np.ndarray, pruned: np.ndarray,
-           grid_best: np.ndarray, grid_arg: np.ndarray, grid_col: np.ndarray
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:  # pragma: no cover
+           grid_best: np.ndarray, grid_arg: np.ndarray, grid_col: np.ndarray,
+           spare_int: np.ndarray, spare_flt: np.ndarray, spare_bint: np.ndarray,
+           spare_bub: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int,
+                      int]:  # pragma: no cover
     """The structured sweep over all nodes (see the module docstring).
 
     Every node's followed grid indices [j0, stop) end up partitioned into evaluated pairs and
@@ -175,14 +178,28 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
     table of V − V_old. Fills ``pruned`` (max bound of the pruned blocks), ``grid_best``,
     ``grid_arg`` and ``grid_col`` (−1 where none) and returns this sweep's pairs and blocks
     in the same form and the number of block bounds computed.
+
+    ``spare_*``: output buffers to write into (rows, or blocks, with their four arrays' first
+    dimensions equal) when they hold at least the starting capacity (else fresh ones are
+    allocated; zero-row arrays: always): a caller that reuses buffers avoids the page faults
+    of fresh memory. The outputs are returned whole, with the pair and block counts: the
+    first ``count`` rows (``n_blk`` blocks) are this sweep's.
     """
     n = v.size
     cap = 2 * n + 64 + mem_int.shape[0] + mem_int.shape[0] // 4
-    o_int = np.empty((cap, 4), dtype=np.int64)
-    o_flt = np.empty((cap, 6))
+    if spare_int.shape[0] >= cap:
+        cap = spare_int.shape[0]
+        o_int, o_flt = spare_int, spare_flt
+    else:
+        o_int = np.empty((cap, 4), dtype=np.int64)
+        o_flt = np.empty((cap, 6))
     bcap = 4 * n + 64 + blk_int.shape[0] + blk_int.shape[0] // 4
-    b_int = np.empty((bcap, 8), dtype=np.int64)
-    b_ub = np.empty(bcap)
+    if spare_bint.shape[0] >= bcap:
+        bcap = spare_bint.shape[0]
+        b_int, b_ub = spare_bint, spare_bub
+    else:
+        b_int = np.empty((bcap, 8), dtype=np.int64)
+        b_ub = np.empty(bcap)
     n_blk = 0
     count = 0
     top = levels[0]
@@ -322,9 +339,8 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
             if o_flt[row, 0] >= thr and (col < 0 or o_int[row, 1] < col):
                 col = o_int[row, 1]
         grid_col[i] = col
-    # views, not copies (a copy costs more than the spare capacity it would free: at most a
-    # quarter of the rows plus 2 per node, until the next sweep replaces them)
-    return o_int[:count], o_flt[:count], b_int[:n_blk], b_ub[:n_blk], n_bounds
+    # whole buffers, not copies (the caller takes views and may reuse the buffers)
+    return o_int, o_flt, b_int, b_ub, n_bounds, count, n_blk
 
 
 @njit(cache=True, inline="always")
