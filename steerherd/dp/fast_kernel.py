@@ -250,12 +250,23 @@ def _spare_slot(mem_int: IntArray) -> list[Any]:
     return slots[1] if held else slots[0]
 
 
+def _row_max(a: FloatArray) -> FloatArray:
+    """``a.max(axis=1)``, a column at a time (for a few columns: faster than a row reduction).
+
+    The maximum is exact, so the result is the same either way.
+    """
+    out: FloatArray = a[:, 0].copy()
+    for c in range(1, a.shape[1]):
+        np.maximum(out, a[:, c], out=out)
+    return out
+
+
 def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
           floor: FloatArray, memory: Memory | None = None) -> SweepResult:
     """:func:`steerherd.dp.fast_sweep.sweep` for a structured agent, compiled."""
     n, n_q = setting.grid.size, setting.q_grid.size
     params = setting.params
-    exact_best = exact_q.max(axis=1)
+    exact_best = _row_max(exact_q)
     table = range_table(v) if params.delta != 0.0 else np.zeros((1, 1))
     s_max, s_min = slope_tables(setting.grid.position, v)
     pruned = np.empty(n)
@@ -301,8 +312,9 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
         grid_col[i] = all_j[hit].min() if hit.any() else -1
     tv = np.maximum(exact_best, grid_best)
     thr = tv - TIE_Q * np.maximum(1.0, np.abs(tv))
-    exact_hit = exact_q >= thr[:, None]
-    exact_col = np.where(exact_hit.any(axis=1), np.argmax(exact_hit, axis=1), -1)
+    exact_col = np.full(n, -1, dtype=np.int64)  # the first exact column within the tie
+    for c in range(exact_q.shape[1] - 1, -1, -1):
+        exact_col[exact_q[:, c] >= thr] = c
     grid_col = np.where(exact_col >= 0, -1, grid_col)
     del n_q
     return SweepResult(tv=tv, grid_best=grid_best, grid_arg=grid_arg, exact_col=exact_col,
