@@ -292,7 +292,7 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
     slot[:] = [o_int, o_flt, b_int, b_ub]  # grown buffers replace the old ones
     o_int, o_flt, b_int, b_ub = o_int[:count], o_flt[:count], b_int[:n_blk], b_ub[:n_blk]
     out_n, out_j, out_q = o_int[:, 0], o_int[:, 1], o_flt[:, 0]
-    near_q = setting.near.q_values(v)[:, 0]
+    near_q = q_values(setting.near, v)[:, 0]  # compiled: the same bits
     ignored = np.flatnonzero((exact_best < near_q) & (near_q >= floor))
     evaluated = int(out_n.size)
     for i in ignored:  # the rare float edge case: the ignored grid precisions, in numpy
