@@ -219,3 +219,24 @@ def test_delta_near_one_is_certified_by_refining_the_evaluation() -> None:
     _, tv = improve(build_problem(params, 60, 40), got.V)
     d = tv - got.V
     assert params.delta / (1 - params.delta) * float(d.max() - d.min()) < EPS
+
+
+@pytest.mark.parametrize("beliefs", [11, 12, 101, 2001])
+@pytest.mark.parametrize("planner", ["altruistic", "biased"])
+def test_node_lookup_is_the_search_it_stands_for(planner: str, beliefs: int) -> None:
+    """node_lookup counts instead of searching: the same table as the two searchsorted calls."""
+    from steerherd.dp.fast_bounds import node_lookup
+    from steerherd.dp.grid import make_belief_grid
+    from steerherd.dp.solve import grid_breakpoints
+
+    params = Params(planner=planner, p=0.7, delta=0.9, cost=make_cost("linear", k=0.5))
+    grid = make_belief_grid(beliefs, grid_breakpoints(params, Bayesian()))
+    cells = 4 * grid.size
+    x = np.arange(cells + 1) / cells
+    top = grid.size - 1
+    last_le = np.clip(np.searchsorted(grid.position, x, side="right") - 1, 0, top)
+    first_ge = np.clip(np.searchsorted(grid.position, x, side="left"), 0, top)
+    got = node_lookup(grid)
+    np.testing.assert_array_equal(got[0], last_le)
+    np.testing.assert_array_equal(got[1], first_ge)
+    assert grid.breakpoints  # nodes that share a position (a breakpoint's three) are covered

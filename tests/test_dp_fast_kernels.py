@@ -56,6 +56,33 @@ def test_numba_kernel_on_the_benchmark_cases(planner: str, case: tuple[float, ..
     _assert_same(ref, got)
 
 
+def test_reused_search_buffers_do_not_change_a_solve() -> None:
+    """The search's output buffers are reused between sweeps and solves (per thread): a solve
+    after others (larger, smaller), or in another thread, returns the same bits."""
+    import threading
+
+    hard = Params(planner="biased", p=0.8, delta=0.99, cost=make_cost("linear", k=3.0))
+    easy = Params(planner="biased", p=0.6, delta=0.6, cost=make_cost("linear", k=0.2))
+    opts = SolverOptions(epsilon=EPS)
+
+    def run(params: Params, beliefs: int) -> Solution:
+        return Solution.from_raw(solve_fast(params, beliefs, 121, options=opts, kernel="numba"))
+
+    first = run(hard, 601)
+    run(easy, 1201)
+    run(hard, 301)
+    again = run(hard, 601)
+    box: list[Solution] = []
+    worker = threading.Thread(target=lambda: box.append(run(hard, 601)))
+    worker.start()
+    worker.join()
+    for other in (again, box[0]):
+        np.testing.assert_array_equal(other.V, first.V)
+        np.testing.assert_array_equal(other.q, first.q)
+        np.testing.assert_array_equal(other.certificate.upper, first.certificate.upper)
+        np.testing.assert_array_equal(other.certificate.lower, first.certificate.lower)
+
+
 @pytest.mark.parametrize("agent", [Bayesian(), Behavioral(1.0, 0.6, 1.8)], ids=repr)
 def test_numba_kernel_finite_horizon(agent: object) -> None:
     params = Params(planner="biased", p=0.7, delta=1.0, horizon=6, cost=make_cost("linear", k=0.4))

@@ -431,11 +431,11 @@ def _few(setting: Setting) -> int:
 def _greedy(active: Transitions, policy: IntArray, v: FloatArray, delta: float, ops: _Ops
             ) -> tuple[FloatArray, IntArray, FloatArray, float]:
     """(Q-values, greedy policy keeping exact ties, T V, MacQueen–Porteus gap) over ``active``."""
-    rows_idx = np.arange(v.size)
     qv = ops.q_values(active, v)
+    start = np.arange(0, qv.size, qv.shape[1])  # each row's first entry in qv.ravel()
     new = np.argmax(qv, axis=1)
-    best = qv[rows_idx, new]
-    new = np.where(qv[rows_idx, policy] >= best, policy, new)
+    best = qv.take(start + new)
+    new = np.where(qv.take(start + policy) >= best, policy, new)
     return qv, new, best, mp_gap(delta, best - v)[0]
 
 

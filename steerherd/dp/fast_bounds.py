@@ -153,8 +153,12 @@ def node_lookup(grid: BeliefGrid) -> tuple[IntArray, IntArray]:
     """
     cells = 4 * grid.size
     x = np.arange(cells + 1) / cells
-    last_le = np.searchsorted(grid.position, x, side="right") - 1
-    first_ge = np.searchsorted(grid.position, x, side="left")
+    # searchsorted(position, x) by counting: the nodes below cell c are those whose first
+    # cell above them (a search of S nodes among the 4·S + 1 cells, not the reverse) is ≤ c
+    below = np.searchsorted(x, grid.position, side="right")  # first c with x_c > pos
+    at_or_below = np.searchsorted(x, grid.position, side="left")  # first c with x_c ≥ pos
+    first_ge = np.cumsum(np.bincount(below, minlength=cells + 2)[: cells + 1])
+    last_le = np.cumsum(np.bincount(at_or_below, minlength=cells + 2)[: cells + 1]) - 1
     top = grid.size - 1
     return np.clip(last_le, 0, top), np.clip(first_ge, 0, top)
 

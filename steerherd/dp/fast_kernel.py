@@ -27,6 +27,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -231,12 +232,41 @@ def approx_evaluate(rows: PolicyRows, delta: float, v0: FloatArray | None, compi
     return None
 
 
+#: Per thread, two sets of the search's output buffers (pairs: int, float; blocks: int,
+#: bound), kept between sweeps and solves: a sweep writes into the set that does not hold
+#: its input (the previous sweep's output), so fresh memory, whose first touch costs a page
+#: fault per 4 KiB (~2,700 a solve in the hard case), is rarely needed.
+_SPARE = threading.local()
+
+
+def _spare_slot(mem_int: IntArray) -> list[Any]:
+    """The buffer set this thread's next search may write into (not ``mem_int``'s)."""
+    slots: list[list[Any]] | None = getattr(_SPARE, "slots", None)
+    if slots is None:
+        empty = [np.zeros((0, 4), np.int64), np.zeros((0, 6)), np.zeros((0, 8), np.int64),
+                 np.zeros(0)]
+        slots = _SPARE.slots = [list(empty), list(empty)]
+    held = mem_int.size > 0 and mem_int.ctypes.data == slots[0][0].ctypes.data
+    return slots[1] if held else slots[0]
+
+
+def _row_max(a: FloatArray) -> FloatArray:
+    """``a.max(axis=1)``, a column at a time (for a few columns: faster than a row reduction).
+
+    The maximum is exact, so the result is the same either way.
+    """
+    out: FloatArray = a[:, 0].copy()
+    for c in range(1, a.shape[1]):
+        np.maximum(out, a[:, c], out=out)
+    return out
+
+
 def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
           floor: FloatArray, memory: Memory | None = None) -> SweepResult:
     """:func:`steerherd.dp.fast_sweep.sweep` for a structured agent, compiled."""
     n, n_q = setting.grid.size, setting.q_grid.size
     params = setting.params
-    exact_best = exact_q.max(axis=1)
+    exact_best = _row_max(exact_q)
     table = range_table(v) if params.delta != 0.0 else np.zeros((1, 1))
     s_max, s_min = slope_tables(setting.grid.position, v)
     pruned = np.empty(n)
@@ -251,15 +281,18 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
     nodes = np.arange(n + 1)
     mem_start = np.searchsorted(mem_int[:, 0], nodes).astype(np.int64)
     blk_start = np.searchsorted(blk_int[:, 0], nodes).astype(np.int64)
-    o_int, o_flt, b_int, b_ub, _ = _kern().search(
+    slot = _spare_slot(mem_int)
+    o_int, o_flt, b_int, b_ub, _, count, n_blk = _kern().search(
         v, setting.grid.belief, setting.first_informative, setting.grid_stop, setting.q_grid,
         packed.cost_q, params.p, params.C, params.altruistic, params.delta, *packed.grid,
         SNAP_TOL, setting.lookup[1], table, packed.log2, RANGE_PAD, BOUND_SLACK, TIE_Q,
         packed.concave, s_max, s_min, packed.levels, floor, exact_best, dv_table,
         mem_start, mem_int, mem_flt, blk_start, blk_int, blk_ub, pruned, grid_best, grid_arg,
-        grid_col)
+        grid_col, *slot)
+    slot[:] = [o_int, o_flt, b_int, b_ub]  # grown buffers replace the old ones
+    o_int, o_flt, b_int, b_ub = o_int[:count], o_flt[:count], b_int[:n_blk], b_ub[:n_blk]
     out_n, out_j, out_q = o_int[:, 0], o_int[:, 1], o_flt[:, 0]
-    near_q = setting.near.q_values(v)[:, 0]
+    near_q = q_values(setting.near, v)[:, 0]  # compiled: the same bits
     ignored = np.flatnonzero((exact_best < near_q) & (near_q >= floor))
     evaluated = int(out_n.size)
     for i in ignored:  # the rare float edge case: the ignored grid precisions, in numpy
@@ -279,8 +312,9 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
         grid_col[i] = all_j[hit].min() if hit.any() else -1
     tv = np.maximum(exact_best, grid_best)
     thr = tv - TIE_Q * np.maximum(1.0, np.abs(tv))
-    exact_hit = exact_q >= thr[:, None]
-    exact_col = np.where(exact_hit.any(axis=1), np.argmax(exact_hit, axis=1), -1)
+    exact_col = np.full(n, -1, dtype=np.int64)  # the first exact column within the tie
+    for c in range(exact_q.shape[1] - 1, -1, -1):
+        exact_col[exact_q[:, c] >= thr] = c
     grid_col = np.where(exact_col >= 0, -1, grid_col)
     del n_q
     return SweepResult(tv=tv, grid_best=grid_best, grid_arg=grid_arg, exact_col=exact_col,

@@ -154,8 +154,11 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
            levels: np.ndarray, floor: np.ndarray, exact_best: np.ndarray, dv_table: np.ndarray,
            mem_start: np.ndarray, mem_int: np.ndarray, mem_flt: np.ndarray,
            blk_start: np.ndarray, blk_int: np.ndarray, blk_ub: np.ndarray, pruned: np.ndarray,
-           grid_best: np.ndarray, grid_arg: np.ndarray, grid_col: np.ndarray
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:  # pragma: no cover
+           grid_best: np.ndarray, grid_arg: np.ndarray, grid_col: np.ndarray,
+           spare_int: np.ndarray, spare_flt: np.ndarray, spare_bint: np.ndarray,
+           spare_bub: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int,
+                      int]:  # pragma: no cover
     """The structured sweep over all nodes (see the module docstring).
 
     Every node's followed grid indices [j0, stop) end up partitioned into evaluated pairs and
@@ -165,7 +168,8 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
       their transitions do not depend on V, so the next sweep re-evaluates them with four
       products instead of a Bayes step;
     * pruned blocks: ``blk_int`` rows (node, lo, hi, level, g_lo, g_hi, h_lo, h_hi) with
-      their bound ``blk_ub``; [g_lo, g_hi] and [h_lo, h_hi] are the node ranges the block's
+      their bound ``blk_ub`` (level −1: a node's whole range [j0, stop), which a fresh
+      search bounds first); [g_lo, g_hi] and [h_lo, h_hi] are the node ranges the block's
       successors interpolate between, so at the next V each Q in the block moved by at most
       δ·max(ΔV) over those nodes (the weights sum to 1): the old bound plus that is a bound
       at the new V, and only a block where it reaches the floor is bounded afresh.
@@ -175,14 +179,28 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
     table of V − V_old. Fills ``pruned`` (max bound of the pruned blocks), ``grid_best``,
     ``grid_arg`` and ``grid_col`` (−1 where none) and returns this sweep's pairs and blocks
     in the same form and the number of block bounds computed.
+
+    ``spare_*``: output buffers to write into (rows, or blocks, with their four arrays' first
+    dimensions equal) when they hold at least the starting capacity (else fresh ones are
+    allocated; zero-row arrays: always): a caller that reuses buffers avoids the page faults
+    of fresh memory. The outputs are returned whole, with the pair and block counts: the
+    first ``count`` rows (``n_blk`` blocks) are this sweep's.
     """
     n = v.size
     cap = 2 * n + 64 + mem_int.shape[0] + mem_int.shape[0] // 4
-    o_int = np.empty((cap, 4), dtype=np.int64)
-    o_flt = np.empty((cap, 6))
+    if spare_int.shape[0] >= cap:
+        cap = spare_int.shape[0]
+        o_int, o_flt = spare_int, spare_flt
+    else:
+        o_int = np.empty((cap, 4), dtype=np.int64)
+        o_flt = np.empty((cap, 6))
     bcap = 4 * n + 64 + blk_int.shape[0] + blk_int.shape[0] // 4
-    b_int = np.empty((bcap, 8), dtype=np.int64)
-    b_ub = np.empty(bcap)
+    if spare_bint.shape[0] >= bcap:
+        bcap = spare_bint.shape[0]
+        b_int, b_ub = spare_bint, spare_bub
+    else:
+        b_int = np.empty((bcap, 8), dtype=np.int64)
+        b_ub = np.empty(bcap)
     n_blk = 0
     count = 0
     top = levels[0]
@@ -200,7 +218,9 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
     ch_ub = np.empty(nch)
     n_bounds = 0
     remembered = mem_start[n] + blk_start[n] > 0
+    wait, backoff = 0, 1  # the next node that tries its whole range first; the back-off
     for i in range(n):
+        tried = -1
         b = belief[i]
         start = count
         gbest = _NEG
@@ -243,6 +263,21 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                                                                   blk_int[k, 3], ub)
                     st_src[sp] = k
                     sp += 1
+            elif (stop - 1) // top > j0[i] // top and i >= wait:
+                # [j0, stop) whole first (level −1: where one bound prunes the node, it saves
+                # the top-level blocks' bounds); its children are the top-level blocks
+                # [k·top, (k+1)·top) ∩ [j0, stop). Nodes where it fails tend to be
+                # neighbours: after a failure, the next `backoff` nodes skip it (doubling)
+                tried = i
+                st_lo[0], st_hi[0], st_lv[0], st_src[0] = j0[i], stop - 1, -1, -1
+                n_bounds += 1
+                st_ub[0] = block_bound(b, j0[i], stop - 1, q_grid, cost_q, p, c_loss,
+                                       altruistic, concave, delta, v, pos, left, first, last,
+                                       spacing, right, edges, edge_node, snap, cell_ge, table,
+                                       s_max, s_min, log2, pad, slack,
+                                       max(fl, exact_best[i] - tie * max(1.0,
+                                                                         abs(exact_best[i]))))
+                sp = 1
             else:
                 # top-level blocks [k·top, (k+1)·top) ∩ [j0, stop), pushed in bound order
                 nc = 0
@@ -271,6 +306,8 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                                      edge_node, snap, cell_ge, table, s_max, s_min, log2, pad,
                                      slack, dyn)
                 if ub < dyn:
+                    if tried == i:  # the whole range pruned
+                        backoff = 1
                     pruned[i] = max(pruned[i], ub)
                     if n_blk == bcap:
                         bcap *= 2
@@ -284,14 +321,18 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                                 cell_ge, pad)
                     n_blk += 1
                     continue
+                if lv < 0 and tried == i:  # the whole range did not prune: back off
+                    wait, backoff = i + backoff, min(2 * backoff, 64)
+                    tried = -1
                 if lv + 1 < n_lev:
                     size = levels[lv + 1]
                     nc = 0
-                    for lo in range(a, z + 1, size):
+                    for lo in range(a if lv >= 0 else (a // size) * size, z + 1, size):
+                        la = max(lo, a)
                         zz = min(lo + size, z + 1) - 1
-                        ch_lo[nc], ch_hi[nc] = lo, zz
+                        ch_lo[nc], ch_hi[nc] = la, zz
                         n_bounds += 1
-                        ch_ub[nc] = block_bound(b, lo, zz, q_grid, cost_q, p, c_loss, altruistic,
+                        ch_ub[nc] = block_bound(b, la, zz, q_grid, cost_q, p, c_loss, altruistic,
                                           concave, delta, v, pos, left, first, last, spacing,
                                           right, edges, edge_node, snap, cell_ge, table, s_max,
                                           s_min, log2, pad, slack, dyn)
@@ -322,9 +363,8 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
             if o_flt[row, 0] >= thr and (col < 0 or o_int[row, 1] < col):
                 col = o_int[row, 1]
         grid_col[i] = col
-    # views, not copies (a copy costs more than the spare capacity it would free: at most a
-    # quarter of the rows plus 2 per node, until the next sweep replaces them)
-    return o_int[:count], o_flt[:count], b_int[:n_blk], b_ub[:n_blk], n_bounds
+    # whole buffers, not copies (the caller takes views and may reuse the buffers)
+    return o_int, o_flt, b_int, b_ub, n_bounds, count, n_blk
 
 
 @njit(cache=True, inline="always")

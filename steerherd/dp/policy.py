@@ -66,15 +66,16 @@ class PolicyRows:
 
 def select(tr: Transitions, policy: IntArray) -> PolicyRows:
     """The rows of ``tr`` picked by ``policy`` (a candidate index per node)."""
-    rows = np.arange(policy.size)
+    cols = tr.reward.shape[1]
+    flat = np.arange(0, policy.size * cols, cols) + policy  # (row, policy[row]), flattened
     return PolicyRows(
-        q=tr.q[rows, policy],
-        side=tr.side[rows, policy],
+        q=tr.q.take(flat),
+        side=tr.side.take(flat),
         kind=tr.kind[policy],
-        reward=tr.reward[rows, policy],
-        lo_g=tr.lo_g[rows, policy],
-        lo_b=tr.lo_b[rows, policy],
-        weights=tr.weights[:, rows, policy],
+        reward=tr.reward.take(flat),
+        lo_g=tr.lo_g.take(flat),
+        lo_b=tr.lo_b.take(flat),
+        weights=tr.weights.reshape(tr.weights.shape[0], -1).take(flat, axis=1),
     )
 
 
