@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from steerherd.dp.bellman import TIE_Q
-from steerherd.dp.evaluate import lu_solve
+from steerherd.dp.evaluate import lu_solve, row_nodes
 from steerherd.dp.policy import PolicyRows, Problem, improve
 from steerherd.errors import ConvergenceError, ParameterError
 from steerherd.types import FloatArray
@@ -123,19 +123,18 @@ def target_gap(delta: float, v: FloatArray, options: SolverOptions) -> float:
     return max(options.epsilon, rounding_floor(delta, v))
 
 
-def refine_evaluation(rows: PolicyRows, v: FloatArray, delta: float, steps: int = 2
-                      ) -> FloatArray:
+def refine_evaluation(rows: PolicyRows, delta: float, steps: int = 2) -> FloatArray:
     """V_σ by the sparse LU, then iterative refinement: (I − δP_σ) d = T_σ V − V, V += d.
 
     For a stable policy whose gap is above ε (δ near 1: the gap is δ/(1 − δ) times the
-    rounding of T_σ V − V). ``v`` (the policy's value from
-    :func:`steerherd.dp.policy.evaluate_policy`) is not used: the refinement starts from
-    the LU's value, as it did when that was the solvers' evaluation (the contraction's
-    correction is closer to V_σ, but not nearer a fixed point of the floating-point map,
-    which is what the certificate sees). The residual is the floating-point one, and V
-    settles near that fixed point. Both solvers call this, so they still agree bit for bit.
+    rounding of T_σ V − V). It starts from the LU's value, not from the value that
+    :func:`steerherd.dp.policy.evaluate_policy` gave, as it did when the LU was the solvers'
+    evaluation (the contraction's correction is closer to V_σ, but not nearer a fixed point
+    of the floating-point map, which is what the certificate sees). The residual is the
+    floating-point one, and V settles near that fixed point. Both solvers call this, so they
+    still agree bit for bit.
     """
-    nodes = (rows.lo_g, rows.lo_g + 1, rows.lo_b, rows.lo_b + 1)
+    nodes = row_nodes(rows)
     v = lu_solve(rows.reward, nodes, list(rows.weights), delta)
     for _ in range(steps):
         residual = rows.reward + delta * rows.expected_next(v) - v

@@ -309,13 +309,16 @@ def lu_solve(reward: FloatArray, idx: Sequence[IntArray], w: Sequence[FloatArray
     return np.asarray(spla.spsolve(a, reward), dtype=np.float64)
 
 
+def row_nodes(rows: PolicyRows) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """The nodes the four interpolation weights of the chosen rows fall on (in their order)."""
+    return rows.lo_g, rows.lo_g + 1, rows.lo_b, rows.lo_b + 1
+
+
 def evaluate_rows(rows: PolicyRows, delta: float) -> FloatArray:
     """:func:`evaluate` for the chosen rows of the belief grid (four interpolation weights)."""
-    nodes = (rows.lo_g, rows.lo_g + 1, rows.lo_b, rows.lo_b + 1)
-    return evaluate(rows.reward, nodes, rows.weights, delta)
+    return evaluate(rows.reward, row_nodes(rows), rows.weights, delta)
 
 
 def try_evaluate_rows(rows: PolicyRows, delta: float, steps: int) -> FloatArray | None:
     """:func:`try_evaluate` for the chosen rows of the belief grid."""
-    nodes = (rows.lo_g, rows.lo_g + 1, rows.lo_b, rows.lo_b + 1)
-    return try_evaluate(rows.reward, nodes, rows.weights, delta, steps)
+    return try_evaluate(rows.reward, row_nodes(rows), rows.weights, delta, steps)

@@ -244,9 +244,10 @@ def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: Ag
     q, side, kind, feasible = candidate_precisions(params, grid.belief, q_grid[:0], agent)
     node = np.arange(grid.size)
     a_side = agent_side(kind[None, :], side)  # the crossing limits' side is not the agent's
-    if compiled and packed_grid is None:
+    if not compiled:
+        packed_grid = None
+    elif packed_grid is None:
         packed_grid = grid_arrays(grid)
-    packed_grid = packed_grid if compiled else None
     if packed_grid is not None:
         reward, lo_g, lo_b, w = exact_transitions(params, grid, q, side, a_side, agent,
                                                   packed_grid)
@@ -394,7 +395,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
         if gap >= options.epsilon and stable and not (res.grid_best > best).any():
             # Nothing can change: the gap is the rounding of the policy evaluation (δ near 1).
             # Refine V for the same policy; if that does not certify it, say so now.
-            v = refine_evaluation(select(active, policy), v, delta)
+            v = refine_evaluation(select(active, policy), delta)
             qv, new, best, gap = _greedy(active, policy, v, delta, ops)
             refined = True
             if gap >= target_gap(delta, v, options):

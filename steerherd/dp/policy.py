@@ -22,7 +22,7 @@ from steerherd.dp.bellman import (
     greedy,
     transitions_for,
 )
-from steerherd.dp.evaluate import evaluate
+from steerherd.dp.evaluate import evaluate_rows
 from steerherd.dp.grid import BeliefGrid
 from steerherd.dp.kernel import expected_value
 from steerherd.model import Params
@@ -207,7 +207,7 @@ def with_candidates(problem: Problem, q: FloatArray) -> Problem:
 
 
 def evaluate_policy(rows: PolicyRows, delta: float) -> FloatArray:
-    """V_σ: solve (I − δ P_σ) V = r_σ to within 2e-13 (:func:`steerherd.dp.evaluate.evaluate`).
+    """V_σ: solve (I − δ P_σ) V = r_σ to within 2e-13 (:func:`steerherd.dp.evaluate.evaluate_rows`).
 
     The contraction (with its correction), or the sparse LU where that would be slow: the
     same function, on the same rows, as the fast solver's final evaluation, so the two
@@ -215,5 +215,4 @@ def evaluate_policy(rows: PolicyRows, delta: float) -> FloatArray:
     """
     if delta == 0.0:
         return rows.reward.copy()
-    nodes = (rows.lo_g, rows.lo_g + 1, rows.lo_b, rows.lo_b + 1)
-    return evaluate(rows.reward, nodes, rows.weights, delta)
+    return evaluate_rows(rows, delta)

@@ -138,7 +138,7 @@ def _policy_iteration(problem: Problem, options: SolverOptions) -> _Driven:
         gap, _, _ = mp_gap(delta, tv - v)
         if gap >= options.epsilon and _same_policy(new, rows):
             # Nothing can change: the gap is the rounding of the evaluation (δ near 1).
-            v = refine_evaluation(rows, v, delta)
+            v = refine_evaluation(rows, delta)
             qv = problem.transitions.q_values(v)
             new, tv = improve(problem, v, keep=rows, qv=qv)
             gap, _, _ = mp_gap(delta, tv - v)
