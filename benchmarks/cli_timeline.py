@@ -2,9 +2,9 @@
 
 Runs the default ``steerherd solve --out DIR`` in this interpreter with timestamps around its
 steps (imports, the parse, the solve, the table, the certified bounds, the JSON) and stops
-before the PNG is drawn. The spec's pydantic models are imported just before the command
-runs, so that their cost is a row of its own (the total is the same; the CLI imports them
-while parsing). Run it in a fresh interpreter; quote ``uptime`` beside the figures:
+before the PNG is drawn. The command line is a usual one, so it is parsed without typer and
+pydantic (steerherd.commands.solve_quick). Run it in a fresh interpreter; quote ``uptime``
+beside the figures:
 
     python benchmarks/cli_timeline.py            # one run; repeat it a few times
 """
@@ -36,22 +36,16 @@ def main() -> None:
     import numpy  # noqa: F401
 
     mark("import numpy")
-    import typer  # noqa: F401
-
-    mark("import typer")
     import steerherd.api as api
-    import steerherd.commands.solve as cs
+    import steerherd.commands.solve_run as run
 
     mark("steerherd's solver modules")
-    import steerherd.spec  # noqa: F401
-
-    mark("pydantic and the spec's models")
     from steerherd import cli
 
-    solve, summary, certify = api.solve, cs._summary, cs._certify
+    solve, summary, certify = api.solve, run._summary, run._certify
 
     def timed_solve(*a: Any, **k: Any) -> Any:
-        mark("typer's option adapters, the parse and the output checks")
+        mark("the parse (quick, no typer or pydantic) and the output checks")
         out = solve(*a, **k)
         mark("the solve")
         return out
@@ -70,8 +64,8 @@ def main() -> None:
 
     import steerherd
 
-    with _patched(steerherd, "solve", timed_solve), _patched(cs, "_summary", timed_summary), \
-            _patched(cs, "_certify", timed_certify), _patched(cs, "_plot", stop), \
+    with _patched(steerherd, "solve", timed_solve), _patched(run, "_summary", timed_summary), \
+            _patched(run, "_certify", timed_certify), _patched(run, "_plot", stop), \
             tempfile.TemporaryDirectory() as out:
         sys.argv = ["steerherd", "solve", "--out", out]
         try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -412,7 +411,13 @@ class Solution:
 
 
 def _package_version() -> str:
-    """The installed steerherd's version (from its metadata, not from the package itself)."""
+    """The installed steerherd's version (from its metadata, not from the package itself).
+
+    importlib.metadata is imported here, not with this module: its import (~13 ms) is
+    paid only where a solution is written, not by a table or a library solve.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("steerherd")
     except PackageNotFoundError:  # pragma: no cover - running from a bare source tree

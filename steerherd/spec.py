@@ -24,12 +24,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from steerherd.errors import ParameterError
 from steerherd.types import (  # noqa: F401  (the limits are re-exported)
+    BYTES_PER_PAIR,
     COST_FAMILIES,
+    MAX_BELIEFS,
+    MAX_GRID_PAIRS,
+    MAX_PRECISIONS,
     MAX_RUNS,
     MAX_SWEEP_INSTANCES,
+    MIN_BELIEFS,
+    MIN_PRECISIONS,
     PLANNERS,
     CostFamily,
     Planner,
+    grid_size_error,
+    problem_error,
 )
 
 if TYPE_CHECKING:
@@ -41,15 +49,8 @@ __all__ = ["COST_FAMILIES", "PLANNERS", "AgentSpec", "CostFamily", "Planner", "P
 
 AgentKind = Literal["bayesian", "behavioral"]
 
-#: Grid limits: the belief grid is O(beliefs) memory for the structured solver and the
-#: full reference solver stores beliefs × (precisions + 5) pairs at ~100 bytes each.
-MAX_BELIEFS = 200_001
-MAX_PRECISIONS = 20_001
-MIN_BELIEFS = 11
-MIN_PRECISIONS = 2
-#: Both limits at once would need ~400 GB: the (belief, precision) pairs are bounded too.
-MAX_GRID_PAIRS = 50_000_000
-BYTES_PER_PAIR = 100
+#: The grid limits (MAX_BELIEFS, MAX_PRECISIONS, MIN_BELIEFS, MIN_PRECISIONS, MAX_GRID_PAIRS)
+#: are imported above from steerherd.types; raise them here: the spec reads these names.
 #: Work limits checked before anything is allocated; each names the option that raises it:
 #: MAX_SWEEP_INSTANCES (steerherd sweep --max-instances) and MAX_RUNS (steerherd simulate
 #: --max-runs) are imported above from steerherd.types, where the CLI reads them.
@@ -120,36 +121,17 @@ class ProblemSpec(BaseModel):
     def _grid_size(cls, value: Any, info: Any) -> int:
         lo, hi = ((MIN_BELIEFS, MAX_BELIEFS) if info.field_name == "beliefs"
                   else (MIN_PRECISIONS, MAX_PRECISIONS))
-        name = f"the number of {info.field_name}"
-        if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-            raise ValueError(f"{name} must be a whole number >= {lo}, got {value!r}")
-        if value > hi:
-            raise ValueError(f"{name} must be <= {hi:,}, got {value:,} (a larger grid needs "
-                             "more memory than this check allows; solve in pieces or raise "
-                             f"steerherd.spec.MAX_{info.field_name.upper()})")
-        return value
+        message = grid_size_error(info.field_name, value, lo, hi)
+        if message is not None:
+            raise ValueError(message)
+        return int(value)
 
     @model_validator(mode="after")
     def _check(self) -> ProblemSpec:
-        if self.cost == "power" and self.alpha is None:
-            raise ValueError("the power cost needs alpha in (0, 1] (e.g. --alpha 0.5)")
-        if self.cost == "linear" and self.alpha is not None:
-            raise ValueError(f"alpha applies to the power cost only, got alpha = {self.alpha} "
-                             "with the linear cost (add --cost power, or drop alpha)")
-        pairs = self.beliefs * (self.precisions + 5)  # + the 5 exact candidates
-        if pairs > MAX_GRID_PAIRS:
-            raise ValueError(
-                f"a grid of {self.beliefs:,} beliefs x {self.precisions:,} precisions has "
-                f"{pairs:,} (belief, precision) pairs (~{pairs * BYTES_PER_PAIR / 2**30:.0f} "
-                f"GiB), more than the limit {MAX_GRID_PAIRS:,}: use fewer beliefs or "
-                "precisions, or raise steerherd.spec.MAX_GRID_PAIRS")
-        if self.horizon is not None and self.horizon * self.beliefs > MAX_GRID_PAIRS:
-            # backward induction keeps one policy row per (stage, belief)
-            raise ValueError(
-                f"a horizon of {self.horizon:,} agents on {self.beliefs:,} beliefs keeps "
-                f"{self.horizon * self.beliefs:,} (stage, belief) policy rows, more than the "
-                f"limit {MAX_GRID_PAIRS:,}: use a shorter horizon or fewer beliefs, or raise "
-                "steerherd.spec.MAX_GRID_PAIRS")
+        message = problem_error(self.cost, self.alpha, self.beliefs, self.precisions,
+                                self.horizon, MAX_GRID_PAIRS)
+        if message is not None:
+            raise ValueError(message)
         self.params()  # the model's own checks (one set, in Params and the cost families)
         return self
 

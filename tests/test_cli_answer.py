@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from steerherd.cli import main
-from steerherd.commands.solve import _table
+from steerherd.commands.solve_run import _table
 
 
 def test_table_has_the_heavy_head_box() -> None:

@@ -14,12 +14,14 @@ import sys
 from pathlib import Path
 
 #: scipy (the sparse LU, ~0.15 s), matplotlib (~0.5 s with savefig), numba (~0.4 s) never
-#: belong before the answer; rich (~40 ms) is not used by ``solve``'s default output.
-HEAVY = ("scipy", "matplotlib", "numba", "rich")
+#: belong before the answer; rich (~40 ms) is not used by ``solve``'s default output; typer
+#: and pydantic (~90 ms with typer's option adapters and the spec's models) are left to
+#: command lines that the quick parser does not take.
+HEAVY = ("scipy", "matplotlib", "numba", "rich", "typer", "pydantic")
 
 _RUNNER = """
 import json, sys
-import steerherd.commands.solve as command
+import steerherd.commands.solve_run as command
 seen = {}
 real_plot = command._plot
 def plot(data, path):
