@@ -63,13 +63,13 @@ import numpy as np
 from steerherd.dp.bounds import ops
 from steerherd.dp.bounds.certify import Bounds
 
-# The certainty test of the certified regimes, before renaming (no public equivalent).
-from steerherd.dp.bounds.regimes import (  # noqa: PLC2701
+# The certainty test of the certified regimes, before renaming.
+from steerherd.dp.bounds.regimes import (
     MODES,
     RESOLUTION,
-    _lower_mode,
-    _precision_sets,
-    _restricted_upper,
+    lower_mode,
+    precision_sets,
+    restricted_upper,
 )
 from steerherd.model import Params
 from steerherd.structure import myopic_threshold
@@ -106,7 +106,7 @@ def cell_facts(bounds: Bounds, resolution: float = RESOLUTION,
         bounds = replace(bounds, boxes=bounds.boxes.take(np.flatnonzero(
             where[bounds.boxes.cell])))
     fpm = ops.fp_margin(bounds.upper, par.delta)
-    sets = _precision_sets(bounds, w)
+    sets = precision_sets(bounds, w)
     cache: dict[tuple[str, int], FloatArray] = {}
 
     def upper(m: str, inside: int) -> FloatArray:
@@ -114,11 +114,11 @@ def cell_facts(bounds: Bounds, resolution: float = RESOLUTION,
             if m == "other":  # outside "other" = inside any of the four
                 cache[m, inside] = np.max([upper(k, 0) for k in MODES[:4]], axis=0)
             else:
-                cache[m, inside] = _restricted_upper(bounds, *sets[m][inside])
+                cache[m, inside] = restricted_upper(bounds, *sets[m][inside])
         return cache[m, inside]
 
     none = np.zeros(cells.size, bool)
-    sure = {m: (_lower_mode(bounds, m, w) > upper(m, 1) + fpm) & where if m in certain
+    sure = {m: (lower_mode(bounds, m, w) > upper(m, 1) + fpm) & where if m in certain
             else none for m in MODES}
     out = {m: (upper(m, 0) + fpm < bounds.lower) & where if m in excluded else none
            for m in MODES[:4]}

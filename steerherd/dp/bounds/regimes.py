@@ -111,10 +111,10 @@ def certified_regimes(bounds: Bounds, resolution: float = RESOLUTION) -> Certifi
         raise ParameterError("certified regimes cover the infinite horizon only")
     par, cells, w = bounds.params, bounds.cells, resolution
     n = cells.size
-    low = {m: _lower_mode(bounds, m, w) for m in MODES}
-    sets = _precision_sets(bounds, w)
-    up_out = {m: _restricted_upper(bounds, *sets[m][1]) for m in MODES[:4]}
-    up_in = {m: _restricted_upper(bounds, *sets[m][0]) for m in MODES[:4]}
+    low = {m: lower_mode(bounds, m, w) for m in MODES}
+    sets = precision_sets(bounds, w)
+    up_out = {m: restricted_upper(bounds, *sets[m][1]) for m in MODES[:4]}
+    up_in = {m: restricted_upper(bounds, *sets[m][0]) for m in MODES[:4]}
     up_out["other"] = np.max([up_in[m] for m in MODES[:4]], axis=0)
     mode = np.full(n, UNDECIDED, dtype=object)
     for m in MODES:
@@ -158,7 +158,7 @@ def _grid_names(bounds: Bounds, mode: np.ndarray, w: float) -> np.ndarray:
     return np.asarray(out.astype(str))
 
 
-def _lower_mode(bounds: Bounds, m: str, w: float) -> FloatArray:
+def lower_mode(bounds: Bounds, m: str, w: float) -> FloatArray:
     """Pessimistic value of playing mode m's precision now, then the certified policy."""
     par, cells = bounds.params, bounds.cells
     n, idx, mg = cells.size, np.arange(cells.size), bounds.margin
@@ -196,7 +196,7 @@ def _lower_mode(bounds: Bounds, m: str, w: float) -> FloatArray:
     return out
 
 
-def _precision_sets(bounds: Bounds, w: float) -> dict[str, tuple[tuple[Any, ...], ...]]:
+def precision_sets(bounds: Bounds, w: float) -> dict[str, tuple[tuple[Any, ...], ...]]:
     """Per mode, the precision sets inside and outside its neighbourhood.
 
     Each as (box clip intervals, G-cascade q-range, B-cascade q-range), each a list of
@@ -225,8 +225,8 @@ def _precision_sets(bounds: Bounds, w: float) -> dict[str, tuple[tuple[Any, ...]
     }
 
 
-def _restricted_upper(bounds: Bounds, clips: list[tuple[FloatArray, FloatArray]],
-                      g_range: Any, b_range: Any) -> FloatArray:
+def restricted_upper(bounds: Bounds, clips: list[tuple[FloatArray, FloatArray]],
+                     g_range: Any, b_range: Any) -> FloatArray:
     """Upper bound of r + δ E[V*] over the precisions allowed.
 
     Boxes are clipped to ``clips`` and cascades keep q in the given ranges; −inf where
