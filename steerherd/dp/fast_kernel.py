@@ -261,26 +261,39 @@ def _row_max(a: FloatArray) -> FloatArray:
     return out
 
 
+def _tables() -> Any:
+    from steerherd.dp import fast_numba_tables
+
+    return fast_numba_tables
+
+
 def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
           floor: FloatArray, memory: Memory | None = None) -> SweepResult:
     """:func:`steerherd.dp.fast_sweep.sweep` for a structured agent, compiled."""
-    n, n_q = setting.grid.size, setting.q_grid.size
+    n = setting.grid.size
     params = setting.params
+    tables = _tables()
     exact_best = _row_max(exact_q)
-    table = range_table(v) if params.delta != 0.0 else np.zeros((1, 1))
-    s_max, s_min = slope_tables(setting.grid.position, v)
+    rows, s_rows = tables.table_rows(n), tables.table_rows(n - 1)
+    table, dv_table = np.empty((rows, n)), np.empty((rows, n))
+    s_max, s_min = np.empty((s_rows, n - 1)), np.empty((s_rows, n - 1))
     pruned = np.empty(n)
     grid_best, grid_arg, grid_col = np.empty(n), np.empty(n, np.int64), np.empty(n, np.int64)
     if memory is not None and memory.compiled is not None:
-        mem_int, mem_flt, blk_int, blk_ub = memory.compiled
-        dv_table = range_table(v - memory.v)
+        mem_int, mem_flt, blk_int, blk_ub, mem_start, blk_start = memory.compiled
+        v_old = memory.v
     else:
         mem_int, mem_flt = np.zeros((0, 4), np.int64), np.zeros((0, 6))
         blk_int, blk_ub = np.zeros((0, 8), np.int64), np.zeros(0)
+        mem_start = blk_start = np.zeros(n + 1, np.int64)
+        v_old = v
+    tables.fill_tables(v, setting.grid.position, v_old, v_old is not v, table, s_max, s_min,
+                       dv_table)
+    if params.delta == 0.0:
+        table = np.zeros((1, 1))
+    if v_old is v:
         dv_table = np.zeros((1, n))
-    nodes = np.arange(n + 1)
-    mem_start = np.searchsorted(mem_int[:, 0], nodes).astype(np.int64)
-    blk_start = np.searchsorted(blk_int[:, 0], nodes).astype(np.int64)
+    o_start, b_start = np.empty(n + 1, np.int64), np.empty(n + 1, np.int64)
     slot = _spare_slot(mem_int)
     o_int, o_flt, b_int, b_ub, _, count, n_blk = _kern().search(
         v, setting.grid.belief, setting.first_informative, setting.grid_stop, setting.q_grid,
@@ -288,7 +301,7 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
         SNAP_TOL, setting.lookup[1], table, packed.log2, RANGE_PAD, BOUND_SLACK, TIE_Q,
         packed.concave, s_max, s_min, packed.levels, floor, exact_best, dv_table,
         mem_start, mem_int, mem_flt, blk_start, blk_int, blk_ub, pruned, grid_best, grid_arg,
-        grid_col, *slot)
+        grid_col, *slot, o_start, b_start)
     slot[:] = [o_int, o_flt, b_int, b_ub]  # grown buffers replace the old ones
     o_int, o_flt, b_int, b_ub = o_int[:count], o_flt[:count], b_int[:n_blk], b_ub[:n_blk]
     out_n, out_j, out_q = o_int[:, 0], o_int[:, 1], o_flt[:, 0]
@@ -310,14 +323,8 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
         best = max(exact_best[i], top)
         hit = all_q >= best - TIE_Q * max(1.0, abs(best))
         grid_col[i] = all_j[hit].min() if hit.any() else -1
-    tv = np.maximum(exact_best, grid_best)
-    thr = tv - TIE_Q * np.maximum(1.0, np.abs(tv))
-    exact_col = np.full(n, -1, dtype=np.int64)  # the first exact column within the tie
-    for c in range(exact_q.shape[1] - 1, -1, -1):
-        exact_col[exact_q[:, c] >= thr] = c
-    grid_col = np.where(exact_col >= 0, -1, grid_col)
-    del n_q
+    tv, exact_col = tables.finish(exact_q, exact_best, grid_best, grid_col, TIE_Q)
     return SweepResult(tv=tv, grid_best=grid_best, grid_arg=grid_arg, exact_col=exact_col,
                        grid_col=grid_col, evaluated=evaluated,
                        memory=Memory(v=v.copy(), pruned=pruned, node=out_n, j=out_j, q=out_q,
-                                     compiled=(o_int, o_flt, b_int, b_ub)))
+                                     compiled=(o_int, o_flt, b_int, b_ub, o_start, b_start)))

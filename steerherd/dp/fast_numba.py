@@ -156,7 +156,7 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
            blk_start: np.ndarray, blk_int: np.ndarray, blk_ub: np.ndarray, pruned: np.ndarray,
            grid_best: np.ndarray, grid_arg: np.ndarray, grid_col: np.ndarray,
            spare_int: np.ndarray, spare_flt: np.ndarray, spare_bint: np.ndarray,
-           spare_bub: np.ndarray
+           spare_bub: np.ndarray, o_start: np.ndarray, b_start: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int,
                       int]:  # pragma: no cover
     """The structured sweep over all nodes (see the module docstring).
@@ -175,7 +175,9 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
       at the new V, and only a block where it reaches the floor is bounded afresh.
 
     ``mem_start``/``blk_start`` (S + 1 offsets) locate each node's rows; empty at the first
-    sweep, when every node starts from its top-level blocks. ``dv_table`` is the range-max
+    sweep, when every node starts from its top-level blocks. ``o_start``/``b_start`` receive
+    the same offsets for this sweep's pairs and blocks (the next sweep's ``mem_start`` and
+    ``blk_start``). ``dv_table`` is the range-max
     table of V − V_old. Fills ``pruned`` (max bound of the pruned blocks), ``grid_best``,
     ``grid_arg`` and ``grid_col`` (−1 where none) and returns this sweep's pairs and blocks
     in the same form and the number of block bounds computed.
@@ -223,6 +225,7 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
         tried = -1
         b = belief[i]
         start = count
+        o_start[i], b_start[i] = count, n_blk
         gbest = _NEG
         garg = -1
         fl = floor[i]
@@ -363,6 +366,7 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
             if o_flt[row, 0] >= thr and (col < 0 or o_int[row, 1] < col):
                 col = o_int[row, 1]
         grid_col[i] = col
+    o_start[n], b_start[n] = count, n_blk
     # whole buffers, not copies (the caller takes views and may reuse the buffers)
     return o_int, o_flt, b_int, b_ub, n_bounds, count, n_blk
 

@@ -1,0 +1,99 @@
+r"""Compiled (numba) set-up and wrap-up of one sweep of the fast solver's numba kernel.
+
+Part of the compiled kernel (:mod:`steerherd.dp.fast_numba` states the rules), imported only
+with numba. :func:`fill_tables` builds the range tables a sweep's block bounds read (the same
+tables as :func:`steerherd.dp.fast_bounds.range_table` and
+:func:`steerherd.dp.fast_kernel.slope_tables`: maxima and minima are exact, so the entries are
+the same) in one pass, into caller-given buffers; :func:`finish` turns the search's per-node
+results into T V and the reported exact column, as :func:`steerherd.dp.fast_kernel.sweep`
+did in numpy (the same comparisons, the same bits).
+"""
+
+# Scalar code on numpy arrays: element reads are Any to mypy.
+# mypy: disable-error-code="no-any-return"
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+def table_rows(n: int) -> int:
+    """Rows of a range table over n entries (:func:`steerherd.dp.fast_bounds.range_table`)."""
+    rows = 1
+    while 2 ** rows <= n:
+        rows += 1
+    return rows
+
+
+@njit(cache=True, inline="always")
+def _fill(table: np.ndarray, n: int, minimum: bool) -> None:  # pragma: no cover
+    """Rows 1.. of a range table whose row 0 holds the n values (past the end: ∓inf)."""
+    width = 1
+    pad = np.inf if minimum else -np.inf
+    for k in range(1, table.shape[0]):
+        m = n - 2 * width + 1  # entries whose range [i, i + 2^k) fits
+        for i in range(max(m, 0)):
+            a, b = table[k - 1, i], table[k - 1, i + width]
+            table[k, i] = (b if b < a else a) if minimum else (b if b > a else a)
+        for i in range(max(m, 0), n):
+            table[k, i] = pad
+        width *= 2
+
+
+@njit(cache=True)
+def fill_tables(v: np.ndarray, pos: np.ndarray, v_old: np.ndarray, with_old: bool,
+                table: np.ndarray, s_max: np.ndarray, s_min: np.ndarray,
+                dv_table: np.ndarray) -> None:  # pragma: no cover
+    """The range-max table of V, the slope tables and (``with_old``) that of V − V_old.
+
+    ``table`` and ``dv_table`` have :func:`table_rows` (n) rows of n entries, ``s_max`` and
+    ``s_min`` :func:`table_rows` (n − 1) rows of n − 1 (the segment slopes; a segment of zero
+    length has slope +inf in ``s_max`` and −inf in ``s_min``).
+    """
+    n = v.size
+    for i in range(n):
+        table[0, i] = v[i]
+    _fill(table, n, False)
+    for i in range(n - 1):
+        span = pos[i + 1] - pos[i]
+        dv = v[i + 1] - v[i]
+        if span <= 0.0:
+            s_max[0, i] = np.inf
+            s_min[0, i] = -np.inf
+        else:
+            s_max[0, i] = dv / span
+            s_min[0, i] = dv / span
+    _fill(s_max, n - 1, False)
+    _fill(s_min, n - 1, True)
+    if with_old:
+        for i in range(n):
+            dv_table[0, i] = v[i] - v_old[i]
+        _fill(dv_table, n, False)
+
+
+@njit(cache=True)
+def finish(exact_q: np.ndarray, exact_best: np.ndarray, grid_best: np.ndarray,
+           grid_col: np.ndarray, tie: float
+           ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """(T V, the first exact column within the tie or −1) at every node.
+
+    ``grid_col`` is set to −1 where an exact column is reported.
+    """
+    n, e = exact_q.shape
+    tv = np.empty(n)
+    exact_col = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        best = exact_best[i] if exact_best[i] >= grid_best[i] else grid_best[i]
+        if np.isnan(exact_best[i]) or np.isnan(grid_best[i]):
+            best = np.nan
+        tv[i] = best
+        thr = best - tie * max(1.0, abs(best))
+        col = -1
+        for c in range(e):
+            if exact_q[i, c] >= thr:
+                col = c
+                break
+        exact_col[i] = col
+        if col >= 0:
+            grid_col[i] = -1
+    return tv, exact_col
