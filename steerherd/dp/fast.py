@@ -136,6 +136,7 @@ from steerherd.dp.fast_kernel import (
 from steerherd.dp.fast_kernel import column as compiled_column
 from steerherd.dp.fast_kernel import q_values as compiled_q_values
 from steerherd.dp.fast_kernel import sweep as compiled_sweep
+from steerherd.dp.fast_kernel import widen as compiled_widen
 from steerherd.dp.fast_sweep import Memory, SweepResult, sweep
 from steerherd.dp.grid import BeliefGrid, make_belief_grid, make_precision_grid
 from steerherd.dp.policy import PolicyRows, Problem, merge, select
@@ -231,6 +232,18 @@ class _Ops:
             return _column(setting.q_grid, setting.params, setting.grid, setting.agent, j,
                            present)
         return compiled_column(setting, self.packed, j, present)
+
+    def widen(self, setting: Setting, active: Transitions, grid_arg: IntArray, add: np.ndarray
+              ) -> Transitions:
+        """``active`` and the grid columns at ``grid_arg`` ± ``NEIGHBOURS`` where ``add``."""
+        if self.packed is not None:
+            return compiled_widen(setting, self.packed, active, grid_arg, add, NEIGHBOURS)
+        parts = [active]
+        for offset in range(-NEIGHBOURS, NEIGHBOURS + 1):
+            j = grid_arg + offset
+            ok = add & (j >= setting.first_informative) & (j < setting.grid_stop)
+            parts.append(self.column(setting, j, ok))
+        return _concat(parts)
 
 
 def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: AgentModel,
@@ -334,7 +347,6 @@ def _floor(best: FloatArray) -> FloatArray:
 def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, ops: _Ops
                   ) -> RawSolution:
     delta = setting.params.delta
-    parts = [setting.exact]
     active = setting.exact
     n_exact = setting.exact.kind.size
     policy = np.argmax(active.reward, axis=1)  # the myopic policy, as the full solver starts
@@ -411,11 +423,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
         last_added = int(np.count_nonzero(add))
         if add.any():
             best_col = active.kind.size + NEIGHBOURS
-            for offset in range(-NEIGHBOURS, NEIGHBOURS + 1):
-                j = res.grid_arg + offset
-                ok = add & (j >= setting.first_informative) & (j < setting.grid_stop)
-                parts.append(ops.column(setting, j, ok))
-            active = _concat(parts)
+            active = ops.widen(setting, active, res.grid_arg, add)
             policy = np.where(add, best_col, new)
             exact = False  # a new round: approximate evaluations until it is stable again
         elif gap < options.epsilon or refined:

@@ -153,6 +153,23 @@ def column(setting: Setting, packed: Packed, j: IntArray, present: np.ndarray) -
                        lo_b=lo_b[:, None], weights=w[:, :, None], delta=setting.params.delta)
 
 
+def widen(setting: Setting, packed: Packed, active: Transitions, grid_arg: IntArray,
+          add: np.ndarray, reach: int) -> Transitions:
+    """``active`` followed by :func:`column` at ``grid_arg`` + o for o = −reach..reach.
+
+    Present where ``add`` and followed; one compiled pass, the same arrays as concatenating
+    the columns (:func:`steerherd.dp.fast_numba_tables.widen`).
+    """
+    params = setting.params
+    q, side, reward, lo_g, lo_b, w = _tables().widen(
+        active.q, active.side, active.reward, active.lo_g, active.lo_b, active.weights,
+        setting.grid.belief, grid_arg, add, setting.first_informative, setting.grid_stop, reach,
+        setting.q_grid, packed.cost_q, params.C, params.altruistic, *packed.grid, SNAP_TOL)
+    kind = np.concatenate([active.kind, np.repeat(setting.near.kind, 2 * reach + 1)])
+    return Transitions(q=q, side=side, kind=kind, reward=reward, lo_g=lo_g, lo_b=lo_b,
+                       weights=w, delta=active.delta)
+
+
 def exact_transitions(params: Any, grid: Any, q: FloatArray, side: IntArray, a_side: IntArray,
                       agent: Any, packed_grid: tuple[Any, ...]
                       ) -> tuple[FloatArray, IntArray, IntArray, FloatArray]:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from steerherd.dp.fast_numba import pair
+
 
 def table_rows(n: int) -> int:
     """Rows of a range table over n entries (:func:`steerherd.dp.fast_bounds.range_table`)."""
@@ -97,3 +99,54 @@ def finish(exact_q: np.ndarray, exact_best: np.ndarray, grid_best: np.ndarray,
         if col >= 0:
             grid_col[i] = -1
     return tv, exact_col
+
+
+@njit(cache=True)
+def widen(q: np.ndarray, side: np.ndarray, reward: np.ndarray, lo_g: np.ndarray,
+          lo_b: np.ndarray, w: np.ndarray, belief: np.ndarray, grid_arg: np.ndarray,
+          add: np.ndarray, j0: np.ndarray, stop: int, reach: int, q_grid: np.ndarray,
+          cost_q: np.ndarray, c_loss: float, altruistic: bool, pos: np.ndarray,
+          left: np.ndarray, first: np.ndarray, last: np.ndarray, spacing: np.ndarray,
+          right: np.ndarray, edges: np.ndarray, edge_node: np.ndarray, snap: float
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                     np.ndarray]:  # pragma: no cover
+    """The active columns followed by 2·``reach`` + 1 grid-precision columns, in one pass.
+
+    New column c (offset o = c − ``reach``) holds, at node i, grid index
+    j = ``grid_arg[i]`` + o where ``add[i]`` and j0[i] ≤ j < ``stop`` (the followed transition,
+    :func:`steerherd.dp.fast_numba.pair`), else an absent pair (reward −inf, both successors
+    at i with weight 0) at q_grid[clip(j)]: :func:`steerherd.dp.fast_kernel.column` for each
+    offset, concatenated after the old columns.
+    """
+    n, e = reward.shape
+    width = 2 * reach + 1
+    m = e + width
+    q2 = np.empty((n, m))
+    side2 = np.empty((n, m), dtype=np.int64)
+    reward2 = np.empty((n, m))
+    lo_g2 = np.empty((n, m), dtype=np.int64)
+    lo_b2 = np.empty((n, m), dtype=np.int64)
+    w2 = np.empty((4, n, m))
+    top = q_grid.size - 1
+    for i in range(n):
+        for c in range(e):
+            q2[i, c], side2[i, c], reward2[i, c] = q[i, c], side[i, c], reward[i, c]
+            lo_g2[i, c], lo_b2[i, c] = lo_g[i, c], lo_b[i, c]
+            for k in range(4):
+                w2[k, i, c] = w[k, i, c]
+        for c in range(width):
+            j = grid_arg[i] + c - reach
+            jj = min(max(j, 0), top)
+            col = e + c
+            q2[i, col], side2[i, col] = q_grid[jj], 0
+            if add[i] and j >= j0[i] and j < stop:
+                t = pair(belief[i], i, q_grid[jj], cost_q[jj], c_loss, altruistic, pos, left,
+                         first, last, spacing, right, edges, edge_node, snap)
+                reward2[i, col], lo_g2[i, col], lo_b2[i, col] = t[0], t[1], t[2]
+                w2[0, i, col], w2[1, i, col], w2[2, i, col], w2[3, i, col] = (t[3], t[4], t[5],
+                                                                              t[6])
+            else:
+                reward2[i, col], lo_g2[i, col], lo_b2[i, col] = -np.inf, i, i
+                for k in range(4):
+                    w2[k, i, col] = 0.0
+    return q2, side2, reward2, lo_g2, lo_b2, w2
