@@ -275,8 +275,7 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                 st_lo[0], st_hi[0], st_lv[0], st_src[0] = j0[i], stop - 1, -1, -1
                 n_bounds += 1
                 st_ub[0] = block_bound(b, j0[i], stop - 1, q_grid, cost_q, p, c_loss,
-                                       altruistic, concave, delta, v, pos, left, first, last,
-                                       spacing, right, edges, edge_node, snap, cell_ge, table,
+                                       altruistic, concave, delta, v, pos, cell_ge, table,
                                        s_max, s_min, log2, pad, slack,
                                        max(fl, exact_best[i] - tie * max(1.0,
                                                                          abs(exact_best[i]))))
@@ -292,8 +291,7 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                     ch_lo[nc], ch_hi[nc] = a, z
                     n_bounds += 1
                     ch_ub[nc] = block_bound(b, a, z, q_grid, cost_q, p, c_loss, altruistic, concave,
-                                      delta, v, pos, left, first, last, spacing, right, edges,
-                                      edge_node, snap, cell_ge, table, s_max, s_min, log2, pad,
+                                      delta, v, pos, cell_ge, table, s_max, s_min, log2, pad,
                                       slack, top_dyn)
                     nc += 1
                 sp = _push(ch_lo, ch_hi, ch_ub, nc, 0, st_lo, st_hi, st_lv, st_ub, st_src, sp)
@@ -305,8 +303,7 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                 if ub >= dyn and src >= 0:  # a lifted old bound that reaches: bound afresh
                     n_bounds += 1
                     ub = block_bound(b, a, z, q_grid, cost_q, p, c_loss, altruistic, concave,
-                                     delta, v, pos, left, first, last, spacing, right, edges,
-                                     edge_node, snap, cell_ge, table, s_max, s_min, log2, pad,
+                                     delta, v, pos, cell_ge, table, s_max, s_min, log2, pad,
                                      slack, dyn)
                 if ub < dyn:
                     if tried == i:  # the whole range pruned
@@ -336,8 +333,7 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                         ch_lo[nc], ch_hi[nc] = la, zz
                         n_bounds += 1
                         ch_ub[nc] = block_bound(b, la, zz, q_grid, cost_q, p, c_loss, altruistic,
-                                          concave, delta, v, pos, left, first, last, spacing,
-                                          right, edges, edge_node, snap, cell_ge, table, s_max,
+                                          concave, delta, v, pos, cell_ge, table, s_max,
                                           s_min, log2, pad, slack, dyn)
                         nc += 1
                     sp = _push(ch_lo, ch_hi, ch_ub, nc, lv + 1, st_lo, st_hi, st_lv, st_ub, st_src,
