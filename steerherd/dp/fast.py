@@ -134,6 +134,7 @@ from steerherd.dp.fast_kernel import (
     pack,
 )
 from steerherd.dp.fast_kernel import column as compiled_column
+from steerherd.dp.fast_kernel import greedy as compiled_greedy
 from steerherd.dp.fast_kernel import q_values as compiled_q_values
 from steerherd.dp.fast_kernel import sweep as compiled_sweep
 from steerherd.dp.fast_kernel import widen as compiled_widen
@@ -440,6 +441,9 @@ def _few(setting: Setting) -> int:
 def _greedy(active: Transitions, policy: IntArray, v: FloatArray, delta: float, ops: _Ops
             ) -> tuple[FloatArray, IntArray, FloatArray, float]:
     """(Q-values, greedy policy keeping exact ties, T V, MacQueen–Porteus gap) over ``active``."""
+    if ops.compiled:
+        qv, new, best = compiled_greedy(active, policy, v)  # the same bits, one pass
+        return qv, new, best, mp_gap(delta, best - v)[0]
     qv = ops.q_values(active, v)
     start = np.arange(0, qv.size, qv.shape[1])  # each row's first entry in qv.ravel()
     new = np.argmax(qv, axis=1)

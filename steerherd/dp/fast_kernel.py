@@ -158,7 +158,7 @@ def widen(setting: Setting, packed: Packed, active: Transitions, grid_arg: IntAr
     """``active`` followed by :func:`column` at ``grid_arg`` + o for o = −reach..reach.
 
     Present where ``add`` and followed; one compiled pass, the same arrays as concatenating
-    the columns (:func:`steerherd.dp.fast_numba_tables.widen`).
+    the columns (:func:`steerherd.dp.fast_numba_steps.widen`).
     """
     params = setting.params
     q, side, reward, lo_g, lo_b, w = _tables().widen(
@@ -213,6 +213,14 @@ def grid_arrays(grid: Any) -> tuple[Any, ...]:
 def q_values(tr: Transitions, v: FloatArray) -> FloatArray:
     """:meth:`Transitions.q_values`, compiled (the same order of operations, the same bits)."""
     out: FloatArray = _kern().q_values(v, tr.delta, tr.reward, tr.lo_g, tr.lo_b, tr.weights)
+    return out
+
+
+def greedy(tr: Transitions, policy: IntArray, v: FloatArray
+           ) -> tuple[FloatArray, IntArray, FloatArray]:
+    """(Q-values, greedy policy keeping exact ties, T V) over ``tr``, compiled in one pass."""
+    out: tuple[FloatArray, IntArray, FloatArray] = _tables().greedy(
+        v, tr.delta, tr.reward, tr.lo_g, tr.lo_b, tr.weights, policy)
     return out
 
 
@@ -279,9 +287,9 @@ def _row_max(a: FloatArray) -> FloatArray:
 
 
 def _tables() -> Any:
-    from steerherd.dp import fast_numba_tables
+    from steerherd.dp import fast_numba_steps
 
-    return fast_numba_tables
+    return fast_numba_steps
 
 
 def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,

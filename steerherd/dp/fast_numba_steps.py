@@ -1,4 +1,4 @@
-r"""Compiled (numba) set-up and wrap-up of one sweep of the fast solver's numba kernel.
+r"""Compiled (numba) steps around the fast solver's sweeps: tables, wrap-up, new columns, greedy.
 
 Part of the compiled kernel (:mod:`steerherd.dp.fast_numba` states the rules), imported only
 with numba. :func:`fill_tables` builds the range tables a sweep's block bounds read (the same
@@ -6,7 +6,8 @@ tables as :func:`steerherd.dp.fast_bounds.range_table` and
 :func:`steerherd.dp.fast_kernel.slope_tables`: maxima and minima are exact, so the entries are
 the same) in one pass, into caller-given buffers; :func:`finish` turns the search's per-node
 results into T V and the reported exact column, as :func:`steerherd.dp.fast_kernel.sweep`
-did in numpy (the same comparisons, the same bits).
+did in numpy (the same comparisons, the same bits); :func:`widen` appends a round's grid
+columns to the active set; :func:`greedy` is the policy-iteration step over the active set.
 """
 
 # Scalar code on numpy arrays: element reads are Any to mypy.
@@ -150,3 +151,39 @@ def widen(q: np.ndarray, side: np.ndarray, reward: np.ndarray, lo_g: np.ndarray,
                 for k in range(4):
                     w2[k, i, col] = 0.0
     return q2, side2, reward2, lo_g2, lo_b2, w2
+
+
+@njit(cache=True)
+def greedy(v: np.ndarray, delta: float, reward: np.ndarray, lo_g: np.ndarray,
+           lo_b: np.ndarray, w: np.ndarray, policy: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """(Q-values, greedy policy keeping exact ties, T V) over the active columns.
+
+    The Q-values of :func:`steerherd.dp.fast_numba.q_values` (the same bits); the greedy
+    column is the first maximum (``np.argmax``: a NaN counts as the maximum), replaced by
+    ``policy``'s column where that is at least as good, as :func:`steerherd.dp.fast._greedy`
+    computes them in numpy.
+    """
+    s, a = reward.shape
+    out = np.empty((s, a))
+    new = np.empty(s, dtype=np.int64)
+    best = np.empty(s)
+    n = v.size
+    for i in range(s):
+        top = 0.0
+        arg = 0
+        for c in range(a):
+            if delta == 0.0:
+                qv = reward[i, c]
+            else:
+                g, h = lo_g[i, c], lo_b[i, c]
+                a1 = v[g + 1] if g + 1 < n else 0.0
+                b1 = v[h + 1] if h + 1 < n else 0.0
+                qv = reward[i, c] + delta * (w[0, i, c] * v[g] + w[1, i, c] * a1
+                                             + w[2, i, c] * v[h] + w[3, i, c] * b1)
+            out[i, c] = qv
+            if c == 0 or qv > top or (np.isnan(qv) and not np.isnan(top)):
+                top, arg = qv, c
+        best[i] = top
+        new[i] = policy[i] if out[i, policy[i]] >= top else arg
+    return out, new, best
