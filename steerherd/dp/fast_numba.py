@@ -231,6 +231,11 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
         fl = floor[i]
         pruned[i] = _NEG
         sp = 0
+        # the previous node's best grid index, where a grid precision won there: the blocks
+        # that hold it will not prune here either, so they are expanded without a bound
+        seed = -1
+        if i > 0 and grid_arg[i - 1] >= j0[i] and grid_best[i - 1] > exact_best[i - 1]:
+            seed = grid_arg[i - 1]
         if j0[i] < stop:
             if remembered:
                 # the old pairs, re-evaluated from their transitions
@@ -266,7 +271,7 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                                                                   blk_int[k, 3], ub)
                     st_src[sp] = k
                     sp += 1
-            elif (stop - 1) // top > j0[i] // top and i >= wait:
+            elif (stop - 1) // top > j0[i] // top and i >= wait and seed < 0:
                 # [j0, stop) whole first (level −1: where one bound prunes the node, it saves
                 # the top-level blocks' bounds); its children are the top-level blocks
                 # [k·top, (k+1)·top) ∩ [j0, stop). Nodes where it fails tend to be
@@ -289,11 +294,14 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                     a = max(lo, j0[i])
                     z = min(lo + top, stop) - 1
                     ch_lo[nc], ch_hi[nc] = a, z
-                    n_bounds += 1
-                    ch_ub[nc] = block_bound(b, a, z, q_grid, cost_q, p, c_loss, altruistic, concave,
-                                      delta, v, pos, cell_ge, table, s_max, s_min, log2, pad,
-                                      slack, top_dyn)
                     nc += 1
+                    if a <= seed <= z:
+                        ch_ub[nc - 1] = np.inf
+                        continue
+                    n_bounds += 1
+                    ch_ub[nc - 1] = block_bound(b, a, z, q_grid, cost_q, p, c_loss, altruistic,
+                                                concave, delta, v, pos, cell_ge, table, s_max,
+                                                s_min, log2, pad, slack, top_dyn)
                 sp = _push(ch_lo, ch_hi, ch_ub, nc, 0, st_lo, st_hi, st_lv, st_ub, st_src, sp)
             while sp > 0:
                 sp -= 1
@@ -331,11 +339,14 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                         la = max(lo, a)
                         zz = min(lo + size, z + 1) - 1
                         ch_lo[nc], ch_hi[nc] = la, zz
-                        n_bounds += 1
-                        ch_ub[nc] = block_bound(b, la, zz, q_grid, cost_q, p, c_loss, altruistic,
-                                          concave, delta, v, pos, cell_ge, table, s_max,
-                                          s_min, log2, pad, slack, dyn)
                         nc += 1
+                        if la <= seed <= zz:
+                            ch_ub[nc - 1] = np.inf
+                            continue
+                        n_bounds += 1
+                        ch_ub[nc - 1] = block_bound(b, la, zz, q_grid, cost_q, p, c_loss,
+                                                    altruistic, concave, delta, v, pos, cell_ge,
+                                                    table, s_max, s_min, log2, pad, slack, dyn)
                     sp = _push(ch_lo, ch_hi, ch_ub, nc, lv + 1, st_lo, st_hi, st_lv, st_ub, st_src,
                                sp)
                     continue
