@@ -170,9 +170,12 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
     * pruned blocks: ``blk_int`` rows (node, lo, hi, level, g_lo, g_hi, h_lo, h_hi) with
       their bound ``blk_ub`` (level −1: a node's whole range [j0, stop), which a fresh
       search bounds first); [g_lo, g_hi] and [h_lo, h_hi] are the node ranges the block's
-      successors interpolate between, so at the next V each Q in the block moved by at most
-      δ·max(ΔV) over those nodes (the weights sum to 1): the old bound plus that is a bound
-      at the new V, and only a block where it reaches the floor is bounded afresh.
+      successors interpolate between (every interpolation node of every pair in the
+      block, ``test_pruned_blocks_hold_their_interpolation_nodes``), so at the next V each
+      Q in the block moved by at most δ·[P_G·max ΔV over the first range + (1 − P_G)·max ΔV
+      over the second] (the weights on each side sum to P_G and 1 − P_G, and P_G is linear
+      in q, so the larger of the block's two ends bounds it): the old bound plus that is a
+      bound at the new V, and only a block where it reaches the floor is bounded afresh.
 
     ``mem_start``/``blk_start`` (S + 1 offsets) locate each node's rows; empty at the first
     sweep, when every node starts from its top-level blocks. ``o_start``/``b_start`` receive
@@ -260,11 +263,16 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                     count += 1
                     if qv > gbest or (qv == gbest and j < garg):
                         gbest, garg = qv, j
-                # the old pruned blocks, their bounds lifted by δ·max ΔV over their successors
+                # the old pruned blocks, their bounds lifted by δ·[P_G·max ΔV over the G
+                # successors' nodes + (1 − P_G)·max ΔV over the B successors'] (the weights
+                # on each side sum to P_G and 1 − P_G; P_G is linear in q: the larger end)
                 for k in range(blk_start[i], blk_start[i + 1]):
-                    shift = max(_range_max(dv_table, log2, blk_int[k, 4], blk_int[k, 5]),
-                                _range_max(dv_table, log2, blk_int[k, 6], blk_int[k, 7]),
-                                dv_table[0, i])
+                    m_g = _range_max(dv_table, log2, blk_int[k, 4], blk_int[k, 5])
+                    m_b = _range_max(dv_table, log2, blk_int[k, 6], blk_int[k, 7])
+                    qa, qz = q_grid[blk_int[k, 1]], q_grid[blk_int[k, 2]]
+                    pa = b * qa + (1.0 - b) * (1.0 - qa)
+                    pz = b * qz + (1.0 - b) * (1.0 - qz)
+                    shift = max(pa * m_g + (1.0 - pa) * m_b, pz * m_g + (1.0 - pz) * m_b)
                     ub = blk_ub[k] + delta * shift
                     ub += slack * max(1.0, abs(ub))
                     st_lo[sp], st_hi[sp], st_lv[sp], st_ub[sp] = (blk_int[k, 1], blk_int[k, 2],
