@@ -234,11 +234,12 @@ class _Ops:
                            present)
         return compiled_column(setting, self.packed, j, present)
 
-    def widen(self, setting: Setting, active: Transitions, grid_arg: IntArray, add: np.ndarray
-              ) -> Transitions:
+    def widen(self, setting: Setting, active: Transitions, grid_arg: IntArray, add: np.ndarray,
+              memory: Memory | None = None) -> Transitions:
         """``active`` and the grid columns at ``grid_arg`` ± ``NEIGHBOURS`` where ``add``."""
         if self.packed is not None:
-            return compiled_widen(setting, self.packed, active, grid_arg, add, NEIGHBOURS)
+            return compiled_widen(setting, self.packed, active, grid_arg, add, NEIGHBOURS,
+                                  memory)
         parts = [active]
         for offset in range(-NEIGHBOURS, NEIGHBOURS + 1):
             j = grid_arg + offset
@@ -424,7 +425,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
         last_added = int(np.count_nonzero(add))
         if add.any():
             best_col = active.kind.size + NEIGHBOURS
-            active = ops.widen(setting, active, res.grid_arg, add)
+            active = ops.widen(setting, active, res.grid_arg, add, res.memory)
             policy = np.where(add, best_col, new)
             exact = False  # a new round: approximate evaluations until it is stable again
         elif gap < options.epsilon or refined:

@@ -154,17 +154,24 @@ def column(setting: Setting, packed: Packed, j: IntArray, present: np.ndarray) -
 
 
 def widen(setting: Setting, packed: Packed, active: Transitions, grid_arg: IntArray,
-          add: np.ndarray, reach: int) -> Transitions:
+          add: np.ndarray, reach: int, memory: Memory | None = None) -> Transitions:
     """``active`` followed by :func:`column` at ``grid_arg`` + o for o = −reach..reach.
 
     Present where ``add`` and followed; one compiled pass, the same arrays as concatenating
-    the columns (:func:`steerherd.dp.fast_numba_steps.widen`).
+    the columns (:func:`steerherd.dp.fast_numba_steps.widen`). ``memory``: the last sweep's,
+    whose evaluated pairs are copied instead of computed again.
     """
     params = setting.params
+    if memory is not None and memory.compiled is not None:
+        mem_int, mem_flt, _, _, mem_start, _ = memory.compiled
+    else:
+        mem_int, mem_flt = np.zeros((0, 4), np.int64), np.zeros((0, 6))
+        mem_start = np.zeros(1, np.int64)
     q, side, reward, lo_g, lo_b, w = _tables().widen(
         active.q, active.side, active.reward, active.lo_g, active.lo_b, active.weights,
         setting.grid.belief, grid_arg, add, setting.first_informative, setting.grid_stop, reach,
-        setting.q_grid, packed.cost_q, params.C, params.altruistic, *packed.grid, SNAP_TOL)
+        setting.q_grid, packed.cost_q, params.C, params.altruistic, *packed.grid, SNAP_TOL,
+        mem_start, mem_int, mem_flt)
     kind = np.concatenate([active.kind, np.repeat(setting.near.kind, 2 * reach + 1)])
     return Transitions(q=q, side=side, kind=kind, reward=reward, lo_g=lo_g, lo_b=lo_b,
                        weights=w, delta=active.delta)

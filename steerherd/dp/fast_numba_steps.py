@@ -108,7 +108,8 @@ def widen(q: np.ndarray, side: np.ndarray, reward: np.ndarray, lo_g: np.ndarray,
           add: np.ndarray, j0: np.ndarray, stop: int, reach: int, q_grid: np.ndarray,
           cost_q: np.ndarray, c_loss: float, altruistic: bool, pos: np.ndarray,
           left: np.ndarray, first: np.ndarray, last: np.ndarray, spacing: np.ndarray,
-          right: np.ndarray, edges: np.ndarray, edge_node: np.ndarray, snap: float
+          right: np.ndarray, edges: np.ndarray, edge_node: np.ndarray, snap: float,
+          mem_start: np.ndarray, mem_int: np.ndarray, mem_flt: np.ndarray
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                      np.ndarray]:  # pragma: no cover
     """The active columns followed by 2·``reach`` + 1 grid-precision columns, in one pass.
@@ -117,7 +118,9 @@ def widen(q: np.ndarray, side: np.ndarray, reward: np.ndarray, lo_g: np.ndarray,
     j = ``grid_arg[i]`` + o where ``add[i]`` and j0[i] ≤ j < ``stop`` (the followed transition,
     :func:`steerherd.dp.fast_numba.pair`), else an absent pair (reward −inf, both successors
     at i with weight 0) at q_grid[clip(j)]: :func:`steerherd.dp.fast_kernel.column` for each
-    offset, concatenated after the old columns.
+    offset, concatenated after the old columns. A pair that the sweep evaluated (``mem_*``:
+    its pairs, :func:`steerherd.dp.fast_numba.search`; S + 1 offsets, or one zero offset for
+    none) is copied from there: the same :func:`pair`, the same bits.
     """
     n, e = reward.shape
     width = 2 * reach + 1
@@ -129,18 +132,31 @@ def widen(q: np.ndarray, side: np.ndarray, reward: np.ndarray, lo_g: np.ndarray,
     lo_b2 = np.empty((n, m), dtype=np.int64)
     w2 = np.empty((4, n, m))
     top = q_grid.size - 1
+    q2[:, :e] = q
+    side2[:, :e] = side
+    reward2[:, :e] = reward
+    lo_g2[:, :e] = lo_g
+    lo_b2[:, :e] = lo_b
+    w2[:, :, :e] = w
     for i in range(n):
-        for c in range(e):
-            q2[i, c], side2[i, c], reward2[i, c] = q[i, c], side[i, c], reward[i, c]
-            lo_g2[i, c], lo_b2[i, c] = lo_g[i, c], lo_b[i, c]
-            for k in range(4):
-                w2[k, i, c] = w[k, i, c]
         for c in range(width):
             j = grid_arg[i] + c - reach
             jj = min(max(j, 0), top)
             col = e + c
             q2[i, col], side2[i, col] = q_grid[jj], 0
             if add[i] and j >= j0[i] and j < stop:
+                row = -1
+                if mem_start.size > n:
+                    for k in range(mem_start[i], mem_start[i + 1]):
+                        if mem_int[k, 1] == j:
+                            row = k
+                            break
+                if row >= 0:
+                    reward2[i, col] = mem_flt[row, 1]
+                    lo_g2[i, col], lo_b2[i, col] = mem_int[row, 2], mem_int[row, 3]
+                    for k in range(4):
+                        w2[k, i, col] = mem_flt[row, 2 + k]
+                    continue
                 t = pair(belief[i], i, q_grid[jj], cost_q[jj], c_loss, altruistic, pos, left,
                          first, last, spacing, right, edges, edge_node, snap)
                 reward2[i, col], lo_g2[i, col], lo_b2[i, col] = t[0], t[1], t[2]
