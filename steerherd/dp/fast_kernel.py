@@ -165,7 +165,7 @@ def widen(setting: Setting, packed: Packed, active: Transitions, grid_arg: IntAr
     if memory is not None and memory.compiled is not None:
         mem_int, mem_flt, _, _, mem_start, _ = memory.compiled
     else:
-        mem_int, mem_flt = np.zeros((0, 4), np.int64), np.zeros((0, 6))
+        mem_int, mem_flt = np.zeros((0, 4), np.int32), np.zeros((0, 6))
         mem_start = np.zeros(1, np.int64)
     q, side, reward, lo_g, lo_b, w = _tables().widen(
         active.q, active.side, active.reward, active.lo_g, active.lo_b, active.weights,
@@ -275,7 +275,7 @@ def _spare_slot(mem_int: IntArray) -> list[Any]:
     """The buffer set this thread's next search may write into (not ``mem_int``'s)."""
     slots: list[list[Any]] | None = getattr(_SPARE, "slots", None)
     if slots is None:
-        empty = [np.zeros((0, 4), np.int64), np.zeros((0, 6)), np.zeros((0, 8), np.int64),
+        empty = [np.zeros((0, 4), np.int32), np.zeros((0, 6)), np.zeros((0, 8), np.int32),
                  np.zeros(0)]
         slots = _SPARE.slots = [list(empty), list(empty)]
     held = mem_int.size > 0 and mem_int.ctypes.data == slots[0][0].ctypes.data
@@ -315,8 +315,8 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
         mem_int, mem_flt, blk_int, blk_ub, mem_start, blk_start = memory.compiled
         v_old = memory.v
     else:
-        mem_int, mem_flt = np.zeros((0, 4), np.int64), np.zeros((0, 6))
-        blk_int, blk_ub = np.zeros((0, 8), np.int64), np.zeros(0)
+        mem_int, mem_flt = np.zeros((0, 4), np.int32), np.zeros((0, 6))
+        blk_int, blk_ub = np.zeros((0, 8), np.int32), np.zeros(0)
         mem_start = blk_start = np.zeros(n + 1, np.int64)
         v_old = v
     tables.fill_tables(v, setting.grid.position, v_old, v_old is not v, table, s_max, s_min,

@@ -164,7 +164,8 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
     Every node's followed grid indices [j0, stop) end up partitioned into evaluated pairs and
     pruned blocks, which are returned for the next sweep of the same problem:
 
-    * pairs: ``mem_int`` rows (node, j, lo_g, lo_b), ``mem_flt`` rows (Q, reward, w0..w3);
+    * pairs: ``mem_int`` rows (node, j, lo_g, lo_b; int32, as all kept integers: half the
+      bytes a later sweep streams), ``mem_flt`` rows (Q, reward, w0..w3);
       their transitions do not depend on V, so the next sweep re-evaluates them with four
       products instead of a Bayes step;
     * pruned blocks: ``blk_int`` rows (node, lo, hi, level, g_lo, g_hi, h_lo, h_hi) with
@@ -197,14 +198,14 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
         cap = spare_int.shape[0]
         o_int, o_flt = spare_int, spare_flt
     else:
-        o_int = np.empty((cap, 4), dtype=np.int64)
+        o_int = np.empty((cap, 4), dtype=np.int32)
         o_flt = np.empty((cap, 6))
     bcap = 4 * n + 64 + blk_int.shape[0] + blk_int.shape[0] // 4
     if spare_bint.shape[0] >= bcap:
         bcap = spare_bint.shape[0]
         b_int, b_ub = spare_bint, spare_bub
     else:
-        b_int = np.empty((bcap, 8), dtype=np.int64)
+        b_int = np.empty((bcap, 8), dtype=np.int32)
         b_ub = np.empty(bcap)
     n_blk = 0
     count = 0
@@ -405,7 +406,7 @@ def _record(b_int: np.ndarray, b_ub: np.ndarray, at: int, i: int, a: int, z: int
 @njit(cache=True)
 def _grow_blocks(b_int: np.ndarray, b_ub: np.ndarray, cap: int
                  ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
-    a = np.empty((cap, 8), dtype=np.int64)
+    a = np.empty((cap, 8), dtype=np.int32)
     a[: b_int.shape[0]] = b_int
     f = np.empty(cap)
     f[: b_ub.size] = b_ub
@@ -415,7 +416,7 @@ def _grow_blocks(b_int: np.ndarray, b_ub: np.ndarray, cap: int
 @njit(cache=True)
 def _grow(o_int: np.ndarray, o_flt: np.ndarray, cap: int
           ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
-    a = np.empty((cap, 4), dtype=np.int64)
+    a = np.empty((cap, 4), dtype=np.int32)
     a[: o_int.shape[0]] = o_int
     f = np.empty((cap, 6))
     f[: o_flt.shape[0]] = o_flt
