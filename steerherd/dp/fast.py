@@ -218,10 +218,16 @@ class _Ops:
         return self.packed is not None
 
     def sweep(self, setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArray,
-              memory: Memory | None = None) -> SweepResult:
+              memory: Memory | None = None, last: bool = False) -> SweepResult:
+        """T V over the full candidate set.
+
+        ``last``: probably the final sweep (the compiled kernel then keeps nothing new for a
+        next one, whose memory is ``memory``).
+        """
         if self.packed is None:
             return sweep(setting, v, exact_q, floor, memory)
-        return compiled_sweep(setting, self.packed, v, exact_q, floor, memory)
+        return compiled_sweep(setting, self.packed, v, exact_q, floor, memory,
+                              keep=not (last and memory is not None))
 
     def q_values(self, tr: Transitions, v: FloatArray) -> FloatArray:
         if self.packed is None:
@@ -395,7 +401,8 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
                 if gap >= options.epsilon and not stable:
                     policy = new
                     continue
-        res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
+        res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory,
+                        last=v_exact and last_added <= _few(setting))
         memory = res.memory
         done = gap < options.epsilon or stable
         if not v_exact and done and not (res.grid_best > best).any():
@@ -404,7 +411,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
             v = evaluate_rows(rows, delta)
             qv, new, best, gap = _greedy(active, policy, v, delta, ops)
             stable = bool(np.array_equal(new, policy))
-            res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
+            res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory, last=True)
             memory = res.memory
         if gap >= options.epsilon and stable and not (res.grid_best > best).any():
             # Nothing can change: the gap is the rounding of the policy evaluation (δ near 1).
@@ -419,7 +426,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
                     f" rounding of its"
                     f" evaluation at delta={delta}); use a larger epsilon"
                 )
-            res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
+            res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory, last=True)
             memory = res.memory
         add = res.grid_best > best
         last_added = int(np.count_nonzero(add))

@@ -300,8 +300,12 @@ def _tables() -> Any:
 
 
 def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
-          floor: FloatArray, memory: Memory | None = None) -> SweepResult:
-    """:func:`steerherd.dp.fast_sweep.sweep` for a structured agent, compiled."""
+          floor: FloatArray, memory: Memory | None = None, keep: bool = True) -> SweepResult:
+    """:func:`steerherd.dp.fast_sweep.sweep` for a structured agent, compiled.
+
+    ``keep=False``: a sweep expected to be the last writes nothing for the next one, and its
+    result carries ``memory`` (the input, still valid for a later sweep) as its memory.
+    """
     n = setting.grid.size
     params = setting.params
     tables = _tables()
@@ -333,8 +337,15 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
         SNAP_TOL, setting.lookup[1], table, packed.log2, RANGE_PAD, BOUND_SLACK, TIE_Q,
         packed.concave, s_max, s_min, packed.levels, floor, exact_best, dv_table,
         mem_start, mem_int, mem_flt, blk_start, blk_int, blk_ub, pruned, grid_best, grid_arg,
-        grid_col, *slot, o_start, b_start)
+        grid_col, *slot, o_start, b_start, keep)
     slot[:] = [o_int, o_flt, b_int, b_ub]  # grown buffers replace the old ones
+    if not keep:
+        near_q = q_values(setting.near, v)[:, 0]
+        if np.any((exact_best < near_q) & (near_q >= floor)):  # needs this sweep's pairs
+            return sweep(setting, packed, v, exact_q, floor, memory)
+        tv, exact_col = tables.finish(exact_q, exact_best, grid_best, grid_col, TIE_Q)
+        return SweepResult(tv=tv, grid_best=grid_best, grid_arg=grid_arg, exact_col=exact_col,
+                           grid_col=grid_col, evaluated=count, memory=memory)
     o_int, o_flt, b_int, b_ub = o_int[:count], o_flt[:count], b_int[:n_blk], b_ub[:n_blk]
     out_n, out_j, out_q = o_int[:, 0], o_int[:, 1], o_flt[:, 0]
     near_q = q_values(setting.near, v)[:, 0]  # compiled: the same bits

@@ -156,7 +156,7 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
            blk_start: np.ndarray, blk_int: np.ndarray, blk_ub: np.ndarray, pruned: np.ndarray,
            grid_best: np.ndarray, grid_arg: np.ndarray, grid_col: np.ndarray,
            spare_int: np.ndarray, spare_flt: np.ndarray, spare_bint: np.ndarray,
-           spare_bub: np.ndarray, o_start: np.ndarray, b_start: np.ndarray
+           spare_bub: np.ndarray, o_start: np.ndarray, b_start: np.ndarray, keep: bool = True
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int,
                       int]:  # pragma: no cover
     """The structured sweep over all nodes (see the module docstring).
@@ -191,6 +191,10 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
     allocated; zero-row arrays: always): a caller that reuses buffers avoids the page faults
     of fresh memory. The outputs are returned whole, with the pair and block counts: the
     first ``count`` rows (``n_blk`` blocks) are this sweep's.
+
+    ``keep=False``: nothing is written for the next sweep (a sweep expected to be the last:
+    its caller keeps the input memory, still valid for a later sweep); ``count`` is then the
+    number of pairs evaluated and ``n_blk`` 0.
     """
     n = v.size
     cap = 2 * n + 64 + mem_int.shape[0] + mem_int.shape[0] // 4
@@ -224,12 +228,15 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
     ch_ub = np.empty(nch)
     n_bounds = 0
     remembered = mem_start[n] + blk_start[n] > 0
+    loc_j = np.empty(stop + 1, dtype=np.int64)  # this node's evaluated pairs: j, Q
+    loc_q = np.empty(stop + 1)
+    n_eval = 0
     wait, backoff = 0, 1  # the next node that tries its whole range first; the back-off
     for i in range(n):
         tried = -1
         b = belief[i]
-        start = count
         o_start[i], b_start[i] = count, n_blk
+        nl = 0
         gbest = _NEG
         garg = -1
         fl = floor[i]
@@ -244,9 +251,6 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
             if remembered:
                 # the old pairs, re-evaluated from their transitions
                 for k in range(mem_start[i], mem_start[i + 1]):
-                    if count == cap:
-                        cap *= 2
-                        o_int, o_flt = _grow(o_int, o_flt, cap)
                     j = mem_int[k, 1]
                     g, h = mem_int[k, 2], mem_int[k, 3]
                     if delta == 0.0:
@@ -256,12 +260,18 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                         b1 = v[h + 1] if h + 1 < n else 0.0
                         qv = mem_flt[k, 1] + delta * (mem_flt[k, 2] * v[g] + mem_flt[k, 3] * a1
                                                       + mem_flt[k, 4] * v[h] + mem_flt[k, 5] * b1)
-                    for c in range(4):
-                        o_int[count, c] = mem_int[k, c]
-                    o_flt[count, 0] = qv
-                    for c in range(1, 6):
-                        o_flt[count, c] = mem_flt[k, c]
-                    count += 1
+                    loc_j[nl], loc_q[nl] = j, qv
+                    nl += 1
+                    if keep:
+                        if count == cap:
+                            cap *= 2
+                            o_int, o_flt = _grow(o_int, o_flt, cap)
+                        for c in range(4):
+                            o_int[count, c] = mem_int[k, c]
+                        o_flt[count, 0] = qv
+                        for c in range(1, 6):
+                            o_flt[count, c] = mem_flt[k, c]
+                        count += 1
                     if qv > gbest or (qv == gbest and j < garg):
                         gbest, garg = qv, j
                 # the old pruned blocks, their bounds lifted by δ·[P_G·max ΔV over the G
@@ -326,6 +336,8 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                     if tried == i:  # the whole range pruned
                         backoff = 1
                     pruned[i] = max(pruned[i], ub)
+                    if not keep:
+                        continue
                     if n_blk == bcap:
                         bcap *= 2
                         b_int, b_ub = _grow_blocks(b_int, b_ub, bcap)
@@ -360,17 +372,20 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                                sp)
                     continue
                 for j in range(a, z + 1):
-                    if count == cap:
-                        cap *= 2
-                        o_int, o_flt = _grow(o_int, o_flt, cap)
                     t = pair(b, i, q_grid[j], cost_q[j], c_loss, altruistic, pos, left, first,
                              last, spacing, right, edges, edge_node, snap)
                     qv = _q(v, delta, t)
-                    o_int[count, 0], o_int[count, 1], o_int[count, 2], o_int[count, 3] = (
-                        i, j, t[1], t[2])
-                    o_flt[count, 0], o_flt[count, 1], o_flt[count, 2] = qv, t[0], t[3]
-                    o_flt[count, 3], o_flt[count, 4], o_flt[count, 5] = t[4], t[5], t[6]
-                    count += 1
+                    loc_j[nl], loc_q[nl] = j, qv
+                    nl += 1
+                    if keep:
+                        if count == cap:
+                            cap *= 2
+                            o_int, o_flt = _grow(o_int, o_flt, cap)
+                        o_int[count, 0], o_int[count, 1], o_int[count, 2], o_int[count, 3] = (
+                            i, j, t[1], t[2])
+                        o_flt[count, 0], o_flt[count, 1], o_flt[count, 2] = qv, t[0], t[3]
+                        o_flt[count, 3], o_flt[count, 4], o_flt[count, 5] = t[4], t[5], t[6]
+                        count += 1
                     if qv > gbest or (qv == gbest and j < garg):
                         gbest, garg = qv, j
         grid_best[i] = gbest
@@ -378,11 +393,14 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
         best = max(exact_best[i], gbest)
         thr = best - tie * max(1.0, abs(best))
         col = -1
-        for row in range(start, count):
-            if o_flt[row, 0] >= thr and (col < 0 or o_int[row, 1] < col):
-                col = o_int[row, 1]
+        for r in range(nl):
+            if loc_q[r] >= thr and (col < 0 or loc_j[r] < col):
+                col = loc_j[r]
         grid_col[i] = col
+        n_eval += nl
     o_start[n], b_start[n] = count, n_blk
+    if not keep:
+        return o_int, o_flt, b_int, b_ub, n_bounds, n_eval, 0
     # whole buffers, not copies (the caller takes views and may reuse the buffers)
     return o_int, o_flt, b_int, b_ub, n_bounds, count, n_blk
 
