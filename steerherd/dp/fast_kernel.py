@@ -133,6 +133,12 @@ def _kern() -> Any:
     return fast_numba
 
 
+def _steps() -> Any:
+    from steerherd.dp import fast_numba_steps
+
+    return fast_numba_steps
+
+
 def column(setting: Setting, packed: Packed, j: IntArray, present: np.ndarray) -> Transitions:
     """:func:`steerherd.dp.fast._column` compiled (present pairs must be followed ones)."""
     n = setting.grid.size
@@ -144,7 +150,7 @@ def column(setting: Setting, packed: Packed, j: IntArray, present: np.ndarray) -
     at = np.flatnonzero(present)
     if at.size:
         params = setting.params
-        r, g, b, ww = _kern().column(setting.grid.belief, at, setting.q_grid[jj[at]],
+        r, g, b, ww = _steps().column(setting.grid.belief, at, setting.q_grid[jj[at]],
                                      packed.cost_q[jj[at]], params.C, params.altruistic,
                                      *packed.grid, SNAP_TOL)
         reward[at], lo_g[at], lo_b[at], w[:, at] = r, g, b, ww
@@ -167,7 +173,7 @@ def widen(setting: Setting, packed: Packed, active: Transitions, grid_arg: IntAr
     else:
         mem_int, mem_flt = np.zeros((0, 4), np.int32), np.zeros((0, 6))
         mem_start = np.zeros(1, np.int64)
-    q, side, reward, lo_g, lo_b, w = _tables().widen(
+    q, side, reward, lo_g, lo_b, w = _steps().widen(
         active.q, active.side, active.reward, active.lo_g, active.lo_b, active.weights,
         setting.grid.belief, grid_arg, add, setting.first_informative, setting.grid_stop, reach,
         setting.q_grid, packed.cost_q, params.C, params.altruistic, *packed.grid, SNAP_TOL,
@@ -183,7 +189,7 @@ def exact_transitions(params: Any, grid: Any, q: FloatArray, side: IntArray, a_s
     """:func:`steerherd.dp.bellman.transitions_for` at every node for columns ``q`` (S, E).
 
     Compiled: the agent's action probabilities and the costs come from numpy, the rest
-    (reward, Bayes step, location on the grid) from :func:`fast_numba.transitions`.
+    (reward, Bayes step, location on the grid) from :func:`fast_numba_steps.transitions`.
     """
     n, e = q.shape
     b = grid.belief[:, None]
@@ -194,7 +200,7 @@ def exact_transitions(params: Any, grid: Any, q: FloatArray, side: IntArray, a_s
                                                          - params.p)), dtype=np.float64),
                            q.shape)
     node = np.repeat(np.arange(n), e)
-    r, g, h, w = _kern().transitions(grid.belief, node, np.ascontiguousarray(gg).ravel(),
+    r, g, h, w = _steps().transitions(grid.belief, node, np.ascontiguousarray(gg).ravel(),
                                      np.ascontiguousarray(gb).ravel(),
                                      np.ascontiguousarray(cost).ravel(),
                                      np.ascontiguousarray(side).ravel(),
@@ -219,14 +225,14 @@ def grid_arrays(grid: Any) -> tuple[Any, ...]:
 
 def q_values(tr: Transitions, v: FloatArray) -> FloatArray:
     """:meth:`Transitions.q_values`, compiled (the same order of operations, the same bits)."""
-    out: FloatArray = _kern().q_values(v, tr.delta, tr.reward, tr.lo_g, tr.lo_b, tr.weights)
+    out: FloatArray = _steps().q_values(v, tr.delta, tr.reward, tr.lo_g, tr.lo_b, tr.weights)
     return out
 
 
 def greedy(tr: Transitions, policy: IntArray, v: FloatArray
            ) -> tuple[FloatArray, IntArray, FloatArray]:
     """(Q-values, greedy policy keeping exact ties, T V) over ``tr``, compiled in one pass."""
-    out: tuple[FloatArray, IntArray, FloatArray] = _tables().greedy(
+    out: tuple[FloatArray, IntArray, FloatArray] = _steps().greedy(
         v, tr.delta, tr.reward, tr.lo_g, tr.lo_b, tr.weights, policy)
     return out
 
@@ -242,7 +248,7 @@ def approx_evaluate(rows: PolicyRows, delta: float, v0: FloatArray | None, compi
         return rows.reward.copy()
     start = rows.reward / (1.0 - delta) if v0 is None else v0
     if compiled:
-        v, ok = _kern().gauss_seidel(rows.reward, rows.lo_g, rows.lo_b, rows.weights, delta,
+        v, ok = _steps().gauss_seidel(rows.reward, rows.lo_g, rows.lo_b, rows.weights, delta,
                                      start, GS_RTOL, GS_SWEEPS)
         out: FloatArray | None = v if ok else None
         return out
@@ -293,12 +299,6 @@ def _row_max(a: FloatArray) -> FloatArray:
     return out
 
 
-def _tables() -> Any:
-    from steerherd.dp import fast_numba_steps
-
-    return fast_numba_steps
-
-
 def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
           floor: FloatArray, memory: Memory | None = None, keep: bool = True) -> SweepResult:
     """:func:`steerherd.dp.fast_sweep.sweep` for a structured agent, compiled.
@@ -308,9 +308,9 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
     """
     n = setting.grid.size
     params = setting.params
-    tables = _tables()
+    steps = _steps()
     exact_best = _row_max(exact_q)
-    rows, s_rows = tables.table_rows(n), tables.table_rows(n - 1)
+    rows, s_rows = steps.table_rows(n), steps.table_rows(n - 1)
     table, dv_table = np.empty((rows, n)), np.empty((rows, n))
     s_max, s_min = np.empty((s_rows, n - 1)), np.empty((s_rows, n - 1))
     pruned = np.empty(n)
@@ -323,7 +323,7 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
         blk_int, blk_ub = np.zeros((0, 8), np.int32), np.zeros(0)
         mem_start = blk_start = np.zeros(n + 1, np.int64)
         v_old = v
-    tables.fill_tables(v, setting.grid.position, v_old, v_old is not v, table, s_max, s_min,
+    steps.fill_tables(v, setting.grid.position, v_old, v_old is not v, table, s_max, s_min,
                        dv_table)
     if params.delta == 0.0:
         table = np.zeros((1, 1))
@@ -343,7 +343,7 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
         near_q = q_values(setting.near, v)[:, 0]
         if np.any((exact_best < near_q) & (near_q >= floor)):  # needs this sweep's pairs
             return sweep(setting, packed, v, exact_q, floor, memory)
-        tv, exact_col = tables.finish(exact_q, exact_best, grid_best, grid_col, TIE_Q)
+        tv, exact_col = steps.finish(exact_q, exact_best, grid_best, grid_col, TIE_Q)
         return SweepResult(tv=tv, grid_best=grid_best, grid_arg=grid_arg, exact_col=exact_col,
                            grid_col=grid_col, evaluated=count, memory=memory)
     o_int, o_flt, b_int, b_ub = o_int[:count], o_flt[:count], b_int[:n_blk], b_ub[:n_blk]
@@ -366,7 +366,7 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
         best = max(exact_best[i], top)
         hit = all_q >= best - TIE_Q * max(1.0, abs(best))
         grid_col[i] = all_j[hit].min() if hit.any() else -1
-    tv, exact_col = tables.finish(exact_q, exact_best, grid_best, grid_col, TIE_Q)
+    tv, exact_col = steps.finish(exact_q, exact_best, grid_best, grid_col, TIE_Q)
     return SweepResult(tv=tv, grid_best=grid_best, grid_arg=grid_arg, exact_col=exact_col,
                        grid_col=grid_col, evaluated=evaluated,
                        memory=Memory(v=v.copy(), pruned=pruned, node=out_n, j=out_j, q=out_q,

@@ -1,4 +1,4 @@
-r"""Compiled (numba) steps around the fast solver's sweeps: tables, wrap-up, new columns, greedy.
+r"""Compiled (numba) steps around the fast solver's sweeps: rows, columns, tables, greedy.
 
 Part of the compiled kernel (:mod:`steerherd.dp.fast_numba` states the rules), imported only
 with numba. :func:`fill_tables` builds the range tables a sweep's block bounds read (the same
@@ -8,6 +8,11 @@ the same) in one pass, into caller-given buffers; :func:`finish` turns the searc
 results into T V and the reported exact column, as :func:`steerherd.dp.fast_kernel.sweep`
 did in numpy (the same comparisons, the same bits); :func:`widen` appends a round's grid
 columns to the active set; :func:`greedy` is the policy-iteration step over the active set.
+:func:`transitions` and :func:`column` build transitions (the exact candidates', one grid
+precision per node), :func:`q_values` is :meth:`steerherd.dp.bellman.Transitions.q_values`
+and :func:`gauss_seidel` an approximate policy evaluation (Gauss–Seidel sweeps, exact
+diagonal), used between policy-iteration steps only: the value the solver returns always
+comes from :func:`steerherd.dp.evaluate.evaluate_rows`, as the full solver's does.
 """
 
 # Scalar code on numpy arrays: element reads are Any to mypy.
@@ -18,6 +23,7 @@ import numpy as np
 from numba import njit
 
 from steerherd.dp.fast_numba import pair
+from steerherd.dp.fast_numba_bounds import locate
 
 
 def table_rows(n: int) -> int:
@@ -175,7 +181,7 @@ def greedy(v: np.ndarray, delta: float, reward: np.ndarray, lo_g: np.ndarray,
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     """(Q-values, greedy policy keeping exact ties, T V) over the active columns.
 
-    The Q-values of :func:`steerherd.dp.fast_numba.q_values` (the same bits); the greedy
+    The Q-values of :func:`q_values` (the same bits); the greedy
     column is the first maximum (``np.argmax``: a NaN counts as the maximum), replaced by
     ``policy``'s column where that is at least as good, as :func:`steerherd.dp.fast._greedy`
     computes them in numpy.
@@ -203,3 +209,124 @@ def greedy(v: np.ndarray, delta: float, reward: np.ndarray, lo_g: np.ndarray,
         best[i] = top
         new[i] = policy[i] if out[i, policy[i]] >= top else arg
     return out, new, best
+
+
+@njit(cache=True)
+def transitions(belief: np.ndarray, node: np.ndarray, gg: np.ndarray, gb: np.ndarray,
+                cost: np.ndarray, side: np.ndarray, a_side: np.ndarray, c_loss: float,
+                altruistic: bool, pos: np.ndarray, left: np.ndarray, first: np.ndarray,
+                last: np.ndarray, spacing: np.ndarray, right: np.ndarray, edges: np.ndarray,
+                edge_node: np.ndarray, snap: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """:func:`steerherd.dp.bellman.transitions_for` for flat arrays of pairs, any agent.
+
+    Pair k is at node ``node[k]`` (belief ``belief[node[k]]``) with the agent's action
+    probabilities ``gg[k]``, ``gb[k]`` (computed by the agent model in numpy), the cost
+    β(|q − p|) ``cost[k]``, the limit's side for the successors ``side[k]`` and the agent's
+    ``a_side[k]``; the same operations as :func:`steerherd.model.rewards.reward_from_actions`,
+    :func:`steerherd.model.beliefs.successors` and the grid's ``locate``.
+    """
+    m = node.size
+    reward = np.empty(m)
+    lo_g = np.empty(m, dtype=np.int64)
+    lo_b = np.empty(m, dtype=np.int64)
+    w = np.empty((4, m))
+    for k in range(m):
+        i = node[k]
+        b = belief[i]
+        g_g, g_b = gg[k], gb[k]
+        if altruistic:
+            loss = b * (1.0 - g_g) + (1.0 - b) * g_b
+        else:
+            loss = b * (1.0 - g_g) + (1.0 - b) * (1.0 - g_b)
+        reward[k] = -cost[k] - c_loss * loss
+        p_good = b * g_g + (1.0 - b) * g_b
+        moves = abs(g_g - g_b) > 0.0 or a_side[k] > 0
+        if moves:
+            sg = b * g_g / p_good if p_good > 0 else b
+            sb = b * (1.0 - g_g) / (1.0 - p_good) if p_good < 1 else b
+            lg, lam_g = locate(sg, side[k], pos, left, first, last, spacing, right, edges,
+                               edge_node, snap)
+            lb, lam_b = locate(sb, -side[k], pos, left, first, last, spacing, right, edges,
+                               edge_node, snap)
+        else:
+            lg, lam_g, lb, lam_b = i, 0.0, i, 0.0
+        lo_g[k], lo_b[k] = lg, lb
+        w[0, k] = p_good * (1.0 - lam_g)
+        w[1, k] = p_good * lam_g
+        w[2, k] = (1.0 - p_good) * (1.0 - lam_b)
+        w[3, k] = (1.0 - p_good) * lam_b
+    return reward, lo_g, lo_b, w
+
+
+@njit(cache=True)
+def column(belief: np.ndarray, nodes: np.ndarray, q: np.ndarray, cost_q: np.ndarray,
+           c_loss: float, altruistic: bool, pos: np.ndarray, left: np.ndarray,
+           first: np.ndarray, last: np.ndarray, spacing: np.ndarray, right: np.ndarray,
+           edges: np.ndarray, edge_node: np.ndarray, snap: float
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Transitions of one followed grid precision per node (``q[i]`` at ``nodes[i]``)."""
+    m = nodes.size
+    reward = np.empty(m)
+    lo_g = np.empty(m, dtype=np.int64)
+    lo_b = np.empty(m, dtype=np.int64)
+    w = np.empty((4, m))
+    for i in range(m):
+        t = pair(belief[nodes[i]], nodes[i], q[i], cost_q[i], c_loss, altruistic, pos, left,
+                 first, last, spacing, right, edges, edge_node, snap)
+        reward[i], lo_g[i], lo_b[i] = t[0], t[1], t[2]
+        w[0, i], w[1, i], w[2, i], w[3, i] = t[3], t[4], t[5], t[6]
+    return reward, lo_g, lo_b, w
+
+
+@njit(cache=True)
+def q_values(v: np.ndarray, delta: float, reward: np.ndarray, lo_g: np.ndarray,
+             lo_b: np.ndarray, w: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """:meth:`steerherd.dp.bellman.Transitions.q_values` (same order of terms)."""
+    s, a = reward.shape
+    out = np.empty((s, a))
+    n = v.size
+    for i in range(s):
+        for c in range(a):
+            if delta == 0.0:
+                out[i, c] = reward[i, c]
+                continue
+            g, h = lo_g[i, c], lo_b[i, c]
+            a1 = v[g + 1] if g + 1 < n else 0.0
+            b1 = v[h + 1] if h + 1 < n else 0.0
+            out[i, c] = reward[i, c] + delta * (w[0, i, c] * v[g] + w[1, i, c] * a1
+                                                + w[2, i, c] * v[h] + w[3, i, c] * b1)
+    return out
+
+
+@njit(cache=True)
+def gauss_seidel(reward: np.ndarray, lo_g: np.ndarray, lo_b: np.ndarray, w: np.ndarray,
+           delta: float, v0: np.ndarray, rtol: float, max_sweeps: int
+           ) -> tuple[np.ndarray, bool]:  # pragma: no cover
+    """Approximate V_σ: Gauss–Seidel sweeps (exact diagonal) from ``v0``.
+
+    Returns (V, converged): converged when a sweep changes no value by more than
+    ``rtol·max(1, max |V|)``.
+    """
+    n = v0.size
+    v = v0.copy()
+    diag = np.zeros(n)
+    for i in range(n):
+        for k, node in ((0, lo_g[i]), (1, lo_g[i] + 1), (2, lo_b[i]), (3, lo_b[i] + 1)):
+            if node == i:
+                diag[i] += w[k, i]
+    for _ in range(max_sweeps):
+        change = 0.0
+        scale = 1.0
+        for i in range(n):
+            g, h = lo_g[i], lo_b[i]
+            a1 = v[g + 1] if g + 1 < n else 0.0
+            b1 = v[h + 1] if h + 1 < n else 0.0
+            ev = w[0, i] * v[g] + w[1, i] * a1 + w[2, i] * v[h] + w[3, i] * b1
+            new = (reward[i] + delta * (ev - diag[i] * v[i])) / (1.0 - delta * diag[i])
+            change = max(change, abs(new - v[i]))
+            scale = max(scale, abs(new))
+            v[i] = new
+        if change <= rtol * scale:
+            return v, True
+    return v, False
