@@ -195,7 +195,7 @@ def greedy(v: np.ndarray, delta: float, reward: np.ndarray, lo_g: np.ndarray,
         top = 0.0
         arg = 0
         for c in range(a):
-            if delta == 0.0:
+            if delta == 0.0 or reward[i, c] == -np.inf:  # absent: −inf + δ·0 (V is finite)
                 qv = reward[i, c]
             else:
                 g, h = lo_g[i, c], lo_b[i, c]
