@@ -178,3 +178,61 @@ def test_the_default_solve_does_not_import_numba() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=600)
     assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize("seed", [-1, 1, 2, 5, 7, 10, 11])
+def test_pruned_blocks_hold_their_interpolation_nodes(seed: int) -> None:
+    """Every pruned block that a compiled sweep keeps for the next one records node ranges
+    that hold every interpolation node (of nonzero weight) of every pair in the block, G side
+    and B side: what makes the next sweep's lifted bound, old bound + δ·[P_G·max ΔV over the
+    G range + (1 − P_G)·max ΔV over the B range], a bound (brute force, with the full
+    solver's transitions; the hard benchmark case, seed −1, and random instances)."""
+    from steerherd.dp import fast_kernel, fast_numba
+
+    if seed < 0:
+        params = Params(planner="biased", p=0.8, delta=0.99, cost=make_cost("linear", k=3.0))
+        agent: object = Bayesian()
+        beliefs, precisions = 601, 121
+    else:
+        params, agent, beliefs, precisions = _random_instance(seed)
+    kept: list[np.ndarray] = []
+
+    class Capture:
+        def __getattr__(self, name: str) -> object:
+            if name != "search":
+                return getattr(fast_numba, name)
+
+            def search(*args: object) -> object:
+                out = fast_numba.search(*args)
+                kept.append(np.array(out[2][: out[6]]))
+                return out
+
+            return search
+
+    original = fast_kernel._kern
+    fast_kernel._kern = lambda: Capture()  # type: ignore[assignment]
+    try:
+        solve_fast(params, beliefs, precisions, agent=agent,  # type: ignore[arg-type]
+                   options=SolverOptions(epsilon=EPS), kernel="numba")
+    finally:
+        fast_kernel._kern = original  # type: ignore[assignment]
+    grid = make_belief_grid(beliefs, grid_breakpoints(params, agent))  # type: ignore[arg-type]
+    q_grid = make_precision_grid(params.q_min, precisions)
+    checked = 0
+    for blocks in kept:
+        if blocks.size == 0:
+            continue
+        width = blocks[:, 2] - blocks[:, 1] + 1
+        row = np.repeat(np.arange(blocks.shape[0]), width)
+        j = blocks[row, 1] + (np.arange(row.size) - np.repeat(np.cumsum(width) - width, width))
+        node = blocks[row, 0]
+        _, lo_g, lo_b, w = transitions_for(params, grid, grid.belief[node], node,
+                                           q_grid[j][:, None], np.zeros((j.size, 1), np.int64),
+                                           agent)  # type: ignore[arg-type]
+        for k, at, (lo, hi) in ((0, lo_g, (4, 5)), (1, lo_g + 1, (4, 5)), (2, lo_b, (6, 7)),
+                                (3, lo_b + 1, (6, 7))):
+            used = w[k][:, 0] > 0.0
+            inside = (at[:, 0] >= blocks[row, lo]) & (at[:, 0] <= blocks[row, hi])
+            assert np.all(inside | ~used), (seed, k, np.flatnonzero(used & ~inside)[:5])
+        checked += j.size
+    assert checked > 0 or params.delta == 0.0

@@ -134,8 +134,10 @@ from steerherd.dp.fast_kernel import (
     pack,
 )
 from steerherd.dp.fast_kernel import column as compiled_column
+from steerherd.dp.fast_kernel import greedy as compiled_greedy
 from steerherd.dp.fast_kernel import q_values as compiled_q_values
 from steerherd.dp.fast_kernel import sweep as compiled_sweep
+from steerherd.dp.fast_kernel import widen as compiled_widen
 from steerherd.dp.fast_sweep import Memory, SweepResult, sweep
 from steerherd.dp.grid import BeliefGrid, make_belief_grid, make_precision_grid
 from steerherd.dp.policy import PolicyRows, Problem, merge, select
@@ -216,10 +218,16 @@ class _Ops:
         return self.packed is not None
 
     def sweep(self, setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArray,
-              memory: Memory | None = None) -> SweepResult:
+              memory: Memory | None = None, last: bool = False) -> SweepResult:
+        """T V over the full candidate set.
+
+        ``last``: probably the final sweep (the compiled kernel then keeps nothing new for a
+        next one, whose memory is ``memory``).
+        """
         if self.packed is None:
             return sweep(setting, v, exact_q, floor, memory)
-        return compiled_sweep(setting, self.packed, v, exact_q, floor, memory)
+        return compiled_sweep(setting, self.packed, v, exact_q, floor, memory,
+                              keep=not (last and memory is not None))
 
     def q_values(self, tr: Transitions, v: FloatArray) -> FloatArray:
         if self.packed is None:
@@ -231,6 +239,19 @@ class _Ops:
             return _column(setting.q_grid, setting.params, setting.grid, setting.agent, j,
                            present)
         return compiled_column(setting, self.packed, j, present)
+
+    def widen(self, setting: Setting, active: Transitions, grid_arg: IntArray, add: np.ndarray,
+              memory: Memory | None = None) -> Transitions:
+        """``active`` and the grid columns at ``grid_arg`` ± ``NEIGHBOURS`` where ``add``."""
+        if self.packed is not None:
+            return compiled_widen(setting, self.packed, active, grid_arg, add, NEIGHBOURS,
+                                  memory)
+        parts = [active]
+        for offset in range(-NEIGHBOURS, NEIGHBOURS + 1):
+            j = grid_arg + offset
+            ok = add & (j >= setting.first_informative) & (j < setting.grid_stop)
+            parts.append(self.column(setting, j, ok))
+        return _concat(parts)
 
 
 def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: AgentModel,
@@ -334,7 +355,6 @@ def _floor(best: FloatArray) -> FloatArray:
 def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, ops: _Ops
                   ) -> RawSolution:
     delta = setting.params.delta
-    parts = [setting.exact]
     active = setting.exact
     n_exact = setting.exact.kind.size
     policy = np.argmax(active.reward, axis=1)  # the myopic policy, as the full solver starts
@@ -381,7 +401,8 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
                 if gap >= options.epsilon and not stable:
                     policy = new
                     continue
-        res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
+        res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory,
+                        last=v_exact and last_added <= _few(setting))
         memory = res.memory
         done = gap < options.epsilon or stable
         if not v_exact and done and not (res.grid_best > best).any():
@@ -390,7 +411,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
             v = evaluate_rows(rows, delta)
             qv, new, best, gap = _greedy(active, policy, v, delta, ops)
             stable = bool(np.array_equal(new, policy))
-            res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
+            res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory, last=True)
             memory = res.memory
         if gap >= options.epsilon and stable and not (res.grid_best > best).any():
             # Nothing can change: the gap is the rounding of the policy evaluation (δ near 1).
@@ -405,17 +426,13 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
                     f" rounding of its"
                     f" evaluation at delta={delta}); use a larger epsilon"
                 )
-            res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory)
+            res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory, last=True)
             memory = res.memory
         add = res.grid_best > best
         last_added = int(np.count_nonzero(add))
         if add.any():
             best_col = active.kind.size + NEIGHBOURS
-            for offset in range(-NEIGHBOURS, NEIGHBOURS + 1):
-                j = res.grid_arg + offset
-                ok = add & (j >= setting.first_informative) & (j < setting.grid_stop)
-                parts.append(ops.column(setting, j, ok))
-            active = _concat(parts)
+            active = ops.widen(setting, active, res.grid_arg, add, res.memory)
             policy = np.where(add, best_col, new)
             exact = False  # a new round: approximate evaluations until it is stable again
         elif gap < options.epsilon or refined:
@@ -432,6 +449,9 @@ def _few(setting: Setting) -> int:
 def _greedy(active: Transitions, policy: IntArray, v: FloatArray, delta: float, ops: _Ops
             ) -> tuple[FloatArray, IntArray, FloatArray, float]:
     """(Q-values, greedy policy keeping exact ties, T V, MacQueen–Porteus gap) over ``active``."""
+    if ops.compiled:
+        qv, new, best = compiled_greedy(active, policy, v)  # the same bits, one pass
+        return qv, new, best, mp_gap(delta, best - v)[0]
     qv = ops.q_values(active, v)
     start = np.arange(0, qv.size, qv.shape[1])  # each row's first entry in qv.ravel()
     new = np.argmax(qv, axis=1)

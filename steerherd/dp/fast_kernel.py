@@ -133,6 +133,12 @@ def _kern() -> Any:
     return fast_numba
 
 
+def _steps() -> Any:
+    from steerherd.dp import fast_numba_steps
+
+    return fast_numba_steps
+
+
 def column(setting: Setting, packed: Packed, j: IntArray, present: np.ndarray) -> Transitions:
     """:func:`steerherd.dp.fast._column` compiled (present pairs must be followed ones)."""
     n = setting.grid.size
@@ -144,7 +150,7 @@ def column(setting: Setting, packed: Packed, j: IntArray, present: np.ndarray) -
     at = np.flatnonzero(present)
     if at.size:
         params = setting.params
-        r, g, b, ww = _kern().column(setting.grid.belief, at, setting.q_grid[jj[at]],
+        r, g, b, ww = _steps().column(setting.grid.belief, at, setting.q_grid[jj[at]],
                                      packed.cost_q[jj[at]], params.C, params.altruistic,
                                      *packed.grid, SNAP_TOL)
         reward[at], lo_g[at], lo_b[at], w[:, at] = r, g, b, ww
@@ -153,13 +159,37 @@ def column(setting: Setting, packed: Packed, j: IntArray, present: np.ndarray) -
                        lo_b=lo_b[:, None], weights=w[:, :, None], delta=setting.params.delta)
 
 
+def widen(setting: Setting, packed: Packed, active: Transitions, grid_arg: IntArray,
+          add: np.ndarray, reach: int, memory: Memory | None = None) -> Transitions:
+    """``active`` followed by :func:`column` at ``grid_arg`` + o for o = −reach..reach.
+
+    Present where ``add`` and followed; one compiled pass, the same arrays as concatenating
+    the columns (:func:`steerherd.dp.fast_numba_steps.widen`). ``memory``: the last sweep's,
+    whose evaluated pairs are copied instead of computed again.
+    """
+    params = setting.params
+    if memory is not None and memory.compiled is not None:
+        mem_int, mem_flt, _, _, mem_start, _ = memory.compiled
+    else:
+        mem_int, mem_flt = np.zeros((0, 4), np.int32), np.zeros((0, 6))
+        mem_start = np.zeros(1, np.int64)
+    q, side, reward, lo_g, lo_b, w = _steps().widen(
+        active.q, active.side, active.reward, active.lo_g, active.lo_b, active.weights,
+        setting.grid.belief, grid_arg, add, setting.first_informative, setting.grid_stop, reach,
+        setting.q_grid, packed.cost_q, params.C, params.altruistic, *packed.grid, SNAP_TOL,
+        mem_start, mem_int, mem_flt)
+    kind = np.concatenate([active.kind, np.repeat(setting.near.kind, 2 * reach + 1)])
+    return Transitions(q=q, side=side, kind=kind, reward=reward, lo_g=lo_g, lo_b=lo_b,
+                       weights=w, delta=active.delta)
+
+
 def exact_transitions(params: Any, grid: Any, q: FloatArray, side: IntArray, a_side: IntArray,
                       agent: Any, packed_grid: tuple[Any, ...]
                       ) -> tuple[FloatArray, IntArray, IntArray, FloatArray]:
     """:func:`steerherd.dp.bellman.transitions_for` at every node for columns ``q`` (S, E).
 
     Compiled: the agent's action probabilities and the costs come from numpy, the rest
-    (reward, Bayes step, location on the grid) from :func:`fast_numba.transitions`.
+    (reward, Bayes step, location on the grid) from :func:`fast_numba_steps.transitions`.
     """
     n, e = q.shape
     b = grid.belief[:, None]
@@ -170,7 +200,7 @@ def exact_transitions(params: Any, grid: Any, q: FloatArray, side: IntArray, a_s
                                                          - params.p)), dtype=np.float64),
                            q.shape)
     node = np.repeat(np.arange(n), e)
-    r, g, h, w = _kern().transitions(grid.belief, node, np.ascontiguousarray(gg).ravel(),
+    r, g, h, w = _steps().transitions(grid.belief, node, np.ascontiguousarray(gg).ravel(),
                                      np.ascontiguousarray(gb).ravel(),
                                      np.ascontiguousarray(cost).ravel(),
                                      np.ascontiguousarray(side).ravel(),
@@ -195,7 +225,15 @@ def grid_arrays(grid: Any) -> tuple[Any, ...]:
 
 def q_values(tr: Transitions, v: FloatArray) -> FloatArray:
     """:meth:`Transitions.q_values`, compiled (the same order of operations, the same bits)."""
-    out: FloatArray = _kern().q_values(v, tr.delta, tr.reward, tr.lo_g, tr.lo_b, tr.weights)
+    out: FloatArray = _steps().q_values(v, tr.delta, tr.reward, tr.lo_g, tr.lo_b, tr.weights)
+    return out
+
+
+def greedy(tr: Transitions, policy: IntArray, v: FloatArray
+           ) -> tuple[FloatArray, IntArray, FloatArray]:
+    """(Q-values, greedy policy keeping exact ties, T V) over ``tr``, compiled in one pass."""
+    out: tuple[FloatArray, IntArray, FloatArray] = _steps().greedy(
+        v, tr.delta, tr.reward, tr.lo_g, tr.lo_b, tr.weights, policy)
     return out
 
 
@@ -210,7 +248,7 @@ def approx_evaluate(rows: PolicyRows, delta: float, v0: FloatArray | None, compi
         return rows.reward.copy()
     start = rows.reward / (1.0 - delta) if v0 is None else v0
     if compiled:
-        v, ok = _kern().gauss_seidel(rows.reward, rows.lo_g, rows.lo_b, rows.weights, delta,
+        v, ok = _steps().gauss_seidel(rows.reward, rows.lo_g, rows.lo_b, rows.weights, delta,
                                      start, GS_RTOL, GS_SWEEPS)
         out: FloatArray | None = v if ok else None
         return out
@@ -243,7 +281,7 @@ def _spare_slot(mem_int: IntArray) -> list[Any]:
     """The buffer set this thread's next search may write into (not ``mem_int``'s)."""
     slots: list[list[Any]] | None = getattr(_SPARE, "slots", None)
     if slots is None:
-        empty = [np.zeros((0, 4), np.int64), np.zeros((0, 6)), np.zeros((0, 8), np.int64),
+        empty = [np.zeros((0, 4), np.int32), np.zeros((0, 6)), np.zeros((0, 8), np.int32),
                  np.zeros(0)]
         slots = _SPARE.slots = [list(empty), list(empty)]
     held = mem_int.size > 0 and mem_int.ctypes.data == slots[0][0].ctypes.data
@@ -262,25 +300,36 @@ def _row_max(a: FloatArray) -> FloatArray:
 
 
 def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
-          floor: FloatArray, memory: Memory | None = None) -> SweepResult:
-    """:func:`steerherd.dp.fast_sweep.sweep` for a structured agent, compiled."""
-    n, n_q = setting.grid.size, setting.q_grid.size
+          floor: FloatArray, memory: Memory | None = None, keep: bool = True) -> SweepResult:
+    """:func:`steerherd.dp.fast_sweep.sweep` for a structured agent, compiled.
+
+    ``keep=False``: a sweep expected to be the last writes nothing for the next one, and its
+    result carries ``memory`` (the input, still valid for a later sweep) as its memory.
+    """
+    n = setting.grid.size
     params = setting.params
+    steps = _steps()
     exact_best = _row_max(exact_q)
-    table = range_table(v) if params.delta != 0.0 else np.zeros((1, 1))
-    s_max, s_min = slope_tables(setting.grid.position, v)
+    rows, s_rows = steps.table_rows(n), steps.table_rows(n - 1)
+    table, dv_table = np.empty((rows, n)), np.empty((rows, n))
+    s_max, s_min = np.empty((s_rows, n - 1)), np.empty((s_rows, n - 1))
     pruned = np.empty(n)
     grid_best, grid_arg, grid_col = np.empty(n), np.empty(n, np.int64), np.empty(n, np.int64)
     if memory is not None and memory.compiled is not None:
-        mem_int, mem_flt, blk_int, blk_ub = memory.compiled
-        dv_table = range_table(v - memory.v)
+        mem_int, mem_flt, blk_int, blk_ub, mem_start, blk_start = memory.compiled
+        v_old = memory.v
     else:
-        mem_int, mem_flt = np.zeros((0, 4), np.int64), np.zeros((0, 6))
-        blk_int, blk_ub = np.zeros((0, 8), np.int64), np.zeros(0)
+        mem_int, mem_flt = np.zeros((0, 4), np.int32), np.zeros((0, 6))
+        blk_int, blk_ub = np.zeros((0, 8), np.int32), np.zeros(0)
+        mem_start = blk_start = np.zeros(n + 1, np.int64)
+        v_old = v
+    steps.fill_tables(v, setting.grid.position, v_old, v_old is not v, table, s_max, s_min,
+                       dv_table)
+    if params.delta == 0.0:
+        table = np.zeros((1, 1))
+    if v_old is v:
         dv_table = np.zeros((1, n))
-    nodes = np.arange(n + 1)
-    mem_start = np.searchsorted(mem_int[:, 0], nodes).astype(np.int64)
-    blk_start = np.searchsorted(blk_int[:, 0], nodes).astype(np.int64)
+    o_start, b_start = np.empty(n + 1, np.int64), np.empty(n + 1, np.int64)
     slot = _spare_slot(mem_int)
     o_int, o_flt, b_int, b_ub, _, count, n_blk = _kern().search(
         v, setting.grid.belief, setting.first_informative, setting.grid_stop, setting.q_grid,
@@ -288,8 +337,15 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
         SNAP_TOL, setting.lookup[1], table, packed.log2, RANGE_PAD, BOUND_SLACK, TIE_Q,
         packed.concave, s_max, s_min, packed.levels, floor, exact_best, dv_table,
         mem_start, mem_int, mem_flt, blk_start, blk_int, blk_ub, pruned, grid_best, grid_arg,
-        grid_col, *slot)
+        grid_col, *slot, o_start, b_start, keep)
     slot[:] = [o_int, o_flt, b_int, b_ub]  # grown buffers replace the old ones
+    if not keep:
+        near_q = q_values(setting.near, v)[:, 0]
+        if np.any((exact_best < near_q) & (near_q >= floor)):  # needs this sweep's pairs
+            return sweep(setting, packed, v, exact_q, floor, memory)
+        tv, exact_col = steps.finish(exact_q, exact_best, grid_best, grid_col, TIE_Q)
+        return SweepResult(tv=tv, grid_best=grid_best, grid_arg=grid_arg, exact_col=exact_col,
+                           grid_col=grid_col, evaluated=count, memory=memory)
     o_int, o_flt, b_int, b_ub = o_int[:count], o_flt[:count], b_int[:n_blk], b_ub[:n_blk]
     out_n, out_j, out_q = o_int[:, 0], o_int[:, 1], o_flt[:, 0]
     near_q = q_values(setting.near, v)[:, 0]  # compiled: the same bits
@@ -310,14 +366,8 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
         best = max(exact_best[i], top)
         hit = all_q >= best - TIE_Q * max(1.0, abs(best))
         grid_col[i] = all_j[hit].min() if hit.any() else -1
-    tv = np.maximum(exact_best, grid_best)
-    thr = tv - TIE_Q * np.maximum(1.0, np.abs(tv))
-    exact_col = np.full(n, -1, dtype=np.int64)  # the first exact column within the tie
-    for c in range(exact_q.shape[1] - 1, -1, -1):
-        exact_col[exact_q[:, c] >= thr] = c
-    grid_col = np.where(exact_col >= 0, -1, grid_col)
-    del n_q
+    tv, exact_col = steps.finish(exact_q, exact_best, grid_best, grid_col, TIE_Q)
     return SweepResult(tv=tv, grid_best=grid_best, grid_arg=grid_arg, exact_col=exact_col,
                        grid_col=grid_col, evaluated=evaluated,
                        memory=Memory(v=v.copy(), pruned=pruned, node=out_n, j=out_j, q=out_q,
-                                     compiled=(o_int, o_flt, b_int, b_ub)))
+                                     compiled=(o_int, o_flt, b_int, b_ub, o_start, b_start)))

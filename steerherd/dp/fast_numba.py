@@ -16,10 +16,10 @@ counterpart in :mod:`steerherd.dp.fast_sweep` / :mod:`steerherd.dp.fast_bounds` 
   decreasing order of their bound, and a block skipped once its bound is below the node's
   floor *or* below the tie threshold of the best Q found so far at that node (a Q below
   that threshold can be neither the maximum nor the reported choice, since the final best
-  can only be higher);
-* :func:`gauss_seidel` is an approximate policy evaluation (Gauss–Seidel sweeps, exact diagonal),
-  used between policy-iteration steps only; the value the solver returns always comes from
-  :func:`steerherd.dp.policy.evaluate_policy`, as the full solver's does.
+  can only be higher).
+
+The whole-array kernels (transitions, columns, Q-values, the approximate evaluation, the
+sweep's tables) are in :mod:`steerherd.dp.fast_numba_steps`.
 
 All functions use ``cache=True``: the first call in a fresh environment compiles (seconds),
 later processes load the cached machine code.
@@ -64,54 +64,6 @@ def pair(b: float, node: int, q: float, cost_q: float, c_loss: float, altruistic
             (1.0 - p_good) * (1.0 - lam_b), (1.0 - p_good) * lam_b)
 
 
-@njit(cache=True)
-def transitions(belief: np.ndarray, node: np.ndarray, gg: np.ndarray, gb: np.ndarray,
-                cost: np.ndarray, side: np.ndarray, a_side: np.ndarray, c_loss: float,
-                altruistic: bool, pos: np.ndarray, left: np.ndarray, first: np.ndarray,
-                last: np.ndarray, spacing: np.ndarray, right: np.ndarray, edges: np.ndarray,
-                edge_node: np.ndarray, snap: float
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
-    """:func:`steerherd.dp.bellman.transitions_for` for flat arrays of pairs, any agent.
-
-    Pair k is at node ``node[k]`` (belief ``belief[node[k]]``) with the agent's action
-    probabilities ``gg[k]``, ``gb[k]`` (computed by the agent model in numpy), the cost
-    β(|q − p|) ``cost[k]``, the limit's side for the successors ``side[k]`` and the agent's
-    ``a_side[k]``; the same operations as :func:`steerherd.model.rewards.reward_from_actions`,
-    :func:`steerherd.model.beliefs.successors` and the grid's ``locate``.
-    """
-    m = node.size
-    reward = np.empty(m)
-    lo_g = np.empty(m, dtype=np.int64)
-    lo_b = np.empty(m, dtype=np.int64)
-    w = np.empty((4, m))
-    for k in range(m):
-        i = node[k]
-        b = belief[i]
-        g_g, g_b = gg[k], gb[k]
-        if altruistic:
-            loss = b * (1.0 - g_g) + (1.0 - b) * g_b
-        else:
-            loss = b * (1.0 - g_g) + (1.0 - b) * (1.0 - g_b)
-        reward[k] = -cost[k] - c_loss * loss
-        p_good = b * g_g + (1.0 - b) * g_b
-        moves = abs(g_g - g_b) > 0.0 or a_side[k] > 0
-        if moves:
-            sg = b * g_g / p_good if p_good > 0 else b
-            sb = b * (1.0 - g_g) / (1.0 - p_good) if p_good < 1 else b
-            lg, lam_g = locate(sg, side[k], pos, left, first, last, spacing, right, edges,
-                               edge_node, snap)
-            lb, lam_b = locate(sb, -side[k], pos, left, first, last, spacing, right, edges,
-                               edge_node, snap)
-        else:
-            lg, lam_g, lb, lam_b = i, 0.0, i, 0.0
-        lo_g[k], lo_b[k] = lg, lb
-        w[0, k] = p_good * (1.0 - lam_g)
-        w[1, k] = p_good * lam_g
-        w[2, k] = (1.0 - p_good) * (1.0 - lam_b)
-        w[3, k] = (1.0 - p_good) * lam_b
-    return reward, lo_g, lo_b, w
-
-
 @njit(cache=True, inline="always")
 def _q(v: np.ndarray, delta: float, t: tuple) -> float:  # type: ignore[type-arg]  # pragma: no cover
     """Q = r + δ E[V(b')] with :func:`steerherd.dp.kernel.expected_value`'s order of terms."""
@@ -122,26 +74,6 @@ def _q(v: np.ndarray, delta: float, t: tuple) -> float:  # type: ignore[type-arg
     a1 = v[lo_g + 1] if lo_g + 1 < n else 0.0
     b1 = v[lo_b + 1] if lo_b + 1 < n else 0.0
     return reward + delta * (w0 * v[lo_g] + w1 * a1 + w2 * v[lo_b] + w3 * b1)
-
-
-@njit(cache=True)
-def column(belief: np.ndarray, nodes: np.ndarray, q: np.ndarray, cost_q: np.ndarray,
-           c_loss: float, altruistic: bool, pos: np.ndarray, left: np.ndarray,
-           first: np.ndarray, last: np.ndarray, spacing: np.ndarray, right: np.ndarray,
-           edges: np.ndarray, edge_node: np.ndarray, snap: float
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
-    """Transitions of one followed grid precision per node (``q[i]`` at ``nodes[i]``)."""
-    m = nodes.size
-    reward = np.empty(m)
-    lo_g = np.empty(m, dtype=np.int64)
-    lo_b = np.empty(m, dtype=np.int64)
-    w = np.empty((4, m))
-    for i in range(m):
-        t = pair(belief[nodes[i]], nodes[i], q[i], cost_q[i], c_loss, altruistic, pos, left,
-                 first, last, spacing, right, edges, edge_node, snap)
-        reward[i], lo_g[i], lo_b[i] = t[0], t[1], t[2]
-        w[0, i], w[1, i], w[2, i], w[3, i] = t[3], t[4], t[5], t[6]
-    return reward, lo_g, lo_b, w
 
 
 @njit(cache=True)
@@ -156,7 +88,7 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
            blk_start: np.ndarray, blk_int: np.ndarray, blk_ub: np.ndarray, pruned: np.ndarray,
            grid_best: np.ndarray, grid_arg: np.ndarray, grid_col: np.ndarray,
            spare_int: np.ndarray, spare_flt: np.ndarray, spare_bint: np.ndarray,
-           spare_bub: np.ndarray
+           spare_bub: np.ndarray, o_start: np.ndarray, b_start: np.ndarray, keep: bool = True
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int,
                       int]:  # pragma: no cover
     """The structured sweep over all nodes (see the module docstring).
@@ -164,18 +96,24 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
     Every node's followed grid indices [j0, stop) end up partitioned into evaluated pairs and
     pruned blocks, which are returned for the next sweep of the same problem:
 
-    * pairs: ``mem_int`` rows (node, j, lo_g, lo_b), ``mem_flt`` rows (Q, reward, w0..w3);
+    * pairs: ``mem_int`` rows (node, j, lo_g, lo_b; int32, as all kept integers: half the
+      bytes a later sweep streams), ``mem_flt`` rows (Q, reward, w0..w3);
       their transitions do not depend on V, so the next sweep re-evaluates them with four
       products instead of a Bayes step;
     * pruned blocks: ``blk_int`` rows (node, lo, hi, level, g_lo, g_hi, h_lo, h_hi) with
       their bound ``blk_ub`` (level −1: a node's whole range [j0, stop), which a fresh
       search bounds first); [g_lo, g_hi] and [h_lo, h_hi] are the node ranges the block's
-      successors interpolate between, so at the next V each Q in the block moved by at most
-      δ·max(ΔV) over those nodes (the weights sum to 1): the old bound plus that is a bound
-      at the new V, and only a block where it reaches the floor is bounded afresh.
+      successors interpolate between (every interpolation node of every pair in the
+      block, ``test_pruned_blocks_hold_their_interpolation_nodes``), so at the next V each
+      Q in the block moved by at most δ·[P_G·max ΔV over the first range + (1 − P_G)·max ΔV
+      over the second] (the weights on each side sum to P_G and 1 − P_G, and P_G is linear
+      in q, so the larger of the block's two ends bounds it): the old bound plus that is a
+      bound at the new V, and only a block where it reaches the floor is bounded afresh.
 
     ``mem_start``/``blk_start`` (S + 1 offsets) locate each node's rows; empty at the first
-    sweep, when every node starts from its top-level blocks. ``dv_table`` is the range-max
+    sweep, when every node starts from its top-level blocks. ``o_start``/``b_start`` receive
+    the same offsets for this sweep's pairs and blocks (the next sweep's ``mem_start`` and
+    ``blk_start``). ``dv_table`` is the range-max
     table of V − V_old. Fills ``pruned`` (max bound of the pruned blocks), ``grid_best``,
     ``grid_arg`` and ``grid_col`` (−1 where none) and returns this sweep's pairs and blocks
     in the same form and the number of block bounds computed.
@@ -185,6 +123,10 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
     allocated; zero-row arrays: always): a caller that reuses buffers avoids the page faults
     of fresh memory. The outputs are returned whole, with the pair and block counts: the
     first ``count`` rows (``n_blk`` blocks) are this sweep's.
+
+    ``keep=False``: nothing is written for the next sweep (a sweep expected to be the last:
+    its caller keeps the input memory, still valid for a later sweep); ``count`` is then the
+    number of pairs evaluated and ``n_blk`` 0.
     """
     n = v.size
     cap = 2 * n + 64 + mem_int.shape[0] + mem_int.shape[0] // 4
@@ -192,14 +134,14 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
         cap = spare_int.shape[0]
         o_int, o_flt = spare_int, spare_flt
     else:
-        o_int = np.empty((cap, 4), dtype=np.int64)
+        o_int = np.empty((cap, 4), dtype=np.int32)
         o_flt = np.empty((cap, 6))
     bcap = 4 * n + 64 + blk_int.shape[0] + blk_int.shape[0] // 4
     if spare_bint.shape[0] >= bcap:
         bcap = spare_bint.shape[0]
         b_int, b_ub = spare_bint, spare_bub
     else:
-        b_int = np.empty((bcap, 8), dtype=np.int64)
+        b_int = np.empty((bcap, 8), dtype=np.int32)
         b_ub = np.empty(bcap)
     n_blk = 0
     count = 0
@@ -218,23 +160,29 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
     ch_ub = np.empty(nch)
     n_bounds = 0
     remembered = mem_start[n] + blk_start[n] > 0
+    loc_j = np.empty(stop + 1, dtype=np.int64)  # this node's evaluated pairs: j, Q
+    loc_q = np.empty(stop + 1)
+    n_eval = 0
     wait, backoff = 0, 1  # the next node that tries its whole range first; the back-off
     for i in range(n):
         tried = -1
         b = belief[i]
-        start = count
+        o_start[i], b_start[i] = count, n_blk
+        nl = 0
         gbest = _NEG
         garg = -1
         fl = floor[i]
         pruned[i] = _NEG
         sp = 0
+        # the previous node's best grid index, where a grid precision won there: the blocks
+        # that hold it will not prune here either, so they are expanded without a bound
+        seed = -1
+        if i > 0 and grid_arg[i - 1] >= j0[i] and grid_best[i - 1] > exact_best[i - 1]:
+            seed = grid_arg[i - 1]
         if j0[i] < stop:
             if remembered:
                 # the old pairs, re-evaluated from their transitions
                 for k in range(mem_start[i], mem_start[i + 1]):
-                    if count == cap:
-                        cap *= 2
-                        o_int, o_flt = _grow(o_int, o_flt, cap)
                     j = mem_int[k, 1]
                     g, h = mem_int[k, 2], mem_int[k, 3]
                     if delta == 0.0:
@@ -244,26 +192,37 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                         b1 = v[h + 1] if h + 1 < n else 0.0
                         qv = mem_flt[k, 1] + delta * (mem_flt[k, 2] * v[g] + mem_flt[k, 3] * a1
                                                       + mem_flt[k, 4] * v[h] + mem_flt[k, 5] * b1)
-                    for c in range(4):
-                        o_int[count, c] = mem_int[k, c]
-                    o_flt[count, 0] = qv
-                    for c in range(1, 6):
-                        o_flt[count, c] = mem_flt[k, c]
-                    count += 1
+                    loc_j[nl], loc_q[nl] = j, qv
+                    nl += 1
+                    if keep:
+                        if count == cap:
+                            cap *= 2
+                            o_int, o_flt = _grow(o_int, o_flt, cap)
+                        for c in range(4):
+                            o_int[count, c] = mem_int[k, c]
+                        o_flt[count, 0] = qv
+                        for c in range(1, 6):
+                            o_flt[count, c] = mem_flt[k, c]
+                        count += 1
                     if qv > gbest or (qv == gbest and j < garg):
                         gbest, garg = qv, j
-                # the old pruned blocks, their bounds lifted by δ·max ΔV over their successors
+                # the old pruned blocks, their bounds lifted by δ·[P_G·max ΔV over the G
+                # successors' nodes + (1 − P_G)·max ΔV over the B successors'] (the weights
+                # on each side sum to P_G and 1 − P_G; P_G is linear in q: the larger end)
                 for k in range(blk_start[i], blk_start[i + 1]):
-                    shift = max(_range_max(dv_table, log2, blk_int[k, 4], blk_int[k, 5]),
-                                _range_max(dv_table, log2, blk_int[k, 6], blk_int[k, 7]),
-                                dv_table[0, i])
+                    m_g = _range_max(dv_table, log2, blk_int[k, 4], blk_int[k, 5])
+                    m_b = _range_max(dv_table, log2, blk_int[k, 6], blk_int[k, 7])
+                    qa, qz = q_grid[blk_int[k, 1]], q_grid[blk_int[k, 2]]
+                    pa = b * qa + (1.0 - b) * (1.0 - qa)
+                    pz = b * qz + (1.0 - b) * (1.0 - qz)
+                    shift = max(pa * m_g + (1.0 - pa) * m_b, pz * m_g + (1.0 - pz) * m_b)
                     ub = blk_ub[k] + delta * shift
                     ub += slack * max(1.0, abs(ub))
                     st_lo[sp], st_hi[sp], st_lv[sp], st_ub[sp] = (blk_int[k, 1], blk_int[k, 2],
                                                                   blk_int[k, 3], ub)
                     st_src[sp] = k
                     sp += 1
-            elif (stop - 1) // top > j0[i] // top and i >= wait:
+            elif (stop - 1) // top > j0[i] // top and i >= wait and seed < 0:
                 # [j0, stop) whole first (level −1: where one bound prunes the node, it saves
                 # the top-level blocks' bounds); its children are the top-level blocks
                 # [k·top, (k+1)·top) ∩ [j0, stop). Nodes where it fails tend to be
@@ -272,8 +231,7 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                 st_lo[0], st_hi[0], st_lv[0], st_src[0] = j0[i], stop - 1, -1, -1
                 n_bounds += 1
                 st_ub[0] = block_bound(b, j0[i], stop - 1, q_grid, cost_q, p, c_loss,
-                                       altruistic, concave, delta, v, pos, left, first, last,
-                                       spacing, right, edges, edge_node, snap, cell_ge, table,
+                                       altruistic, concave, delta, v, pos, cell_ge, table,
                                        s_max, s_min, log2, pad, slack,
                                        max(fl, exact_best[i] - tie * max(1.0,
                                                                          abs(exact_best[i]))))
@@ -287,12 +245,14 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                     a = max(lo, j0[i])
                     z = min(lo + top, stop) - 1
                     ch_lo[nc], ch_hi[nc] = a, z
-                    n_bounds += 1
-                    ch_ub[nc] = block_bound(b, a, z, q_grid, cost_q, p, c_loss, altruistic, concave,
-                                      delta, v, pos, left, first, last, spacing, right, edges,
-                                      edge_node, snap, cell_ge, table, s_max, s_min, log2, pad,
-                                      slack, top_dyn)
                     nc += 1
+                    if a <= seed <= z:
+                        ch_ub[nc - 1] = np.inf
+                        continue
+                    n_bounds += 1
+                    ch_ub[nc - 1] = block_bound(b, a, z, q_grid, cost_q, p, c_loss, altruistic,
+                                                concave, delta, v, pos, cell_ge, table, s_max,
+                                                s_min, log2, pad, slack, top_dyn)
                 sp = _push(ch_lo, ch_hi, ch_ub, nc, 0, st_lo, st_hi, st_lv, st_ub, st_src, sp)
             while sp > 0:
                 sp -= 1
@@ -302,13 +262,14 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                 if ub >= dyn and src >= 0:  # a lifted old bound that reaches: bound afresh
                     n_bounds += 1
                     ub = block_bound(b, a, z, q_grid, cost_q, p, c_loss, altruistic, concave,
-                                     delta, v, pos, left, first, last, spacing, right, edges,
-                                     edge_node, snap, cell_ge, table, s_max, s_min, log2, pad,
+                                     delta, v, pos, cell_ge, table, s_max, s_min, log2, pad,
                                      slack, dyn)
                 if ub < dyn:
                     if tried == i:  # the whole range pruned
                         backoff = 1
                     pruned[i] = max(pruned[i], ub)
+                    if not keep:
+                        continue
                     if n_blk == bcap:
                         bcap *= 2
                         b_int, b_ub = _grow_blocks(b_int, b_ub, bcap)
@@ -331,27 +292,32 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                         la = max(lo, a)
                         zz = min(lo + size, z + 1) - 1
                         ch_lo[nc], ch_hi[nc] = la, zz
-                        n_bounds += 1
-                        ch_ub[nc] = block_bound(b, la, zz, q_grid, cost_q, p, c_loss, altruistic,
-                                          concave, delta, v, pos, left, first, last, spacing,
-                                          right, edges, edge_node, snap, cell_ge, table, s_max,
-                                          s_min, log2, pad, slack, dyn)
                         nc += 1
+                        if la <= seed <= zz:
+                            ch_ub[nc - 1] = np.inf
+                            continue
+                        n_bounds += 1
+                        ch_ub[nc - 1] = block_bound(b, la, zz, q_grid, cost_q, p, c_loss,
+                                                    altruistic, concave, delta, v, pos, cell_ge,
+                                                    table, s_max, s_min, log2, pad, slack, dyn)
                     sp = _push(ch_lo, ch_hi, ch_ub, nc, lv + 1, st_lo, st_hi, st_lv, st_ub, st_src,
                                sp)
                     continue
                 for j in range(a, z + 1):
-                    if count == cap:
-                        cap *= 2
-                        o_int, o_flt = _grow(o_int, o_flt, cap)
                     t = pair(b, i, q_grid[j], cost_q[j], c_loss, altruistic, pos, left, first,
                              last, spacing, right, edges, edge_node, snap)
                     qv = _q(v, delta, t)
-                    o_int[count, 0], o_int[count, 1], o_int[count, 2], o_int[count, 3] = (
-                        i, j, t[1], t[2])
-                    o_flt[count, 0], o_flt[count, 1], o_flt[count, 2] = qv, t[0], t[3]
-                    o_flt[count, 3], o_flt[count, 4], o_flt[count, 5] = t[4], t[5], t[6]
-                    count += 1
+                    loc_j[nl], loc_q[nl] = j, qv
+                    nl += 1
+                    if keep:
+                        if count == cap:
+                            cap *= 2
+                            o_int, o_flt = _grow(o_int, o_flt, cap)
+                        o_int[count, 0], o_int[count, 1], o_int[count, 2], o_int[count, 3] = (
+                            i, j, t[1], t[2])
+                        o_flt[count, 0], o_flt[count, 1], o_flt[count, 2] = qv, t[0], t[3]
+                        o_flt[count, 3], o_flt[count, 4], o_flt[count, 5] = t[4], t[5], t[6]
+                        count += 1
                     if qv > gbest or (qv == gbest and j < garg):
                         gbest, garg = qv, j
         grid_best[i] = gbest
@@ -359,10 +325,14 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
         best = max(exact_best[i], gbest)
         thr = best - tie * max(1.0, abs(best))
         col = -1
-        for row in range(start, count):
-            if o_flt[row, 0] >= thr and (col < 0 or o_int[row, 1] < col):
-                col = o_int[row, 1]
+        for r in range(nl):
+            if loc_q[r] >= thr and (col < 0 or loc_j[r] < col):
+                col = loc_j[r]
         grid_col[i] = col
+        n_eval += nl
+    o_start[n], b_start[n] = count, n_blk
+    if not keep:
+        return o_int, o_flt, b_int, b_ub, n_bounds, n_eval, 0
     # whole buffers, not copies (the caller takes views and may reuse the buffers)
     return o_int, o_flt, b_int, b_ub, n_bounds, count, n_blk
 
@@ -386,7 +356,7 @@ def _record(b_int: np.ndarray, b_ub: np.ndarray, at: int, i: int, a: int, z: int
 @njit(cache=True)
 def _grow_blocks(b_int: np.ndarray, b_ub: np.ndarray, cap: int
                  ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
-    a = np.empty((cap, 8), dtype=np.int64)
+    a = np.empty((cap, 8), dtype=np.int32)
     a[: b_int.shape[0]] = b_int
     f = np.empty(cap)
     f[: b_ub.size] = b_ub
@@ -396,7 +366,7 @@ def _grow_blocks(b_int: np.ndarray, b_ub: np.ndarray, cap: int
 @njit(cache=True)
 def _grow(o_int: np.ndarray, o_flt: np.ndarray, cap: int
           ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
-    a = np.empty((cap, 4), dtype=np.int64)
+    a = np.empty((cap, 4), dtype=np.int32)
     a[: o_int.shape[0]] = o_int
     f = np.empty((cap, 6))
     f[: o_flt.shape[0]] = o_flt
@@ -420,56 +390,3 @@ def _push(ch_lo: np.ndarray, ch_hi: np.ndarray, ch_ub: np.ndarray, nc: int, lv: 
         st_src[sp] = -1
         sp += 1
     return sp
-
-
-@njit(cache=True)
-def q_values(v: np.ndarray, delta: float, reward: np.ndarray, lo_g: np.ndarray,
-             lo_b: np.ndarray, w: np.ndarray) -> np.ndarray:  # pragma: no cover
-    """:meth:`steerherd.dp.bellman.Transitions.q_values` (same order of terms)."""
-    s, a = reward.shape
-    out = np.empty((s, a))
-    n = v.size
-    for i in range(s):
-        for c in range(a):
-            if delta == 0.0:
-                out[i, c] = reward[i, c]
-                continue
-            g, h = lo_g[i, c], lo_b[i, c]
-            a1 = v[g + 1] if g + 1 < n else 0.0
-            b1 = v[h + 1] if h + 1 < n else 0.0
-            out[i, c] = reward[i, c] + delta * (w[0, i, c] * v[g] + w[1, i, c] * a1
-                                                + w[2, i, c] * v[h] + w[3, i, c] * b1)
-    return out
-
-
-@njit(cache=True)
-def gauss_seidel(reward: np.ndarray, lo_g: np.ndarray, lo_b: np.ndarray, w: np.ndarray,
-           delta: float, v0: np.ndarray, rtol: float, max_sweeps: int
-           ) -> tuple[np.ndarray, bool]:  # pragma: no cover
-    """Approximate V_σ: Gauss–Seidel sweeps (exact diagonal) from ``v0``.
-
-    Returns (V, converged): converged when a sweep changes no value by more than
-    ``rtol·max(1, max |V|)``.
-    """
-    n = v0.size
-    v = v0.copy()
-    diag = np.zeros(n)
-    for i in range(n):
-        for k, node in ((0, lo_g[i]), (1, lo_g[i] + 1), (2, lo_b[i]), (3, lo_b[i] + 1)):
-            if node == i:
-                diag[i] += w[k, i]
-    for _ in range(max_sweeps):
-        change = 0.0
-        scale = 1.0
-        for i in range(n):
-            g, h = lo_g[i], lo_b[i]
-            a1 = v[g + 1] if g + 1 < n else 0.0
-            b1 = v[h + 1] if h + 1 < n else 0.0
-            ev = w[0, i] * v[g] + w[1, i] * a1 + w[2, i] * v[h] + w[3, i] * b1
-            new = (reward[i] + delta * (ev - diag[i] * v[i])) / (1.0 - delta * diag[i])
-            change = max(change, abs(new - v[i]))
-            scale = max(scale, abs(new))
-            v[i] = new
-        if change <= rtol * scale:
-            return v, True
-    return v, False

@@ -295,9 +295,7 @@ def _chord_line(b: float, q: float, r: float, delta: float, cg: tuple, ch: tuple
 @njit(cache=True)
 def block_bound(b: float, ja: int, jb: int, q_grid: np.ndarray, cost_q: np.ndarray, p: float,
           c_loss: float, altruistic: bool, concave: bool, delta: float, v: np.ndarray,
-          pos: np.ndarray, left: np.ndarray, first: np.ndarray, last: np.ndarray,
-          spacing: np.ndarray, right: np.ndarray, edges: np.ndarray, edge_node: np.ndarray,
-          snap: float, cell_ge: np.ndarray, table: np.ndarray, s_max: np.ndarray,
+          pos: np.ndarray, cell_ge: np.ndarray, table: np.ndarray, s_max: np.ndarray,
           s_min: np.ndarray, log2: np.ndarray, pad: float, slack: float, dyn: float
           ) -> float:  # pragma: no cover
     """The block bound the search uses (``dyn``: the threshold it prunes at, see :func:`_tight`).

@@ -75,7 +75,8 @@ class Memory:
         pruned: per node, an upper bound (at ``v``) of Q over the followed grid precisions
             that were not evaluated (−inf if none).
         node, j, q: the evaluated (node, grid index) pairs and their Q at ``v``.
-        compiled: the compiled kernel's pairs with their transitions (see
+        compiled: the compiled kernel's pairs with their transitions, its pruned blocks,
+            and each node's first pair and block (see
             :func:`steerherd.dp.fast_numba.search`), or None.
     """
 
@@ -84,7 +85,7 @@ class Memory:
     node: IntArray
     j: IntArray
     q: FloatArray
-    compiled: tuple[IntArray, FloatArray, IntArray, FloatArray] | None = None
+    compiled: tuple[IntArray, FloatArray, IntArray, FloatArray, IntArray, IntArray] | None = None
 
 
 
