@@ -153,6 +153,19 @@ def test_approximate_evaluation_is_close_to_the_lu(compiled: bool) -> None:
     np.testing.assert_allclose(approx, exact, rtol=0, atol=1e-11 * np.abs(exact).max())
 
 
+def test_compiled_select_gathers_the_same_rows() -> None:
+    from steerherd.dp.fast_kernel import select as compiled_select
+
+    params = Params(planner="biased", p=0.7, delta=0.9, cost=make_cost("linear", k=0.5))
+    exact = _setting(params, Bayesian(), 201, 41).exact
+    policy = np.random.default_rng(3).integers(0, exact.reward.shape[1], exact.reward.shape[0])
+    want, got = select(exact, policy), compiled_select(exact, policy)
+    for name in ("q", "side", "kind", "reward", "lo_g", "lo_b", "weights"):
+        a, b = getattr(want, name), getattr(got, name)
+        assert a.dtype == b.dtype and a.shape == b.shape, name
+        np.testing.assert_array_equal(a, b, err_msg=name)
+
+
 def test_kernel_choice() -> None:
     assert choose("numpy", 10**6, 10**6) == "numpy"
     assert choose("numba", 11, 2) == "numba"

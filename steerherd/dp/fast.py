@@ -136,6 +136,7 @@ from steerherd.dp.fast_kernel import (
 from steerherd.dp.fast_kernel import column as compiled_column
 from steerherd.dp.fast_kernel import greedy as compiled_greedy
 from steerherd.dp.fast_kernel import q_values as compiled_q_values
+from steerherd.dp.fast_kernel import select as compiled_select
 from steerherd.dp.fast_kernel import sweep as compiled_sweep
 from steerherd.dp.fast_kernel import widen as compiled_widen
 from steerherd.dp.fast_sweep import Memory, SweepResult, sweep
@@ -228,6 +229,10 @@ class _Ops:
             return sweep(setting, v, exact_q, floor, memory)
         return compiled_sweep(setting, self.packed, v, exact_q, floor, memory,
                               keep=not (last and memory is not None))
+
+    def select(self, tr: Transitions, policy: IntArray) -> PolicyRows:
+        """The rows that ``policy`` picks (:func:`steerherd.dp.policy.select`)."""
+        return select(tr, policy) if self.packed is None else compiled_select(tr, policy)
 
     def q_values(self, tr: Transitions, v: FloatArray) -> FloatArray:
         if self.packed is None:
@@ -377,7 +382,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
             )
         iterations += 1
         refined = False  # a stable policy's V was refined: its gap is within max(ε, floor)
-        rows = select(active, policy)
+        rows = ops.select(active, policy)
         v = None if exact else approx_evaluate(rows, delta, v_prev, ops.compiled)
         v_exact = v is None
         v = evaluate_rows(rows, delta) if v is None else v

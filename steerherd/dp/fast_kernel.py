@@ -237,6 +237,14 @@ def greedy(tr: Transitions, policy: IntArray, v: FloatArray
     return out
 
 
+def select(tr: Transitions, policy: IntArray) -> PolicyRows:
+    """:func:`steerherd.dp.policy.select`, compiled (the same entries, gathered in one pass)."""
+    q, side, reward, lo_g, lo_b, w = _steps().select_rows(tr.q, tr.side, tr.reward, tr.lo_g,
+                                                          tr.lo_b, tr.weights, policy)
+    return PolicyRows(q=q, side=side, kind=tr.kind[policy], reward=reward, lo_g=lo_g,
+                      lo_b=lo_b, weights=w)
+
+
 def approx_evaluate(rows: PolicyRows, delta: float, v0: FloatArray | None, compiled: bool
                     ) -> FloatArray | None:
     """An approximate V_σ (between policy-iteration steps), or None if it does not converge.

@@ -330,3 +330,25 @@ def gauss_seidel(reward: np.ndarray, lo_g: np.ndarray, lo_b: np.ndarray, w: np.n
         if change <= rtol * scale:
             return v, True
     return v, False
+
+
+@njit(cache=True)
+def select_rows(q: np.ndarray, side: np.ndarray, reward: np.ndarray, lo_g: np.ndarray,
+                lo_b: np.ndarray, w: np.ndarray, policy: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                           np.ndarray]:  # pragma: no cover
+    """Each node's entries in its column ``policy[i]``, gathered in one pass.
+
+    :func:`steerherd.dp.policy.select`'s gathers (copies: the same values).
+    """
+    n = policy.size
+    q1, side1, reward1 = np.empty(n), np.empty(n, dtype=side.dtype), np.empty(n)
+    lo_g1, lo_b1 = np.empty(n, dtype=lo_g.dtype), np.empty(n, dtype=lo_b.dtype)
+    w1 = np.empty((4, n))
+    for i in range(n):
+        c = policy[i]
+        q1[i], side1[i], reward1[i] = q[i, c], side[i, c], reward[i, c]
+        lo_g1[i], lo_b1[i] = lo_g[i, c], lo_b[i, c]
+        for k in range(4):
+            w1[k, i] = w[k, i, c]
+    return q1, side1, reward1, lo_g1, lo_b1, w1
