@@ -140,7 +140,7 @@ def _steps() -> Any:
 
 
 def column(setting: Setting, packed: Packed, j: IntArray, present: np.ndarray) -> Transitions:
-    """:func:`steerherd.dp.fast._column` compiled (present pairs must be followed ones)."""
+    """:func:`steerherd.dp.fast_setting.grid_column` compiled (present pairs must be followed ones)."""
     n = setting.grid.size
     node = np.arange(n)
     jj = np.clip(j, 0, setting.q_grid.size - 1)
