@@ -18,8 +18,8 @@ from steerherd import Params, make_cost
 from steerherd.agents import Bayesian, Behavioral
 from steerherd.dp.bellman import transitions_for
 from steerherd.dp.fast import make_setting, solve_fast
-from steerherd.dp.fast_bounds import BOUND_SLACK, RANGE_PAD, range_table
-from steerherd.dp.fast_kernel import LARGE_PAIRS, approx_evaluate, choose, pack, slope_tables
+from steerherd.dp.fast_bounds import BOUND_SLACK, RANGE_PAD, range_table, table_rows
+from steerherd.dp.fast_kernel import LARGE_PAIRS, approx_evaluate, choose, pack
 from steerherd.dp.grid import make_belief_grid, make_precision_grid
 from steerherd.dp.policy import evaluate_policy, select
 from steerherd.dp.solve import SolverOptions, grid_breakpoints
@@ -94,6 +94,41 @@ def test_numba_kernel_finite_horizon(agent: object) -> None:
 def _setting(params: Params, agent: object, beliefs: int, precisions: int):  # type: ignore[no-untyped-def]
     grid = make_belief_grid(beliefs, grid_breakpoints(params, agent))  # type: ignore[arg-type]
     return make_setting(params, grid, make_precision_grid(params.q_min, precisions), agent)  # type: ignore[arg-type]
+
+
+def slope_tables(position: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Range-max and range-min tables of the interpolant's segment slopes, in numpy.
+
+    A segment of zero length (the nodes x−, x, x+ of a breakpoint, where V may jump) has
+    slope +inf in the max table and −inf in the min table.
+    """
+    span = np.diff(position)
+    dv = np.diff(v)
+    jump = span <= 0.0
+    slope = dv / np.where(jump, 1.0, span)
+    s_max = range_table(np.where(jump, np.inf, slope))
+    s_min = range_table(np.where(jump, -np.inf, slope), minimum=True)
+    return s_max, s_min
+
+
+def test_fill_tables_match_the_range_tables() -> None:
+    """The compiled tables are range_table's for V, the slopes and V − V_old, entry for entry."""
+    from steerherd.dp.fast_numba_steps import fill_tables
+
+    params = Params(planner="biased", p=0.8, delta=0.99, cost=make_cost("linear", k=3.0))
+    setting = _setting(params, Bayesian(), 301, 41)
+    pos, n = setting.grid.position, setting.grid.size
+    v = solve_fast(params, 301, 41, kernel="numpy").value
+    v_old = v + np.random.default_rng(5).normal(0.0, 0.1, n)
+    table, dv_table = np.empty((table_rows(n), n)), np.empty((table_rows(n), n))
+    s_max, s_min = np.empty((table_rows(n - 1), n - 1)), np.empty((table_rows(n - 1), n - 1))
+    fill_tables(v, pos, v_old, True, table, s_max, s_min, dv_table)
+    want_max, want_min = slope_tables(pos, v)
+    assert np.isinf(want_max).any()  # the grid's breakpoints give zero-length segments
+    np.testing.assert_array_equal(table, range_table(v))
+    np.testing.assert_array_equal(dv_table, range_table(v - v_old))
+    np.testing.assert_array_equal(s_max, want_max)
+    np.testing.assert_array_equal(s_min, want_min)
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -328,7 +328,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
         if gap >= options.epsilon and stable and not (res.grid_best > best).any():
             # Nothing can change: the gap is the rounding of the policy evaluation (δ near 1).
             # Refine V for the same policy; if that does not certify it, say so now.
-            v = refine_evaluation(select(active, policy), delta)
+            v = refine_evaluation(rows, delta)  # the rows of this (unchanged) policy
             qv, new, best, gap = _greedy(active, policy, v, delta, ops)
             refined = True
             if gap >= target_gap(delta, v, options):

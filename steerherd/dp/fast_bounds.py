@@ -115,6 +115,14 @@ def _agrees(agent: AgentModel, belief: FloatArray, q_grid: FloatArray, j0: IntAr
                 and np.array_equal(gb, np.where(follows, 1.0 - q, cascade)))
 
 
+def table_rows(n: int) -> int:
+    """Rows of a range table over n entries: one per width 2^k ≤ n."""
+    rows = 1
+    while 2 ** rows <= n:
+        rows += 1
+    return rows
+
+
 def range_table(v: FloatArray, minimum: bool = False) -> FloatArray:
     """Sparse table for range maxima: row k holds max(v[i : i + 2^k]) (−inf past the end).
 
@@ -122,9 +130,7 @@ def range_table(v: FloatArray, minimum: bool = False) -> FloatArray:
     row (no temporaries).
     """
     n = v.size
-    rows = 1
-    while 2 ** rows <= n:
-        rows += 1
+    rows = table_rows(n)
     table = np.empty((rows, n))
     table[0] = v
     op = np.minimum if minimum else np.maximum

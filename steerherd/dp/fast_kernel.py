@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from steerherd.dp.bellman import TIE_Q, Transitions
-from steerherd.dp.fast_bounds import BOUND_SLACK, RANGE_PAD, Setting, range_table
+from steerherd.dp.fast_bounds import BOUND_SLACK, RANGE_PAD, Setting, table_rows
 from steerherd.dp.fast_sweep import LEVELS, Memory, SweepResult, _block_q
 from steerherd.dp.policy import PolicyRows
 from steerherd.errors import ParameterError
@@ -112,21 +112,6 @@ def pack(setting: Setting, packed_grid: tuple[Any, ...] | None = None) -> Packed
                   concave=isinstance(params.cost, LinearCost | PowerCost))
 
 
-def slope_tables(position: FloatArray, v: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Range-max and range-min tables of the interpolant's segment slopes.
-
-    A segment of zero length (the nodes x−, x, x+ of a breakpoint, where V may jump) has
-    slope +inf in the max table and −inf in the min table.
-    """
-    span = np.diff(position)
-    dv = np.diff(v)
-    jump = span <= 0.0
-    slope = dv / np.where(jump, 1.0, span)
-    s_max = range_table(np.where(jump, np.inf, slope))
-    s_min = range_table(np.where(jump, -np.inf, slope), minimum=True)
-    return s_max, s_min
-
-
 def _kern() -> Any:
     from steerherd.dp import fast_numba
 
@@ -140,7 +125,10 @@ def _steps() -> Any:
 
 
 def column(setting: Setting, packed: Packed, j: IntArray, present: np.ndarray) -> Transitions:
-    """:func:`steerherd.dp.fast_setting.grid_column` compiled (present pairs must be followed ones)."""
+    """:func:`steerherd.dp.fast_setting.grid_column`, compiled.
+
+    Present pairs must be followed ones (at or above the node's first informative precision).
+    """
     n = setting.grid.size
     node = np.arange(n)
     jj = np.clip(j, 0, setting.q_grid.size - 1)
@@ -318,7 +306,7 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
     params = setting.params
     steps = _steps()
     exact_best = _row_max(exact_q)
-    rows, s_rows = steps.table_rows(n), steps.table_rows(n - 1)
+    rows, s_rows = table_rows(n), table_rows(n - 1)
     table, dv_table = np.empty((rows, n)), np.empty((rows, n))
     s_max, s_min = np.empty((s_rows, n - 1)), np.empty((s_rows, n - 1))
     pruned = np.empty(n)
@@ -347,17 +335,16 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
         mem_start, mem_int, mem_flt, blk_start, blk_int, blk_ub, pruned, grid_best, grid_arg,
         grid_col, *slot, o_start, b_start, keep)
     slot[:] = [o_int, o_flt, b_int, b_ub]  # grown buffers replace the old ones
+    near_q = q_values(setting.near, v)[:, 0]  # compiled: the same bits
+    ignored = np.flatnonzero((exact_best < near_q) & (near_q >= floor))
     if not keep:
-        near_q = q_values(setting.near, v)[:, 0]
-        if np.any((exact_best < near_q) & (near_q >= floor)):  # needs this sweep's pairs
+        if ignored.size:  # the edge case below needs this sweep's pairs: sweep keeping them
             return sweep(setting, packed, v, exact_q, floor, memory)
         tv, exact_col = steps.finish(exact_q, exact_best, grid_best, grid_col, TIE_Q)
         return SweepResult(tv=tv, grid_best=grid_best, grid_arg=grid_arg, exact_col=exact_col,
                            grid_col=grid_col, evaluated=count, memory=memory)
     o_int, o_flt, b_int, b_ub = o_int[:count], o_flt[:count], b_int[:n_blk], b_ub[:n_blk]
     out_n, out_j, out_q = o_int[:, 0], o_int[:, 1], o_flt[:, 0]
-    near_q = q_values(setting.near, v)[:, 0]  # compiled: the same bits
-    ignored = np.flatnonzero((exact_best < near_q) & (near_q >= floor))
     evaluated = int(out_n.size)
     for i in ignored:  # the rare float edge case: the ignored grid precisions, in numpy
         js = np.arange(int(setting.first_informative[i]))

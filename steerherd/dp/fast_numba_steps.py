@@ -2,12 +2,13 @@ r"""Compiled (numba) steps around the fast solver's sweeps: rows, columns, table
 
 Part of the compiled kernel (:mod:`steerherd.dp.fast_numba` states the rules), imported only
 with numba. :func:`fill_tables` builds the range tables a sweep's block bounds read (the same
-tables as :func:`steerherd.dp.fast_bounds.range_table` and
-:func:`steerherd.dp.fast_kernel.slope_tables`: maxima and minima are exact, so the entries are
-the same) in one pass, into caller-given buffers; :func:`finish` turns the search's per-node
-results into T V and the reported exact column, as :func:`steerherd.dp.fast_kernel.sweep`
-did in numpy (the same comparisons, the same bits); :func:`widen` appends a round's grid
-columns to the active set; :func:`greedy` is the policy-iteration step over the active set.
+tables as :func:`steerherd.dp.fast_bounds.range_table` builds for V, for the interpolant's
+segment slopes and for V − V_old: maxima and minima are exact, so the entries are the same;
+``test_fill_tables_match_the_range_tables``) in one pass, into caller-given buffers;
+:func:`finish` turns the search's per-node results into T V and the reported exact
+column, as :func:`steerherd.dp.fast_kernel.sweep` did in numpy (the same comparisons, the
+same bits); :func:`widen` appends a round's grid columns to the active set; :func:`greedy`
+is the policy-iteration step over the active set.
 :func:`transitions` and :func:`column` build transitions (the exact candidates', one grid
 precision per node), :func:`q_values` is :meth:`steerherd.dp.bellman.Transitions.q_values`
 and :func:`gauss_seidel` an approximate policy evaluation (Gauss–Seidel sweeps, exact
@@ -24,14 +25,6 @@ from numba import njit
 
 from steerherd.dp.fast_numba import pair
 from steerherd.dp.fast_numba_bounds import locate
-
-
-def table_rows(n: int) -> int:
-    """Rows of a range table over n entries (:func:`steerherd.dp.fast_bounds.range_table`)."""
-    rows = 1
-    while 2 ** rows <= n:
-        rows += 1
-    return rows
 
 
 @njit(cache=True, inline="always")
@@ -55,9 +48,9 @@ def fill_tables(v: np.ndarray, pos: np.ndarray, v_old: np.ndarray, with_old: boo
                 dv_table: np.ndarray) -> None:  # pragma: no cover
     """The range-max table of V, the slope tables and (``with_old``) that of V − V_old.
 
-    ``table`` and ``dv_table`` have :func:`table_rows` (n) rows of n entries, ``s_max`` and
-    ``s_min`` :func:`table_rows` (n − 1) rows of n − 1 (the segment slopes; a segment of zero
-    length has slope +inf in ``s_max`` and −inf in ``s_min``).
+    ``table`` and ``dv_table`` have :func:`steerherd.dp.fast_bounds.table_rows` (n) rows of n
+    entries, ``s_max`` and ``s_min`` ``table_rows(n − 1)`` rows of n − 1 (the segment slopes;
+    a segment of zero length has slope +inf in ``s_max`` and −inf in ``s_min``).
     """
     n = v.size
     for i in range(n):
