@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_typer(args)
     except KeyboardInterrupt:
-        return interrupted()
+        error("interrupted")
+        return 130
     except ConvergenceError as exc:
         error(str(exc))
         return 1
@@ -43,12 +44,6 @@ def main(argv: list[str] | None = None) -> int:
 def error(message: str) -> None:
     """Print ``error: MESSAGE`` on one line to stderr."""
     print(f"error: {' '.join(message.split())}", file=sys.stderr)
-
-
-def interrupted() -> int:
-    """Report a Ctrl-C; returns its exit code, 130."""
-    error("interrupted")
-    return 130
 
 
 def run() -> None:

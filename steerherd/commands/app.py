@@ -12,6 +12,8 @@ from typing import Any
 
 import typer
 
+from steerherd.errors import ParameterError
+
 
 def _exception_types() -> tuple[tuple[type[BaseException], ...], ...]:
     """(usage errors, exits, aborts) of whichever click this typer uses.
@@ -152,11 +154,11 @@ EXAMPLES = {
 def run_typer(args: list[str]) -> int:
     """Parse ``args`` with typer and run the command; returns the exit code.
 
-    Usage errors print one line and give 2; ``--help`` and ``--version`` give 0. Errors that
-    steerherd raises (bad values, files, non-convergence) pass through to the caller.
+    ``--help`` and ``--version`` give 0. A usage error is raised as a ParameterError and a
+    Ctrl-C as KeyboardInterrupt, so that :func:`steerherd.cli.main` reports them as it
+    reports the errors that steerherd raises (bad values, files, non-convergence), which
+    pass through.
     """
-    from steerherd.cli import error, interrupted
-
     if args[:2] == ["sweep", "report"]:  # the report has its own options and help
         args = ["sweep-report", *args[2:]]
     _register(args)
@@ -167,13 +169,12 @@ def run_typer(args: list[str]) -> int:
     except _CLICK_ERRORS as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # the help is already printed
             return 0
-        error(getattr(exc, "format_message", exc.__str__)())
-        return 2
+        raise ParameterError(getattr(exc, "format_message", exc.__str__)()) from None
     except _EXITS as exc:
         return int(getattr(exc, "exit_code", 0))
     except _ABORTS:
-        return interrupted()
+        raise KeyboardInterrupt from None
     code = int(result) if isinstance(result, int) else 0
     if code == 130:  # typer turns Ctrl-C into Exit(130), silently
-        error("interrupted")
+        raise KeyboardInterrupt
     return code
