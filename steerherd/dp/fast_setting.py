@@ -53,21 +53,6 @@ def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: Ag
         packed_grid = None
     elif packed_grid is None:
         packed_grid = grid_arrays(grid)
-    if packed_grid is not None:
-        reward, lo_g, lo_b, w = exact_transitions(params, grid, q, side, a_side, agent,
-                                                  packed_grid)
-    else:
-        reward = np.empty(q.shape)
-        lo_g, lo_b = np.empty(q.shape, np.int64), np.empty(q.shape, np.int64)
-        w = np.empty((4, *q.shape))
-        for start in range(0, grid.size, _ROWS):  # in row blocks: small temporaries
-            rows = slice(start, start + _ROWS)
-            reward[rows], lo_g[rows], lo_b[rows], w[:, rows] = transitions_for(
-                params, grid, grid.belief[rows], node[rows], q[rows], side[rows], agent,
-                a_side[rows])
-    reward[~feasible] = -np.inf
-    exact = Transitions(q=q, side=side, kind=kind, reward=reward, lo_g=lo_g, lo_b=lo_b,
-                        weights=w, delta=params.delta)
     crit = agent.critical_precision(grid.belief) if has_structure(agent) else None
     j0 = np.zeros(grid.size, dtype=np.int64)
     structured = False
@@ -82,15 +67,34 @@ def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: Ag
     above = np.clip(np.minimum(k, j0 - 1), 0, q_grid.size - 1)
     nearest = np.where(np.abs(q_grid[above] - params.p) < np.abs(q_grid[below] - params.p),
                        above, below)
+    q_near = q_grid[nearest][:, None]
+    zero = np.zeros((grid.size, 1), dtype=np.int64)
     if packed_grid is not None:
-        zero = np.zeros((grid.size, 1), dtype=np.int64)
-        r, g, h, ww = exact_transitions(params, grid, q_grid[nearest][:, None], zero, zero,
-                                        agent, packed_grid)
-        r[j0 <= 0, 0] = -np.inf
-        near = Transitions(q=q_grid[nearest][:, None], side=zero, kind=np.array([KIND_GRID]),
-                           reward=r, lo_g=g, lo_b=h, weights=ww, delta=params.delta)
+        # the exact candidates and the nearest ignored precision in one compiled pass
+        e = q.shape[1]
+        reward, lo_g, lo_b, w = exact_transitions(
+            params, grid, np.hstack([q, q_near]), np.hstack([side, zero]),
+            np.hstack([a_side, zero]), agent, packed_grid)
+        r_near = reward[:, e:].copy()
+        r_near[j0 <= 0, 0] = -np.inf
+        near = Transitions(q=q_near, side=zero, kind=np.array([KIND_GRID]), reward=r_near,
+                           lo_g=lo_g[:, e:].copy(), lo_b=lo_b[:, e:].copy(),
+                           weights=w[:, :, e:].copy(), delta=params.delta)
+        reward, lo_g, lo_b = reward[:, :e].copy(), lo_g[:, :e].copy(), lo_b[:, :e].copy()
+        w = w[:, :, :e].copy()
     else:
+        reward = np.empty(q.shape)
+        lo_g, lo_b = np.empty(q.shape, np.int64), np.empty(q.shape, np.int64)
+        w = np.empty((4, *q.shape))
+        for start in range(0, grid.size, _ROWS):  # in row blocks: small temporaries
+            rows = slice(start, start + _ROWS)
+            reward[rows], lo_g[rows], lo_b[rows], w[:, rows] = transitions_for(
+                params, grid, grid.belief[rows], node[rows], q[rows], side[rows], agent,
+                a_side[rows])
         near = grid_column(q_grid, params, grid, agent, nearest, j0 > 0)
+    reward[~feasible] = -np.inf
+    exact = Transitions(q=q, side=side, kind=kind, reward=reward, lo_g=lo_g, lo_b=lo_b,
+                        weights=w, delta=params.delta)
     return Setting(params=params, grid=grid, q_grid=q_grid, agent=agent, exact=exact,
                    structured=structured, first_informative=j0, near=near,
                    lookup=node_lookup(grid), grid_stop=grid_stop(q_grid, exact))
