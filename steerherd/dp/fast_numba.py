@@ -208,7 +208,11 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                         gbest, garg = qv, j
                 # the old pruned blocks, their bounds lifted by δ·[P_G·max ΔV over the G
                 # successors' nodes + (1 − P_G)·max ΔV over the B successors'] (the weights
-                # on each side sum to P_G and 1 − P_G; P_G is linear in q: the larger end)
+                # on each side sum to P_G and 1 − P_G; P_G is linear in q: the larger end).
+                # One still below the threshold now stays pruned at once (the threshold only
+                # rises); the others go on the stack, to be bounded afresh
+                best = max(exact_best[i], gbest)
+                dyn = max(fl, best - tie * max(1.0, abs(best)))
                 for k in range(blk_start[i], blk_start[i + 1]):
                     m_g = _range_max(dv_table, log2, blk_int[k, 4], blk_int[k, 5])
                     m_b = _range_max(dv_table, log2, blk_int[k, 6], blk_int[k, 7])
@@ -218,6 +222,17 @@ def search(v: np.ndarray, belief: np.ndarray, j0: np.ndarray, stop: int, q_grid:
                     shift = max(pa * m_g + (1.0 - pa) * m_b, pz * m_g + (1.0 - pz) * m_b)
                     ub = blk_ub[k] + delta * shift
                     ub += slack * max(1.0, abs(ub))
+                    if ub < dyn:
+                        pruned[i] = max(pruned[i], ub)
+                        if keep:
+                            if n_blk == bcap:
+                                bcap *= 2
+                                b_int, b_ub = _grow_blocks(b_int, b_ub, bcap)
+                            for c in range(8):
+                                b_int[n_blk, c] = blk_int[k, c]
+                            b_ub[n_blk] = ub
+                            n_blk += 1
+                        continue
                     st_lo[sp], st_hi[sp], st_lv[sp], st_ub[sp] = (blk_int[k, 1], blk_int[k, 2],
                                                                   blk_int[k, 3], ub)
                     st_src[sp] = k
