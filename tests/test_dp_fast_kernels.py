@@ -57,8 +57,9 @@ def test_numba_kernel_on_the_benchmark_cases(planner: str, case: tuple[float, ..
 
 
 def test_reused_search_buffers_do_not_change_a_solve() -> None:
-    """The search's output buffers are reused between sweeps and solves (per thread): a solve
-    after others (larger, smaller), or in another thread, returns the same bits."""
+    """The search's output buffers and the active set's arrays are reused between rounds and
+    solves (per thread, :mod:`steerherd.dp.fast_buffers`): a solve after others (larger,
+    smaller), or in another thread, returns the same bits."""
     import threading
 
     hard = Params(planner="biased", p=0.8, delta=0.99, cost=make_cost("linear", k=3.0))

@@ -27,7 +27,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +34,7 @@ import numpy as np
 
 from steerherd.dp.bellman import TIE_Q, Transitions
 from steerherd.dp.fast_bounds import BOUND_SLACK, RANGE_PAD, Setting, table_rows
+from steerherd.dp.fast_buffers import active_arrays, search_slot
 from steerherd.dp.fast_sweep import Memory, SweepResult, _block_q
 from steerherd.dp.policy import PolicyRows
 from steerherd.errors import ParameterError
@@ -166,11 +166,14 @@ def widen(setting: Setting, packed: Packed, active: Transitions, grid_arg: IntAr
     else:
         mem_int, mem_flt = np.zeros((0, 4), np.int32), np.zeros((0, 6))
         mem_start = np.zeros(1, np.int64)
-    q, side, reward, lo_g, lo_b, w = _steps().widen(
+    n, e = active.reward.shape
+    out = active_arrays(active.reward, n, e + 2 * reach + 1)  # reused memory: fewer faults
+    _steps().widen(
         active.q, active.side, active.reward, active.lo_g, active.lo_b, active.weights,
         setting.grid.belief, grid_arg, add, setting.first_informative, setting.grid_stop, reach,
         setting.q_grid, packed.cost_q, params.C, params.altruistic, *packed.grid, SNAP_TOL,
-        mem_start, mem_int, mem_flt)
+        mem_start, mem_int, mem_flt, *out)
+    q, side, reward, lo_g, lo_b, w = out
     kind = np.concatenate([active.kind, np.repeat(setting.near.kind, 2 * reach + 1)])
     return Transitions(q=q, side=side, kind=kind, reward=reward, lo_g=lo_g, lo_b=lo_b,
                        weights=w, delta=active.delta)
@@ -271,24 +274,6 @@ def approx_evaluate(rows: PolicyRows, delta: float, v0: FloatArray | None, compi
     return None
 
 
-#: Per thread, two sets of the search's output buffers (pairs: int, float; blocks: int,
-#: bound), kept between sweeps and solves: a sweep writes into the set that does not hold
-#: its input (the previous sweep's output), so fresh memory, whose first touch costs a page
-#: fault per 4 KiB (~2,700 a solve in the hard case), is rarely needed.
-_SPARE = threading.local()
-
-
-def _spare_slot(mem_int: IntArray) -> list[Any]:
-    """The buffer set this thread's next search may write into (not ``mem_int``'s)."""
-    slots: list[list[Any]] | None = getattr(_SPARE, "slots", None)
-    if slots is None:
-        empty = [np.zeros((0, 4), np.int32), np.zeros((0, 6)), np.zeros((0, 8), np.int32),
-                 np.zeros(0)]
-        slots = _SPARE.slots = [list(empty), list(empty)]
-    held = mem_int.size > 0 and mem_int.ctypes.data == slots[0][0].ctypes.data
-    return slots[1] if held else slots[0]
-
-
 def _row_max(a: FloatArray) -> FloatArray:
     """``a.max(axis=1)``, a column at a time (for a few columns: faster than a row reduction).
 
@@ -331,7 +316,7 @@ def sweep(setting: Setting, packed: Packed, v: FloatArray, exact_q: FloatArray,
     if v_old is v:
         dv_table = np.zeros((1, n))
     o_start, b_start = np.empty(n + 1, np.int64), np.empty(n + 1, np.int64)
-    slot = _spare_slot(mem_int)
+    slot = search_slot(mem_int)
     o_int, o_flt, b_int, b_ub, _, count, n_blk = _kern().search(
         v, setting.grid.belief, setting.first_informative, setting.grid_stop, setting.q_grid,
         packed.cost_q, params.p, params.C, params.altruistic, params.delta, *packed.grid,

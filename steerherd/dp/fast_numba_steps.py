@@ -108,9 +108,9 @@ def widen(q: np.ndarray, side: np.ndarray, reward: np.ndarray, lo_g: np.ndarray,
           cost_q: np.ndarray, c_loss: float, altruistic: bool, pos: np.ndarray,
           left: np.ndarray, first: np.ndarray, last: np.ndarray, spacing: np.ndarray,
           right: np.ndarray, edges: np.ndarray, edge_node: np.ndarray, snap: float,
-          mem_start: np.ndarray, mem_int: np.ndarray, mem_flt: np.ndarray
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                     np.ndarray]:  # pragma: no cover
+          mem_start: np.ndarray, mem_int: np.ndarray, mem_flt: np.ndarray, q2: np.ndarray,
+          side2: np.ndarray, reward2: np.ndarray, lo_g2: np.ndarray, lo_b2: np.ndarray,
+          w2: np.ndarray) -> None:  # pragma: no cover
     """The active columns followed by 2·``reach`` + 1 grid-precision columns, in one pass.
 
     New column c (offset o = c − ``reach``) holds, at node i, grid index
@@ -120,16 +120,12 @@ def widen(q: np.ndarray, side: np.ndarray, reward: np.ndarray, lo_g: np.ndarray,
     offset, concatenated after the old columns. A pair that the sweep evaluated (``mem_*``:
     its pairs, :func:`steerherd.dp.fast_numba.search`; S + 1 offsets, or one zero offset for
     none) is copied from there: the same :func:`pair`, the same bits.
+
+    Written into ``q2`` … ``w2`` (shapes (S, e + 2·reach + 1), the weights (4, S, …)), every
+    entry of them.
     """
     n, e = reward.shape
     width = 2 * reach + 1
-    m = e + width
-    q2 = np.empty((n, m))
-    side2 = np.empty((n, m), dtype=np.int64)
-    reward2 = np.empty((n, m))
-    lo_g2 = np.empty((n, m), dtype=np.int64)
-    lo_b2 = np.empty((n, m), dtype=np.int64)
-    w2 = np.empty((4, n, m))
     top = q_grid.size - 1
     q2[:, :e] = q
     side2[:, :e] = side
@@ -165,7 +161,6 @@ def widen(q: np.ndarray, side: np.ndarray, reward: np.ndarray, lo_g: np.ndarray,
                 reward2[i, col], lo_g2[i, col], lo_b2[i, col] = -np.inf, i, i
                 for k in range(4):
                     w2[k, i, col] = 0.0
-    return q2, side2, reward2, lo_g2, lo_b2, w2
 
 
 @njit(cache=True)
