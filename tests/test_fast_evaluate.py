@@ -120,6 +120,53 @@ def test_the_correction_path_is_taken_and_matches(monkeypatch: pytest.MonkeyPatc
         _same(rows, HARD.delta, steps)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_double_double_residual_matches(seed: int) -> None:
+    """The correction's residual and its error bound, entry for entry (their low-order bits
+    rarely reach V, so they are compared on their own)."""
+    rows = _chain_rows(seed, 500)
+    n = rows.reward.size
+    reward = rows.reward
+    nodes = ev.row_nodes(rows)
+    for delta in (0.9, 0.99):
+        # Near the fixed point (as in the correction), d is at the level of the low parts.
+        v = ev.lu_solve(reward, nodes, list(rows.weights), delta)
+        d_ref, eta_ref = ev.residual(reward, nodes, list(rows.weights), delta, v)
+        d, eta = np.empty(n), np.empty(n)
+        assert fe._residual(reward, rows.lo_g, rows.lo_b, rows.weights, delta, v,
+                            np.zeros(n + 1), d, eta)
+        assert np.array_equal(d, d_ref) and np.array_equal(eta, eta_ref)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_contraction_bounds_match(seed: int) -> None:
+    """Each contraction's (V, truncation bound, rounding bound), which decide the path taken,
+    equal to numpy's: plain with the stall stop, and with the correction's extra term."""
+    rows = _chain_rows(seed, 400)
+    n = rows.reward.size
+    nodes = ev.row_nodes(rows)
+    here = np.arange(n)
+    for delta in (0.5, 0.9, 0.99):
+        self_w = np.zeros(n)
+        for j, x in zip(nodes, rows.weights, strict=True):
+            self_w += np.where(j == here, x, 0.0)
+        denom = 1.0 - delta * self_w
+        off = [np.where(j == here, 0.0, delta * x / denom)
+               for j, x in zip(nodes, rows.weights, strict=True)]
+        rho = float(np.max(sum(off, np.zeros(n))))
+        c = rows.reward / denom
+        extra = np.abs(c) * 1e-14
+        for has_extra, stall, limit in ((False, ev._STALL, 64), (True, 0.0, 64),
+                                        (False, 0.0, 7)):
+            ref = ev._contract(c, nodes, off, rho, extra if has_extra else None, stall, limit)
+            v, truncation, rounding, found = fe._contract(
+                c, rows.lo_g, rows.lo_b, np.array(off), rho, extra, has_extra, stall, limit,
+                np.zeros(n + 1))
+            assert found == (ref is not None)
+            if ref is not None:
+                assert np.array_equal(v, ref[0]) and (truncation, rounding) == ref[1:]
+
+
 def test_lu_fallback_budget_and_projection(monkeypatch: pytest.MonkeyPatch) -> None:
     """A ring (nothing absorbed, contraction δ): the projection gives up after the warm-up
     steps, evaluate falls back to the LU (the same call), try_evaluate gives None."""
