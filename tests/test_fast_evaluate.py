@@ -160,8 +160,7 @@ def test_contraction_bounds_match(seed: int) -> None:
                                         (False, 0.0, 7)):
             ref = ev._contract(c, nodes, off, rho, extra if has_extra else None, stall, limit)
             v, truncation, rounding, found = fe._contract(
-                c, rows.lo_g, rows.lo_b, np.array(off), rho, extra, has_extra, stall, limit,
-                np.zeros(n + 1))
+                c, rows.lo_g, rows.lo_b, np.array(off), rho, extra, has_extra, stall, limit)
             assert found == (ref is not None)
             if ref is not None:
                 assert np.array_equal(v, ref[0]) and (truncation, rounding) == ref[1:]

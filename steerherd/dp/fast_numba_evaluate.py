@@ -92,26 +92,27 @@ def _too_slow(steps: np.ndarray, rho: float, k: int) -> bool:  # pragma: no cove
 
 @njit(cache=True, error_model="numpy")
 def _contract(c: np.ndarray, lo_g: np.ndarray, lo_b: np.ndarray, off: np.ndarray, rho: float,
-              extra: np.ndarray, has_extra: bool, stall: float, limit: int, vp: np.ndarray
+              extra: np.ndarray, has_extra: bool, stall: float, limit: int
               ) -> tuple[np.ndarray, float, float, bool]:  # pragma: no cover
     """:func:`steerherd.dp.evaluate._contract`: (V, truncation, rounding, found).
 
-    ``vp`` is a buffer of n + 1 entries whose last is 0 (the padded node n).
+    The iterates live in two buffers of n + 1 entries whose last is 0 (the padded node n),
+    used in turn (no copy per step).
     """
     n = c.size
-    v = c.copy()
-    new = np.empty(n)
+    v = np.zeros(n + 1)
+    v[:n] = c
+    new = np.zeros(n + 1)
     steps = np.empty(MAX_STEPS)
     for k in range(1, min(limit, MAX_STEPS) + 1):
-        vp[:n] = v
         step = 0.0
         top = 0.0
         for i in range(n):
             x = c[i]
-            x += off[0, i] * vp[lo_g[i]]
-            x += off[1, i] * vp[lo_g[i] + 1]
-            x += off[2, i] * vp[lo_b[i]]
-            x += off[3, i] * vp[lo_b[i] + 1]
+            x += off[0, i] * v[lo_g[i]]
+            x += off[1, i] * v[lo_g[i] + 1]
+            x += off[2, i] * v[lo_b[i]]
+            x += off[3, i] * v[lo_b[i] + 1]
             new[i] = x
             step = _max(step, abs(x - v[i]))
             top = _max(top, abs(x))
@@ -119,20 +120,20 @@ def _contract(c: np.ndarray, lo_g: np.ndarray, lo_b: np.ndarray, off: np.ndarray
             size = -np.inf
             for i in range(n):
                 s = 0.0
-                s += off[0, i] * abs(vp[lo_g[i]])
-                s += off[1, i] * abs(vp[lo_g[i] + 1])
-                s += off[2, i] * abs(vp[lo_b[i]])
-                s += off[3, i] * abs(vp[lo_b[i] + 1])
+                s += off[0, i] * abs(v[lo_g[i]])
+                s += off[1, i] * abs(v[lo_g[i] + 1])
+                s += off[2, i] * abs(v[lo_b[i]])
+                s += off[3, i] * abs(v[lo_b[i] + 1])
                 e = _ROUND * (abs(c[i]) + s)
                 if has_extra:
                     e = e + extra[i]
                 size = _max(size, e)
-            return v, step / (1.0 - rho), size / (1.0 - rho), True
+            return v[:n], step / (1.0 - rho), size / (1.0 - rho), True
         v, new = new, v
         steps[k - 1] = step
         if k >= _WARMUP and _too_slow(steps, rho, k):
             break
-    return v, 0.0, 0.0, False
+    return v[:n], 0.0, 0.0, False
 
 
 @njit(cache=True)
@@ -197,18 +198,17 @@ def evaluate(reward: np.ndarray, lo_g: np.ndarray, lo_b: np.ndarray, w: np.ndarr
     cc = reward / denom
     if rho == 0.0:
         return cc, True
-    vp = np.zeros(n + 1)
     v0, truncation, rounding, found = _contract(cc, lo_g, lo_b, off, rho, denom, False, _STALL,
-                                                limit, vp)
+                                                limit)
     if not found:
         return v0, False
     if truncation <= TOL and rounding <= TOL:
         return v0, True
     d, eta = np.empty(n), np.empty(n)
-    if not _residual(reward, lo_g, lo_b, w, delta, v0, vp, d, eta):
+    if not _residual(reward, lo_g, lo_b, w, delta, v0, np.zeros(n + 1), d, eta):
         return v0, False
     corr, truncation, rounding, found = _contract(d / denom, lo_g, lo_b, off, rho, eta / denom,
-                                                  True, 0.0, MAX_STEPS, vp)
+                                                  True, 0.0, MAX_STEPS)
     if not found:
         return v0, False
     v = v0 + corr
