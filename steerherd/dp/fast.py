@@ -22,7 +22,8 @@ Algorithm
 Policies are evaluated approximately in step 1 (Gauss–Seidel or Jacobi sweeps with the exact
 diagonal, to a relative change of 1e-15, :func:`steerherd.dp.fast_kernel.approx_evaluate`),
 because they are only stepping stones. When the loop would stop, the policy is evaluated by
-:func:`steerherd.dp.evaluate.evaluate_rows` (as the full solver's policy is), the greedy step
+:func:`steerherd.dp.evaluate.evaluate_rows` (as the full solver's policy is; the compiled
+kernel runs :mod:`steerherd.dp.fast_numba_evaluate`, the same bits), the greedy step
 and the sweep are repeated at that V, and every later step evaluates the same way: the V
 returned and the certificate are those of an evaluation with a stated error bound. Before
 the first sweep (if that evaluation takes at most ``CHEAP_STEPS`` contraction steps) and
