@@ -248,3 +248,12 @@ def test_solve_with_numba_equals_pi_bit_for_bit(seed: int, monkeypatch: pytest.M
     fast = steerherd.solve(params, beliefs=301, precisions=61, method="fast")
     full = steerherd.solve(params, beliefs=301, precisions=61, method="pi")
     assert np.array_equal(fast.V, full.V)
+
+
+def test_other_layouts_and_index_types_give_the_same_bits() -> None:
+    rows = _chain_rows(4, 120)
+    other = _rows(rows.reward, rows.lo_g.astype(np.int32), rows.lo_b.astype(np.int32),
+                  np.asfortranarray(rows.weights))
+    for delta in (0.5, 0.99):
+        ref = ev.evaluate_rows(rows, delta)
+        assert np.array_equal(fe.evaluate_rows(other, delta), ref)

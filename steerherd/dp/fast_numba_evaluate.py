@@ -228,8 +228,10 @@ def evaluate_rows(rows: PolicyRows, delta: float, steps: int | None = None
     if not 0.0 < delta < 1.0:  # δ = 0 and a bad δ: as the numpy code answers them
         return ev.evaluate_rows(rows, delta) if steps is None else ev.try_evaluate_rows(
             rows, delta, steps)
-    v, ok = evaluate(rows.reward, rows.lo_g, rows.lo_b, rows.weights, float(delta),
-                     steps or MAX_STEPS)
+    f64, i64 = np.float64, np.int64  # one compiled specialisation (no-op copies as a rule)
+    v, ok = evaluate(np.ascontiguousarray(rows.reward, f64), np.ascontiguousarray(rows.lo_g, i64),
+                     np.ascontiguousarray(rows.lo_b, i64), np.ascontiguousarray(rows.weights, f64),
+                     float(delta), steps or MAX_STEPS)
     if ok:
         return v
     if steps is not None:
