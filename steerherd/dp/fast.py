@@ -22,7 +22,8 @@ Algorithm
 Policies are evaluated approximately in step 1 (Gauss–Seidel or Jacobi sweeps with the exact
 diagonal, to a relative change of 1e-15, :func:`steerherd.dp.fast_kernel.approx_evaluate`),
 because they are only stepping stones. When the loop would stop, the policy is evaluated by
-:func:`steerherd.dp.evaluate.evaluate_rows` (as the full solver's policy is), the greedy step
+:func:`steerherd.dp.evaluate.evaluate_rows` (as the full solver's policy is; the compiled
+kernel runs :mod:`steerherd.dp.fast_numba_evaluate`, the same bits), the greedy step
 and the sweep are repeated at that V, and every later step evaluates the same way: the V
 returned and the certificate are those of an evaluation with a stated error bound. Before
 the first sweep (if that evaluation takes at most ``CHEAP_STEPS`` contraction steps) and
@@ -121,6 +122,7 @@ from steerherd.dp.fast_kernel import (
     pack,
 )
 from steerherd.dp.fast_kernel import column as compiled_column
+from steerherd.dp.fast_kernel import evaluate as compiled_evaluate
 from steerherd.dp.fast_kernel import greedy as compiled_greedy
 from steerherd.dp.fast_kernel import q_values as compiled_q_values
 from steerherd.dp.fast_kernel import select as compiled_select
@@ -220,6 +222,18 @@ class _Ops:
         """The rows that ``policy`` picks (:func:`steerherd.dp.policy.select`)."""
         return select(tr, policy) if self.packed is None else compiled_select(tr, policy)
 
+    def evaluate(self, rows: PolicyRows, delta: float) -> FloatArray:
+        """:func:`steerherd.dp.evaluate.evaluate_rows` (compiled: the same bits)."""
+        out = evaluate_rows(rows, delta) if self.packed is None else compiled_evaluate(rows, delta)
+        assert out is not None  # without a step budget there is always an answer
+        return out
+
+    def try_evaluate(self, rows: PolicyRows, delta: float, steps: int) -> FloatArray | None:
+        """:func:`steerherd.dp.evaluate.try_evaluate_rows` (compiled: the same bits)."""
+        if self.packed is None:
+            return try_evaluate_rows(rows, delta, steps)
+        return compiled_evaluate(rows, delta, steps)
+
     def q_values(self, tr: Transitions, v: FloatArray) -> FloatArray:
         if self.packed is None:
             return tr.q_values(v)
@@ -292,7 +306,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
         rows = ops.select(active, policy)
         v = None if exact else approx_evaluate(rows, delta, v_prev, ops.compiled)
         v_exact = v is None
-        v = evaluate_rows(rows, delta) if v is None else v
+        v = ops.evaluate(rows, delta) if v is None else v
         v_prev = v
         qv, new, best, gap = _greedy(active, policy, v, delta, ops)
         stable = bool(np.array_equal(new, policy))
@@ -303,8 +317,8 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
             # No sweep yet, or the last one changed little: this one may well add nothing,
             # and then it must be at the exact V. Evaluate exactly now if that is cheap (it
             # is, next to a sweep, unless the contraction is slow), and sweep once, not twice.
-            v_try = (evaluate_rows(rows, delta) if last_added >= 0
-                     else try_evaluate_rows(rows, delta, CHEAP_STEPS))
+            v_try = (ops.evaluate(rows, delta) if last_added >= 0
+                     else ops.try_evaluate(rows, delta, CHEAP_STEPS))
             if v_try is not None:
                 exact = v_exact = True
                 v = v_prev = v_try
@@ -320,7 +334,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
         if not v_exact and done and not (res.grid_best > best).any():
             # The loop would stop here: evaluate this policy as the full solver does.
             exact = True
-            v = evaluate_rows(rows, delta)
+            v = ops.evaluate(rows, delta)
             qv, new, best, gap = _greedy(active, policy, v, delta, ops)
             stable = bool(np.array_equal(new, policy))
             res = ops.sweep(setting, v, qv[:, :n_exact], _floor(best), memory, last=True)

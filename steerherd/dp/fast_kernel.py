@@ -241,6 +241,17 @@ def select(tr: Transitions, policy: IntArray) -> PolicyRows:
                       lo_b=lo_b, weights=w)
 
 
+def evaluate(rows: PolicyRows, delta: float, steps: int | None = None) -> FloatArray | None:
+    """:func:`~steerherd.dp.evaluate.evaluate_rows`, or with ``steps`` ``try_evaluate_rows``.
+
+    Compiled (:mod:`steerherd.dp.fast_numba_evaluate`): the same bits, the same sparse LU.
+    """
+    from steerherd.dp import fast_numba_evaluate
+
+    out: FloatArray | None = fast_numba_evaluate.evaluate_rows(rows, delta, steps)
+    return out
+
+
 def approx_evaluate(rows: PolicyRows, delta: float, v0: FloatArray | None, compiled: bool
                     ) -> FloatArray | None:
     """An approximate V_σ (between policy-iteration steps), or None if it does not converge.

@@ -13,7 +13,8 @@ is the policy-iteration step over the active set.
 precision per node), :func:`q_values` is :meth:`steerherd.dp.bellman.Transitions.q_values`
 and :func:`gauss_seidel` an approximate policy evaluation (Gauss–Seidel sweeps, exact
 diagonal), used between policy-iteration steps only: the value the solver returns always
-comes from :func:`steerherd.dp.evaluate.evaluate_rows`, as the full solver's does.
+comes from :func:`steerherd.dp.evaluate.evaluate_rows` (or its compiled twin, the same bits:
+:mod:`steerherd.dp.fast_numba_evaluate`), as the full solver's does.
 """
 
 # Scalar code on numpy arrays: element reads are Any to mypy.
