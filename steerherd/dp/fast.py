@@ -96,8 +96,6 @@ What it does not do
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from steerherd.agents import AgentModel, Bayesian
@@ -112,24 +110,17 @@ from steerherd.dp.certificate import (
     refine_evaluation,
     target_gap,
 )
-from steerherd.dp.evaluate import evaluate_rows, try_evaluate_rows
 from steerherd.dp.fast_bounds import Setting
 from steerherd.dp.fast_kernel import (
-    Packed,
     approx_evaluate,
     choose,
     grid_arrays,
     pack,
 )
-from steerherd.dp.fast_kernel import column as compiled_column
-from steerherd.dp.fast_kernel import evaluate as compiled_evaluate
 from steerherd.dp.fast_kernel import greedy as compiled_greedy
-from steerherd.dp.fast_kernel import q_values as compiled_q_values
-from steerherd.dp.fast_kernel import select as compiled_select
-from steerherd.dp.fast_kernel import sweep as compiled_sweep
-from steerherd.dp.fast_kernel import widen as compiled_widen
-from steerherd.dp.fast_setting import grid_column, make_setting
-from steerherd.dp.fast_sweep import Memory, SweepResult, sweep
+from steerherd.dp.fast_ops import Ops
+from steerherd.dp.fast_setting import make_setting
+from steerherd.dp.fast_sweep import SweepResult
 from steerherd.dp.grid import make_belief_grid, make_precision_grid
 from steerherd.dp.policy import PolicyRows, Problem, merge, select
 from steerherd.dp.solve import (
@@ -189,88 +180,11 @@ def solve_fast(
                            packed_grid=packed_grid)
     problem = Problem(params=params, grid=grid, q_grid=q_grid, agent=agent,
                       transitions=setting.exact)
-    ops = _Ops(pack(setting, packed_grid) if chosen == "numba" and setting.structured
+    ops = Ops(pack(setting, packed_grid) if chosen == "numba" and setting.structured
                else None)
     if params.horizon is not None:
         return _backward_induction(setting, problem, options, ops)
     return _candidate_pi(setting, problem, options, ops)
-
-
-@dataclass(frozen=True, eq=False)
-class _Ops:
-    """The kernel's sweep, grid-column builder and approximate evaluation."""
-
-    packed: Packed | None  # None: numpy
-
-    @property
-    def compiled(self) -> bool:
-        return self.packed is not None
-
-    def sweep(self, setting: Setting, v: FloatArray, exact_q: FloatArray, floor: FloatArray,
-              memory: Memory | None = None, last: bool = False) -> SweepResult:
-        """T V over the full candidate set.
-
-        ``last``: probably the final sweep (the compiled kernel then keeps nothing new for a
-        next one, whose memory is ``memory``).
-        """
-        if self.packed is None:
-            return sweep(setting, v, exact_q, floor, memory)
-        return compiled_sweep(setting, self.packed, v, exact_q, floor, memory,
-                              keep=not (last and memory is not None))
-
-    def select(self, tr: Transitions, policy: IntArray) -> PolicyRows:
-        """The rows that ``policy`` picks (:func:`steerherd.dp.policy.select`)."""
-        return select(tr, policy) if self.packed is None else compiled_select(tr, policy)
-
-    def evaluate(self, rows: PolicyRows, delta: float) -> FloatArray:
-        """:func:`steerherd.dp.evaluate.evaluate_rows` (compiled: the same bits)."""
-        out = evaluate_rows(rows, delta) if self.packed is None else compiled_evaluate(rows, delta)
-        assert out is not None  # without a step budget there is always an answer
-        return out
-
-    def try_evaluate(self, rows: PolicyRows, delta: float, steps: int) -> FloatArray | None:
-        """:func:`steerherd.dp.evaluate.try_evaluate_rows` (compiled: the same bits)."""
-        if self.packed is None:
-            return try_evaluate_rows(rows, delta, steps)
-        return compiled_evaluate(rows, delta, steps)
-
-    def q_values(self, tr: Transitions, v: FloatArray) -> FloatArray:
-        if self.packed is None:
-            return tr.q_values(v)
-        return compiled_q_values(tr, v)
-
-    def column(self, setting: Setting, j: IntArray, present: np.ndarray) -> Transitions:
-        if self.packed is None or bool(np.any(present & (j < setting.first_informative))):
-            return grid_column(setting.q_grid, setting.params, setting.grid, setting.agent, j,
-                           present)
-        return compiled_column(setting, self.packed, j, present)
-
-    def widen(self, setting: Setting, active: Transitions, grid_arg: IntArray, add: np.ndarray,
-              memory: Memory | None = None) -> Transitions:
-        """``active`` and the grid columns at ``grid_arg`` ± ``NEIGHBOURS`` where ``add``."""
-        if self.packed is not None:
-            return compiled_widen(setting, self.packed, active, grid_arg, add, NEIGHBOURS,
-                                  memory)
-        parts = [active]
-        for offset in range(-NEIGHBOURS, NEIGHBOURS + 1):
-            j = grid_arg + offset
-            ok = add & (j >= setting.first_informative) & (j < setting.grid_stop)
-            parts.append(self.column(setting, j, ok))
-        return _concat(parts)
-
-
-def _concat(parts: list[Transitions]) -> Transitions:
-    """Candidate columns side by side."""
-    return Transitions(
-        q=np.concatenate([t.q for t in parts], axis=1),
-        side=np.concatenate([t.side for t in parts], axis=1),
-        kind=np.concatenate([t.kind for t in parts]),
-        reward=np.concatenate([t.reward for t in parts], axis=1),
-        lo_g=np.concatenate([t.lo_g for t in parts], axis=1),
-        lo_b=np.concatenate([t.lo_b for t in parts], axis=1),
-        weights=np.concatenate([t.weights for t in parts], axis=2),
-        delta=parts[0].delta,
-    )
 
 
 def _floor(best: FloatArray) -> FloatArray:
@@ -278,7 +192,7 @@ def _floor(best: FloatArray) -> FloatArray:
     return best - 2.0 * TIE_Q * np.maximum(1.0, np.abs(best))
 
 
-def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, ops: _Ops
+def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, ops: Ops
                   ) -> RawSolution:
     delta = setting.params.delta
     active = setting.exact
@@ -358,7 +272,7 @@ def _candidate_pi(setting: Setting, problem: Problem, options: SolverOptions, op
         last_added = int(np.count_nonzero(add))
         if add.any():
             best_col = active.kind.size + NEIGHBOURS
-            active = ops.widen(setting, active, res.grid_arg, add, res.memory)
+            active = ops.widen(setting, active, res.grid_arg, add, NEIGHBOURS, res.memory)
             policy = np.where(add, best_col, new)
             exact = False  # a new round: approximate evaluations until it is stable again
         elif gap < options.epsilon or refined:
@@ -372,7 +286,7 @@ def _few(setting: Setting) -> int:
     return max(8, setting.grid.size // 32)
 
 
-def _greedy(active: Transitions, policy: IntArray, v: FloatArray, delta: float, ops: _Ops
+def _greedy(active: Transitions, policy: IntArray, v: FloatArray, delta: float, ops: Ops
             ) -> tuple[FloatArray, IntArray, FloatArray, float]:
     """(Q-values, greedy policy keeping exact ties, T V, MacQueen–Porteus gap) over ``active``."""
     if ops.compiled:
@@ -386,7 +300,7 @@ def _greedy(active: Transitions, policy: IntArray, v: FloatArray, delta: float, 
     return qv, new, best, mp_gap(delta, best - v)[0]
 
 
-def _report_rows(setting: Setting, res: SweepResult, ops: _Ops) -> PolicyRows:
+def _report_rows(setting: Setting, res: SweepResult, ops: Ops) -> PolicyRows:
     """The reported candidate at every node (exact column, or grid precision)."""
     exact_rows = select(setting.exact, np.maximum(res.exact_col, 0))
     on_grid = res.exact_col < 0
@@ -397,14 +311,14 @@ def _report_rows(setting: Setting, res: SweepResult, ops: _Ops) -> PolicyRows:
 
 
 def _finish(setting: Setting, problem: Problem, v: FloatArray, res: SweepResult,
-            iterations: int, options: SolverOptions, method: str, ops: _Ops) -> RawSolution:
+            iterations: int, options: SolverOptions, method: str, ops: Ops) -> RawSolution:
     """The certificate over the full candidate set (from the sweep) and the reported policy."""
     cert = certify_values(v, res.tv, setting.params.delta, method, iterations, options)
     return RawSolution(problem=problem, value=v, rows=_report_rows(setting, res, ops),
                        certificate=cert)
 
 
-def _backward_induction(setting: Setting, problem: Problem, options: SolverOptions, ops: _Ops
+def _backward_induction(setting: Setting, problem: Problem, options: SolverOptions, ops: Ops
                         ) -> RawSolution:
     horizon = int(setting.params.horizon or 0)
     v = np.zeros(setting.grid.size)
