@@ -2,7 +2,9 @@
 
 ``bench_peers.py`` solves after QuantEcon's large arrays have raised glibc's dynamic
 allocation thresholds, so its solves fault no pages in. A user's fresh process has not:
-glibc trims the heap after each solve and the next one faults its fresh arrays in again.
+glibc trims the heap after each solve and the next one would fault its fresh arrays in
+again; the fast solver keeps its largest ones between solves
+(:mod:`steerherd.dp.fast_buffers`), and this benchmark checks that the two rows agree.
 Each row runs one fresh interpreter: two warm-up solves, then ``--solves`` timed ones, with
 the minor page faults counted (``ru_minflt``) over the timed ones. The second row sets
 ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_`` and ``MALLOC_TOP_PAD_`` for its
