@@ -156,7 +156,7 @@ def test_contraction_bounds_match(seed: int) -> None:
         rho = float(np.max(sum(off, np.zeros(n))))
         c = rows.reward / denom
         extra = np.abs(c) * 1e-14
-        for has_extra, stall, limit in ((False, ev._STALL, 64), (True, 0.0, 64),
+        for has_extra, stall, limit in ((False, ev.STALL, 64), (True, 0.0, 64),
                                         (False, 0.0, 7)):
             ref = ev._contract(c, nodes, off, rho, extra if has_extra else None, stall, limit)
             v, truncation, rounding, found = fe._contract(

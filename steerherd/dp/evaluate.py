@@ -87,12 +87,12 @@ TOL = 1e-13
 #: Most contraction steps before the sparse LU is cheaper (see the module docstring).
 MAX_STEPS = 64
 #: Steps taken before the observed contraction rate is trusted for the projection.
-_WARMUP = 6
+WARMUP = 6
 #: The unit roundoff of float64.
-_U = 2.0**-53
+UNIT_ROUNDOFF = 2.0**-53
 #: A step at most this times max|V| is rounding noise: the contraction stops there and the
 #: correction (see the module docstring) takes over from that iterate.
-_STALL = 16.0 * _U
+STALL = 16.0 * UNIT_ROUNDOFF
 
 
 def evaluate(
@@ -165,7 +165,7 @@ def _evaluate(reward: FloatArray, nodes: Sequence[IntArray],
     c = reward / denom
     if rho == 0.0:
         return c
-    found = _contract(c, idx, off, rho, stall=_STALL, limit=budget or MAX_STEPS)
+    found = _contract(c, idx, off, rho, stall=STALL, limit=budget or MAX_STEPS)
     if found is None:
         return None if budget is not None else lu_solve(reward, idx, w, delta)
     v, truncation, rounding = found
@@ -201,14 +201,14 @@ def _contract(c: FloatArray, idx: Sequence[IntArray], off: Sequence[FloatArray],
         step = float(np.max(np.abs(new - v)))
         if step / (1.0 - rho) <= TOL or step <= stall * float(np.max(np.abs(new))):
             # v is returned: |v − V_σ| ≤ (I − A)⁻¹(|new − v| + e), e the step's rounding.
-            size = (len(idx) + 2) * _U * (np.abs(c) + sum(
+            size = (len(idx) + 2) * UNIT_ROUNDOFF * (np.abs(c) + sum(
                 (a * np.abs(vp[j]) for j, a in zip(idx, off, strict=True)), np.zeros(n)))
             if extra is not None:
                 size = size + extra
             return v, step / (1.0 - rho), float(np.max(size)) / (1.0 - rho)
         v = new
         steps.append(step)
-        if k >= _WARMUP and _too_slow(steps, rho, k):
+        if k >= WARMUP and _too_slow(steps, rho, k):
             break
     return None
 
@@ -225,7 +225,7 @@ def _corrected(reward: FloatArray, idx: Sequence[IntArray], w: Sequence[FloatArr
         return None
     corr, truncation, rounding = found
     v: FloatArray = v0 + corr
-    ok = truncation <= TOL and rounding + _U * float(np.max(np.abs(v))) <= TOL
+    ok = truncation <= TOL and rounding + UNIT_ROUNDOFF * float(np.max(np.abs(v))) <= TOL
     return v if ok else None
 
 
@@ -275,7 +275,7 @@ def residual(reward: FloatArray, idx: Sequence[IntArray], w: Sequence[FloatArray
     s2, e2 = _two_sum(s1, -v)
     d = s2 + (lo + e1 + e2)
     total = np.abs(reward) + delta * size + np.abs(v)
-    return d, 2.0 * _U * np.abs(d) + 64.0 * _U * _U * total
+    return d, 2.0 * UNIT_ROUNDOFF * np.abs(d) + 64.0 * UNIT_ROUNDOFF * UNIT_ROUNDOFF * total
 
 
 def _too_slow(steps: list[float], rho: float, k: int) -> bool:

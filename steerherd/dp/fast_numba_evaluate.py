@@ -2,7 +2,7 @@ r"""Compiled (numba) policy evaluation: :func:`steerherd.dp.evaluate.evaluate_ro
 
 Part of the compiled kernel (:mod:`steerherd.dp.fast_numba` states the rules), imported only
 with numba. :func:`evaluate` runs the method of :mod:`steerherd.dp.evaluate` (self-loops
-first, the contraction with its stopping rule, the ``_STALL`` stop and the projection that
+first, the contraction with its stopping rule, the ``STALL`` stop and the projection that
 gives up, the double-double correction) on the four interpolation weights of a belief-grid
 policy's rows, in one compiled call instead of ~8 numpy passes per contraction step. It
 performs the same floating-point operations in the same order for every entry as the numpy
@@ -24,16 +24,16 @@ import numpy as np
 from numba import njit
 
 from steerherd.dp import evaluate as ev
-from steerherd.dp.evaluate import _STALL, _U, _WARMUP, MAX_STEPS, TOL
+from steerherd.dp.evaluate import MAX_STEPS, STALL, TOL, UNIT_ROUNDOFF, WARMUP
 
 if TYPE_CHECKING:
     from steerherd.dp.policy import PolicyRows
     from steerherd.types import FloatArray
 
 #: The rounding bound's factor (m + 2)·u for the m = 4 interpolation weights.
-_ROUND = (4 + 2) * _U
-_TWO_U = 2.0 * _U
-_DD = 64.0 * _U * _U
+_ROUND = (4 + 2) * UNIT_ROUNDOFF
+_TWO_U = 2.0 * UNIT_ROUNDOFF
+_DD = 64.0 * UNIT_ROUNDOFF * UNIT_ROUNDOFF
 
 
 @njit(cache=True, inline="always")
@@ -131,7 +131,7 @@ def _contract(c: np.ndarray, lo_g: np.ndarray, lo_b: np.ndarray, off: np.ndarray
             return v[:n], step / (1.0 - rho), size / (1.0 - rho), True
         v, new = new, v
         steps[k - 1] = step
-        if k >= _WARMUP and _too_slow(steps, rho, k):
+        if k >= WARMUP and _too_slow(steps, rho, k):
             break
     return v[:n], 0.0, 0.0, False
 
@@ -198,7 +198,7 @@ def evaluate(reward: np.ndarray, lo_g: np.ndarray, lo_b: np.ndarray, w: np.ndarr
     cc = reward / denom
     if rho == 0.0:
         return cc, True
-    v0, truncation, rounding, found = _contract(cc, lo_g, lo_b, off, rho, denom, False, _STALL,
+    v0, truncation, rounding, found = _contract(cc, lo_g, lo_b, off, rho, denom, False, STALL,
                                                 limit)
     if not found:
         return v0, False
@@ -215,7 +215,7 @@ def evaluate(reward: np.ndarray, lo_g: np.ndarray, lo_b: np.ndarray, w: np.ndarr
     top = 0.0
     for i in range(n):
         top = _max(top, abs(v[i]))
-    return v, truncation <= TOL and rounding + _U * top <= TOL
+    return v, truncation <= TOL and rounding + UNIT_ROUNDOFF * top <= TOL
 
 
 def evaluate_rows(rows: PolicyRows, delta: float, steps: int | None = None
