@@ -67,11 +67,11 @@ def make_setting(params: Params, grid: BeliefGrid, q_grid: FloatArray, agent: Ag
     above = np.clip(np.minimum(k, j0 - 1), 0, q_grid.size - 1)
     nearest = np.where(np.abs(q_grid[above] - params.p) < np.abs(q_grid[below] - params.p),
                        above, below)
-    q_near = q_grid[nearest][:, None]
-    zero = np.zeros((grid.size, 1), dtype=np.int64)
     if packed_grid is not None:
         # the exact candidates and the nearest ignored precision in one compiled pass
         e = q.shape[1]
+        q_near = q_grid[nearest][:, None]
+        zero = np.zeros((grid.size, 1), dtype=np.int64)
         reward, lo_g, lo_b, w = exact_transitions(
             params, grid, np.hstack([q, q_near]), np.hstack([side, zero]),
             np.hstack([a_side, zero]), agent, packed_grid)
